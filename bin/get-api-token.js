@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// npx entry point: runs bin/get-api-token.ts through ts-node (no build step), exits with its code.
+'use strict';
+const path = require('node:path');
+
+require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
+require('./get-api-token.ts')
+  .main()
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );

@@ -1,0 +1,379 @@
+import * as path from 'node:path';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { ClusterSecretsProperties } from '../secrets/handler';
+import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../secrets/names';
+import { firstServiceIp } from '../secrets/service-ip';
+
+/** Three members survive the loss of one (one per AZ in a three-AZ region). */
+export const DEFAULT_ETCD_MEMBER_COUNT = 3;
+/** etcd advises against more than 7 members: every write waits for a majority. */
+export const MAX_ETCD_MEMBER_COUNT = 7;
+/** The service range of the original clusters; its first address, 10.3.0.1, is the API's ClusterIP. */
+export const DEFAULT_SERVICE_CIDR = '10.3.0.0/24';
+/** Kubernetes' default cluster DNS domain. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** The first generation of secrets; increase to rotate every secret of the set. */
+export const DEFAULT_REGENERATE = 0;
+/** Generous: RSA 2048 key generation takes seconds on a small Lambda, and writes are sequential. */
+export const SECRETS_HANDLER_TIMEOUT = Duration.minutes(2);
+/** More memory buys more CPU on Lambda, which key generation is bound by. */
+export const SECRETS_HANDLER_MEMORY_MB = 512;
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_NAME_MAX_LENGTH = 253;
+
+/** Properties of {@link ClusterSecrets}. */
+export interface ClusterSecretsProps {
+  /**
+   * Which secrets to create: `etcd` (etcd-ca, etcd-member-N, apiserver-etcd-client; in
+   * the etcd stack) or `control-plane` (control-plane, worker, admin; in the master stack).
+   */
+  readonly set: SecretSet;
+
+  /** The cluster's name, `<stack>-<version>` (a DNS label), e.g. `kube-aws-test-1`. */
+  readonly clusterName: string;
+
+  /** The Route 53 hosted zone the cluster's names live in, without trailing dot. */
+  readonly zoneName: string;
+
+  /**
+   * Number of etcd members: one member secret each. Only used by the `etcd` set.
+   * Growing it later adds member secrets signed by the existing etcd CA.
+   * @default 3
+   */
+  readonly etcdMemberCount?: number;
+
+  /**
+   * The service ClusterIP range; the API server certificate names its first address.
+   * Only used by the `control-plane` set.
+   * @default '10.3.0.0/24'
+   */
+  readonly serviceCidr?: string;
+
+  /**
+   * The cluster DNS domain the API server certificate names (`kubernetes.default.svc.<domain>`).
+   * Only used by the `control-plane` set.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+
+  /**
+   * What happens to the secrets and their KMS key when they leave the stack. RETAIN keeps
+   * a deleted cluster's CA recoverable; DESTROY suits throwaway test clusters.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Rotation switch: changing this number replaces every secret of the set (new CAs,
+   * certificates, keys and tokens) on the next deploy. Nodes must then be replaced.
+   * @default 0
+   */
+  readonly regenerate?: number;
+}
+
+/**
+ * The secrets of one cluster's etcd or control-plane set: empty KMS-encrypted Secrets
+ * Manager secrets, filled at deploy time by a custom resource that generates the CAs,
+ * certificates, keys and tokens in Lambda. No secret value is in a template or asset.
+ */
+export class ClusterSecrets extends Construct {
+  /** The set this construct holds. */
+  public readonly set: SecretSet;
+  /** The names of the cluster's secrets (all sets). */
+  public readonly names: ClusterSecretNames;
+  /** The customer-managed key encrypting the secrets (rotation on). */
+  public readonly encryptionKey: kms.IKey;
+  /** The custom resource filling the secrets; depend on it to read them at deploy time. */
+  public readonly resource: CustomResource;
+
+  private readonly secrets = new Map<string, secretsmanager.Secret>();
+  private readonly etcdMemberCount: number;
+
+  constructor(scope: Construct, id: string, props: ClusterSecretsProps) {
+    super(scope, id);
+    const config = {
+      set: props.set,
+      clusterName: props.clusterName,
+      zoneName: props.zoneName,
+      etcdMemberCount: props.etcdMemberCount ?? DEFAULT_ETCD_MEMBER_COUNT,
+      serviceCidr: props.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+      clusterDomain: props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+      regenerate: props.regenerate ?? DEFAULT_REGENERATE,
+    };
+    validate(config);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.set = config.set;
+    this.names = new ClusterSecretNames(config.clusterName);
+    this.etcdMemberCount = config.etcdMemberCount;
+
+    // Same removal policy as the secrets: a retained secret needs its key to stay readable.
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: `Encrypts the ${config.set} secrets of Kubernetes cluster ${config.clusterName}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    for (const name of this.names.ofSet(config.set, config.etcdMemberCount)) {
+      const secret = new secretsmanager.Secret(this, constructIdOf(name, this.names), {
+        secretName: name,
+        description: `Kubernetes cluster ${config.clusterName}: filled at deploy time by ${this.node.path}`,
+        encryptionKey: this.encryptionKey,
+        removalPolicy,
+      });
+      // The Secret construct otherwise has CloudFormation generate a random password, and
+      // the handler never overwrites a secret that has a value: create it empty instead.
+      (secret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Certificates, keys and tokens are rotated by redeploying with a new `regenerate` value ' +
+          '(then replacing the nodes), not by a Secrets Manager rotation Lambda: see lib/secrets/README.md.',
+      });
+      this.secrets.set(name, secret);
+    }
+
+    const handler = new nodejs.NodejsFunction(this, 'Handler', {
+      description: `Generates the ${config.set} secrets of Kubernetes cluster ${config.clusterName}`,
+      entry: path.join(__dirname, '..', 'secrets', 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      timeout: SECRETS_HANDLER_TIMEOUT,
+      memorySize: SECRETS_HANDLER_MEMORY_MB,
+      // esbuild is a dev dependency: bundle locally, no Docker engine needed.
+      bundling: { forceDockerBundling: false },
+    });
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        resources: this.secretArns([...this.secrets.values()]),
+      }),
+    );
+    // Secrets Manager calls GenerateDataKey to encrypt a new value and Decrypt to read one.
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': this.secretsManagerEndpoint() } },
+      }),
+    );
+    const provider = new cr.Provider(this, 'Provider', { onEventHandler: handler });
+
+    const properties: ClusterSecretsProperties = {
+      Set: config.set,
+      ClusterName: config.clusterName,
+      ZoneName: config.zoneName,
+      EtcdMemberCount: String(config.etcdMemberCount),
+      ServiceCidr: config.serviceCidr,
+      ClusterDomain: config.clusterDomain,
+      Regenerate: String(config.regenerate),
+    };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::ClusterSecrets',
+      properties,
+    });
+    this.resource.node.addDependency(...this.secrets.values());
+
+    acknowledgeNagFindings(handler, provider);
+  }
+
+  /** The etcd member secrets (`etcd` set), member 0 first. */
+  public get etcdMemberSecrets(): secretsmanager.ISecret[] {
+    return this.names.etcdMembers(this.etcdMemberCount).map((name) => this.secret(name));
+  }
+
+  /** The API server's etcd client secret (`etcd` set). */
+  public get apiServerEtcdClientSecret(): secretsmanager.ISecret {
+    return this.secret(this.names.apiServerEtcdClient);
+  }
+
+  /** The etcd CA secret (`etcd` set): read only by the secrets Lambda. */
+  public get etcdCaSecret(): secretsmanager.ISecret {
+    return this.secret(this.names.etcdCa);
+  }
+
+  /** The control-plane secret (`control-plane` set). */
+  public get controlPlaneSecret(): secretsmanager.ISecret {
+    return this.secret(this.names.controlPlane);
+  }
+
+  /** The worker secret (`control-plane` set). */
+  public get workerSecret(): secretsmanager.ISecret {
+    return this.secret(this.names.worker);
+  }
+
+  /** The admin secret (`control-plane` set). */
+  public get adminSecret(): secretsmanager.ISecret {
+    return this.secret(this.names.admin);
+  }
+
+  /**
+   * Lets etcd members read their certificates: member `member`'s secret only, or every
+   * member's when `member` is left out (members sharing one role).
+   */
+  public grantEtcdMemberRead(grantee: iam.IGrantable, member?: number): iam.Grant {
+    if (member !== undefined && !(Number.isInteger(member) && member >= 0 && member < this.etcdMemberCount)) {
+      throw new Error(
+        `grantEtcdMemberRead: member must be an integer from 0 to ${this.etcdMemberCount - 1}, got ${member}`,
+      );
+    }
+    const secrets = member === undefined ? this.etcdMemberSecrets : [this.secret(this.names.etcdMember(member))];
+    return this.grantRead(grantee, secrets);
+  }
+
+  /** Lets masters read the API server's etcd client certificate. */
+  public grantApiServerEtcdClientRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRead(grantee, [this.apiServerEtcdClientSecret]);
+  }
+
+  /** Lets masters read the control-plane secret. */
+  public grantControlPlaneRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRead(grantee, [this.controlPlaneSecret]);
+  }
+
+  /** Lets workers read the worker secret, and nothing else. */
+  public grantWorkerRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRead(grantee, [this.workerSecret]);
+  }
+
+  /** Lets administrators (people, CI) read the admin secret, as get-api-token and kubeconfig do. */
+  public grantAdminRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRead(grantee, [this.adminSecret]);
+  }
+
+  /**
+   * GetSecretValue on exactly `secrets`, and kms:Decrypt only through Secrets Manager and
+   * only for those secrets (Secrets Manager puts the secret ARN in the encryption context).
+   */
+  private grantRead(grantee: iam.IGrantable, secrets: secretsmanager.ISecret[]): iam.Grant {
+    const arns = this.secretArns(secrets);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: arns,
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': this.secretsManagerEndpoint(),
+            'kms:EncryptionContext:SecretARN': arns,
+          },
+        },
+      }),
+    );
+  }
+
+  private secret(name: string): secretsmanager.Secret {
+    const secret = this.secrets.get(name);
+    if (!secret) {
+      const other = SECRET_SETS.find((set) => set !== this.set);
+      throw new Error(
+        `${this.node.path} holds the ${this.set} set of cluster ${this.names.clusterName}; ` +
+          `${name} is not one of its secrets (it belongs to the ${other} set or beyond etcdMemberCount).`,
+      );
+    }
+    return secret;
+  }
+
+  private secretArns(secrets: secretsmanager.ISecret[]): string[] {
+    return secrets.map((secret) => secret.secretArn);
+  }
+
+  private secretsManagerEndpoint(): string {
+    return `secretsmanager.${Stack.of(this).region}.amazonaws.com`;
+  }
+}
+
+/** `kubernetes-on-aws/c/etcd-member-0` -> `EtcdMember0`: readable logical IDs. */
+function constructIdOf(name: string, names: ClusterSecretNames): string {
+  return name
+    .slice(names.folder.length)
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+interface ResolvedProps {
+  readonly set: string;
+  readonly clusterName: string;
+  readonly zoneName: string;
+  readonly etcdMemberCount: number;
+  readonly serviceCidr: string;
+  readonly clusterDomain: string;
+  readonly regenerate: number;
+}
+
+function isDnsName(value: string): boolean {
+  return value.length <= DNS_NAME_MAX_LENGTH && value.split('.').every((label) => DNS_LABEL.test(label));
+}
+
+/** Errors name the prop, the bad value and what would be valid. */
+function validate(props: ResolvedProps): asserts props is ResolvedProps & { set: SecretSet } {
+  const fail = (message: string): never => {
+    throw new Error(`ClusterSecrets: ${message}`);
+  };
+  if (!(SECRET_SETS as readonly string[]).includes(props.set)) {
+    fail(`set must be one of ${SECRET_SETS.map((set) => `'${set}'`).join(', ')}; got '${props.set}'`);
+  }
+  // Names end up in secret names, DNS names and certificates: they must be known at synth.
+  for (const key of ['clusterName', 'zoneName', 'serviceCidr', 'clusterDomain'] as const) {
+    if (Token.isUnresolved(props[key])) {
+      fail(`${key} must be a literal string known at synth time, not a token; got ${props[key]}`);
+    }
+  }
+  if (!DNS_LABEL.test(props.clusterName)) {
+    fail(
+      `clusterName must be a DNS label (lowercase letters, digits and '-', at most 63 characters, ` +
+        `no leading or trailing '-'), e.g. 'kube-aws-test-1'; got '${props.clusterName}'`,
+    );
+  }
+  if (!isDnsName(props.zoneName)) {
+    fail(`zoneName must be a lowercase DNS name without trailing dot, e.g. 'team.example.org'; got '${props.zoneName}'`);
+  }
+  if (!isDnsName(props.clusterDomain)) {
+    fail(`clusterDomain must be a lowercase DNS name, e.g. 'cluster.local'; got '${props.clusterDomain}'`);
+  }
+  const count = props.etcdMemberCount;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ETCD_MEMBER_COUNT || count % 2 === 0) {
+    fail(`etcdMemberCount must be an odd integer from 1 to ${MAX_ETCD_MEMBER_COUNT} (etcd needs a majority); got ${count}`);
+  }
+  try {
+    firstServiceIp(props.serviceCidr);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (!Number.isInteger(props.regenerate) || props.regenerate < 0) {
+    fail(`regenerate must be a non-negative integer (increase it to rotate); got ${props.regenerate}`);
+  }
+}
+
+/** cdk-nag (AwsSolutions) findings on the Lambda functions, each with why it is acceptable. */
+function acknowledgeNagFindings(handler: nodejs.NodejsFunction, provider: cr.Provider): void {
+  const basicExecution = {
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
+  };
+  Validations.of(handler).acknowledge(basicExecution, {
+    id: 'AwsSolutions-L1',
+    reason: 'Runtime pinned to nodejs22.x, the Node.js line this handler is built and tested for; upgrade deliberately.',
+  });
+  const handlerLogicalId = Stack.of(handler).getLogicalId(handler.node.defaultChild as lambda.CfnFunction);
+  Validations.of(provider).acknowledge(
+    basicExecution,
+    {
+      id: `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
+      reason: 'The CDK Provider framework may invoke any version of its onEvent function (`<arn>:*`), and nothing else.',
+    },
+  );
+}

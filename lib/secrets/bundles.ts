@@ -1,0 +1,146 @@
+import { ClusterSecretsInput } from './inputs';
+import {
+  CertificateAuthority,
+  createCertificateAuthority,
+  generateRsaKeyPair,
+  issueCertificate,
+  loadCertificateAuthority,
+} from './pki';
+import { apiServerSans, etcdMemberSans } from './sans';
+import { generateToken } from './tokens';
+
+// Each bundle is the SecretString of one secret: keys are file names that a node writes
+// (mode 0600) under its PKI directory, values are PEM or tokens. The key sets are a
+// contract with user data: change them only together.
+
+/** `etcd-ca`: kept for the secrets Lambda only, to sign members added later. */
+export interface EtcdCaBundle {
+  readonly 'ca.crt': string;
+  readonly 'ca.key': string;
+}
+
+/** `etcd-member-<N>`: member N's server+peer certificate. */
+export interface EtcdMemberBundle {
+  readonly 'ca.crt': string;
+  readonly 'member.crt': string;
+  readonly 'member.key': string;
+}
+
+/** `apiserver-etcd-client`: the API server's client certificate for etcd. */
+export interface ApiServerEtcdClientBundle {
+  readonly 'etcd-ca.crt': string;
+  readonly 'apiserver-etcd-client.crt': string;
+  readonly 'apiserver-etcd-client.key': string;
+}
+
+/** `control-plane`: everything a master needs. */
+export interface ControlPlaneBundle {
+  readonly 'ca.crt': string;
+  readonly 'ca.key': string;
+  readonly 'apiserver.crt': string;
+  readonly 'apiserver.key': string;
+  readonly 'sa.key': string;
+  readonly 'sa.pub': string;
+  readonly 'front-proxy-ca.crt': string;
+  readonly 'front-proxy-client.crt': string;
+  readonly 'front-proxy-client.key': string;
+  readonly 'worker-token': string;
+  readonly 'admin-token': string;
+}
+
+/** `worker`: what a worker needs. */
+export interface WorkerBundle {
+  readonly 'ca.crt': string;
+  readonly 'worker-token': string;
+}
+
+/** `admin`: what a human needs (get-api-token, kubeconfig). */
+export interface AdminBundle {
+  readonly 'ca.crt': string;
+  readonly 'admin-token': string;
+}
+
+/** Common names: what the certificates call themselves (and what API server logs show). */
+export const COMMON_NAMES = {
+  etcdCa: 'etcd-ca',
+  clusterCa: 'kubernetes',
+  frontProxyCa: 'front-proxy-ca',
+  apiServer: 'kube-apiserver',
+  apiServerEtcdClient: 'kube-apiserver-etcd-client',
+  frontProxyClient: 'front-proxy-client',
+} as const;
+
+type ClusterDns = Pick<ClusterSecretsInput, 'clusterName' | 'zoneName'>;
+
+/** A new etcd CA. */
+export async function createEtcdCa(): Promise<{ ca: CertificateAuthority; bundle: EtcdCaBundle }> {
+  const ca = await createCertificateAuthority(COMMON_NAMES.etcdCa);
+  return { ca, bundle: { 'ca.crt': ca.certificatePem, 'ca.key': ca.privateKeyPem } };
+}
+
+/** The etcd CA back from its bundle. */
+export function loadEtcdCa(bundle: EtcdCaBundle): Promise<CertificateAuthority> {
+  return loadCertificateAuthority({ certificatePem: bundle['ca.crt'], privateKeyPem: bundle['ca.key'] });
+}
+
+/** Member `index`'s certificate: server and client (peer) auth, named as in {@link etcdMemberSans}. */
+export async function etcdMemberBundle(ca: CertificateAuthority, input: ClusterDns, index: number): Promise<EtcdMemberBundle> {
+  const sans = etcdMemberSans(input, index);
+  const leaf = await issueCertificate(ca, {
+    commonName: sans.dnsNames[0],
+    ...sans,
+    usages: ['serverAuth', 'clientAuth'],
+  });
+  return { 'ca.crt': ca.certificatePem, 'member.crt': leaf.certificatePem, 'member.key': leaf.privateKeyPem };
+}
+
+/** The API server's etcd client certificate. */
+export async function apiServerEtcdClientBundle(ca: CertificateAuthority): Promise<ApiServerEtcdClientBundle> {
+  const leaf = await issueCertificate(ca, { commonName: COMMON_NAMES.apiServerEtcdClient, usages: ['clientAuth'] });
+  return {
+    'etcd-ca.crt': ca.certificatePem,
+    'apiserver-etcd-client.crt': leaf.certificatePem,
+    'apiserver-etcd-client.key': leaf.privateKeyPem,
+  };
+}
+
+/** A complete new control plane: cluster CA, front-proxy CA, API server cert, SA keys, tokens. */
+export async function createControlPlaneBundle(input: ClusterSecretsInput): Promise<ControlPlaneBundle> {
+  const ca = await createCertificateAuthority(COMMON_NAMES.clusterCa);
+  const apiServer = await issueCertificate(ca, {
+    commonName: COMMON_NAMES.apiServer,
+    ...apiServerSans(input),
+    usages: ['serverAuth'],
+  });
+  // A CA of its own: the API server trusts any client cert of this CA to assert user
+  // headers, so it must not be the cluster CA (Kubernetes aggregation-layer docs).
+  const frontProxyCa = await createCertificateAuthority(COMMON_NAMES.frontProxyCa);
+  const frontProxyClient = await issueCertificate(frontProxyCa, {
+    commonName: COMMON_NAMES.frontProxyClient,
+    usages: ['clientAuth'],
+  });
+  const serviceAccount = await generateRsaKeyPair();
+  return {
+    'ca.crt': ca.certificatePem,
+    'ca.key': ca.privateKeyPem,
+    'apiserver.crt': apiServer.certificatePem,
+    'apiserver.key': apiServer.privateKeyPem,
+    'sa.key': serviceAccount.privateKeyPem,
+    'sa.pub': serviceAccount.publicKeyPem,
+    'front-proxy-ca.crt': frontProxyCa.certificatePem,
+    'front-proxy-client.crt': frontProxyClient.certificatePem,
+    'front-proxy-client.key': frontProxyClient.privateKeyPem,
+    'worker-token': generateToken(),
+    'admin-token': generateToken(),
+  };
+}
+
+/** The worker's share of the control plane. */
+export function workerBundle(controlPlane: ControlPlaneBundle): WorkerBundle {
+  return { 'ca.crt': controlPlane['ca.crt'], 'worker-token': controlPlane['worker-token'] };
+}
+
+/** The admin's share of the control plane. */
+export function adminBundle(controlPlane: ControlPlaneBundle): AdminBundle {
+  return { 'ca.crt': controlPlane['ca.crt'], 'admin-token': controlPlane['admin-token'] };
+}

@@ -1,0 +1,71 @@
+/** Which stack's secrets: etcd's (member and etcd-client certs) or the master's. */
+export type SecretSet = 'etcd' | 'control-plane';
+
+/** The valid values of {@link SecretSet}, for validation messages. */
+export const SECRET_SETS: readonly SecretSet[] = ['etcd', 'control-plane'];
+
+/**
+ * Names of the Secrets Manager secrets of one cluster.
+ *
+ * The names are a contract: the construct creates secrets under them, node user data
+ * fetches them at boot and the CLIs read them. Keep every reader on this class.
+ */
+export class ClusterSecretNames {
+  /** Every secret of the project lives under this prefix (handy for IAM and listing). */
+  public static readonly PREFIX = 'kubernetes-on-aws';
+
+  /** `kubernetes-on-aws/<cluster>/`: the folder of this cluster's secrets. */
+  public readonly folder: string;
+
+  constructor(public readonly clusterName: string) {
+    this.folder = `${ClusterSecretNames.PREFIX}/${clusterName}/`;
+  }
+
+  /** Member N's etcd server+peer certificate, key and the etcd CA certificate. */
+  public etcdMember(index: number): string {
+    return `${this.folder}etcd-member-${index}`;
+  }
+
+  /** All member secrets of an etcd cluster of `count` members, member 0 first. */
+  public etcdMembers(count: number): string[] {
+    return Array.from({ length: count }, (_, index) => this.etcdMember(index));
+  }
+
+  /**
+   * The etcd CA certificate and key. Read only by the secrets Lambda, so that members
+   * added later get certificates from the same CA; no node role is granted it.
+   */
+  public get etcdCa(): string {
+    return `${this.folder}etcd-ca`;
+  }
+
+  /** The API server's client certificate for etcd. */
+  public get apiServerEtcdClient(): string {
+    return `${this.folder}apiserver-etcd-client`;
+  }
+
+  /** Everything a master needs: cluster CA (with key), API server cert, SA keys, tokens. */
+  public get controlPlane(): string {
+    return `${this.folder}control-plane`;
+  }
+
+  /** What a worker needs: the cluster CA certificate and the worker token. */
+  public get worker(): string {
+    return `${this.folder}worker`;
+  }
+
+  /** What a human needs: the cluster CA certificate and the admin token. */
+  public get admin(): string {
+    return `${this.folder}admin`;
+  }
+
+  /**
+   * The secret names of a set, the one holding its CA first (the secrets Lambda writes
+   * it first, so that a run interrupted halfway can be completed from that CA).
+   */
+  public ofSet(set: SecretSet, etcdMemberCount: number): string[] {
+    return set === 'etcd'
+      ? [this.etcdCa, ...this.etcdMembers(etcdMemberCount), this.apiServerEtcdClient]
+      : [this.controlPlane, this.worker, this.admin];
+  }
+}

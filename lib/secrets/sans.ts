@@ -1,0 +1,46 @@
+import { ClusterSecretsInput } from './inputs';
+import { firstServiceIp } from './service-ip';
+
+/** The subject alternative names one certificate carries. */
+export interface SubjectAltNames {
+  readonly dnsNames: string[];
+  readonly ipAddresses: string[];
+}
+
+/** Loopback names: etcdctl and health checks on the node itself connect to localhost. */
+const LOOPBACK: SubjectAltNames = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+
+/** `etcd.<cluster>.<zone>`: the SRV discovery domain, and a name clients may dial. */
+export function etcdDiscoveryDomain(input: Pick<ClusterSecretsInput, 'clusterName' | 'zoneName'>): string {
+  return `etcd.${input.clusterName}.${input.zoneName}`;
+}
+
+/**
+ * Member N's names. One certificate serves clients and peers: SRV discovery resolves to
+ * `etcd-N.etcd.<cluster>.<zone>`, and etcd checks peers against the discovery domain.
+ */
+export function etcdMemberSans(input: Pick<ClusterSecretsInput, 'clusterName' | 'zoneName'>, index: number): SubjectAltNames {
+  const domain = etcdDiscoveryDomain(input);
+  return {
+    dnsNames: [`etcd-${index}.${domain}`, domain, ...LOOPBACK.dnsNames],
+    ipAddresses: [...LOOPBACK.ipAddresses],
+  };
+}
+
+/**
+ * The API server's names: its public DNS name (nodes and the load balancer's targets),
+ * the in-cluster service names pods use, the service ClusterIP and loopback.
+ */
+export function apiServerSans(input: ClusterSecretsInput): SubjectAltNames {
+  return {
+    dnsNames: [
+      `${input.clusterName}.${input.zoneName}`,
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      `kubernetes.default.svc.${input.clusterDomain}`,
+      ...LOOPBACK.dnsNames,
+    ],
+    ipAddresses: [firstServiceIp(input.serviceCidr), ...LOOPBACK.ipAddresses],
+  };
+}

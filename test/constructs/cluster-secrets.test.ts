@@ -1,0 +1,216 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ClusterSecrets, ClusterSecretsProps } from '../../lib/constructs/cluster-secrets';
+import { findSecretMaterial } from '../../lib/secrets/scanner';
+
+const ENV = { account: '123456789012', region: 'eu-central-1' };
+const BASE = { clusterName: 'kube-aws-test-1', zoneName: 'team.example.org' };
+
+/** One app and stack for the file: NodejsFunction bundling makes every new stack cost. */
+function fixture() {
+  const app = new App();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new Stack(app, 'Test', { env: ENV });
+  const etcd = new ClusterSecrets(stack, 'EtcdSecrets', { ...BASE, set: 'etcd' });
+  const controlPlane = new ClusterSecrets(stack, 'ControlPlaneSecrets', { ...BASE, set: 'control-plane' });
+  const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+  const roles = {
+    etcd: role('EtcdRole'),
+    etcdMember1: role('EtcdMember1Role'),
+    master: role('MasterRole'),
+    worker: role('WorkerRole'),
+    admin: role('AdminRole'),
+  };
+  etcd.grantEtcdMemberRead(roles.etcd);
+  etcd.grantEtcdMemberRead(roles.etcdMember1, 1);
+  etcd.grantApiServerEtcdClientRead(roles.master);
+  controlPlane.grantControlPlaneRead(roles.master);
+  controlPlane.grantWorkerRead(roles.worker);
+  controlPlane.grantAdminRead(roles.admin);
+  return { app, stack, etcd, controlPlane, roles, template: Template.fromStack(stack) };
+}
+
+describe('ClusterSecrets', () => {
+  const { app, stack, etcd, controlPlane, roles, template } = fixture();
+  const ref = (value: string) => stack.resolve(value);
+  const keyArnOf = (secrets: ClusterSecrets) => ref(secrets.encryptionKey.keyArn);
+
+  /** The statements of the role's default policy. */
+  function statementsOf(role: iam.Role): unknown[] {
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [ref(role.roleName)] },
+    });
+    return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+  }
+
+  function readStatements(secrets: ClusterSecrets, secretArns: string[]): unknown[] {
+    return [
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: secretArns.length === 1 ? secretArns[0] : secretArns },
+      {
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: keyArnOf(secrets),
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com',
+            'kms:EncryptionContext:SecretARN': secretArns,
+          },
+        },
+      },
+    ];
+  }
+
+  test('one KMS key per set, rotation on, retained', () => {
+    template.resourceCountIs('AWS::KMS::Key', 2);
+    template.allResources('AWS::KMS::Key', {
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('one empty secret per agreed name, encrypted with its set\'s key, retained', () => {
+    const expected: [string, ClusterSecrets][] = [
+      ['etcd-ca', etcd],
+      ['etcd-member-0', etcd],
+      ['etcd-member-1', etcd],
+      ['etcd-member-2', etcd],
+      ['apiserver-etcd-client', etcd],
+      ['control-plane', controlPlane],
+      ['worker', controlPlane],
+      ['admin', controlPlane],
+    ];
+    template.resourceCountIs('AWS::SecretsManager::Secret', expected.length);
+    for (const [name, secrets] of expected) {
+      template.hasResource('AWS::SecretsManager::Secret', {
+        Properties: {
+          Name: `kubernetes-on-aws/kube-aws-test-1/${name}`,
+          KmsKeyId: keyArnOf(secrets),
+          Description: Match.anyValue(),
+          // No value at all: CloudFormation must not generate one (the handler fills it).
+          GenerateSecretString: Match.absent(),
+          SecretString: Match.absent(),
+        },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+
+  test('the custom resource gets the generator inputs and waits for its secrets', () => {
+    template.resourceCountIs('Custom::ClusterSecrets', 2);
+    const resources = template.findResources('Custom::ClusterSecrets', {
+      Properties: {
+        Set: 'control-plane',
+        ClusterName: 'kube-aws-test-1',
+        ZoneName: 'team.example.org',
+        EtcdMemberCount: '3',
+        ServiceCidr: '10.3.0.0/24',
+        ClusterDomain: 'cluster.local',
+        Regenerate: '0',
+      },
+    });
+    const [resource] = Object.values(resources);
+    const secretIds = [controlPlane.controlPlaneSecret, controlPlane.workerSecret, controlPlane.adminSecret].map(
+      (secret) => stack.getLogicalId(secret.node.defaultChild as secretsmanager.CfnSecret),
+    );
+    expect(resource.DependsOn).toEqual(expect.arrayContaining(secretIds));
+  });
+
+  test('the handler runs on Node 22 and may only read and write its own secrets', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Timeout: 120,
+      MemorySize: 512,
+    });
+    const handlerRole = etcd.node.findChild('Handler').node.findChild('ServiceRole') as iam.Role;
+    expect(statementsOf(handlerRole)).toEqual([
+      {
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        Effect: 'Allow',
+        Resource: [etcd.etcdCaSecret, ...etcd.etcdMemberSecrets, etcd.apiServerEtcdClientSecret].map((s) => ref(s.secretArn)),
+      },
+      {
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Effect: 'Allow',
+        Resource: keyArnOf(etcd),
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  test('workers may read the worker secret and nothing else', () => {
+    expect(statementsOf(roles.worker)).toEqual(readStatements(controlPlane, [ref(controlPlane.workerSecret.secretArn)]));
+  });
+
+  test('masters may read the control-plane secret and the API server\'s etcd client secret', () => {
+    expect(statementsOf(roles.master)).toEqual([
+      ...readStatements(etcd, [ref(etcd.apiServerEtcdClientSecret.secretArn)]),
+      ...readStatements(controlPlane, [ref(controlPlane.controlPlaneSecret.secretArn)]),
+    ]);
+  });
+
+  test('etcd members may read the member secrets (not the etcd CA); one member only its own', () => {
+    expect(statementsOf(roles.etcd)).toEqual(readStatements(etcd, etcd.etcdMemberSecrets.map((s) => ref(s.secretArn))));
+    expect(statementsOf(roles.etcdMember1)).toEqual(readStatements(etcd, [ref(etcd.etcdMemberSecrets[1].secretArn)]));
+  });
+
+  test('admins may read the admin secret only', () => {
+    expect(statementsOf(roles.admin)).toEqual(readStatements(controlPlane, [ref(controlPlane.adminSecret.secretArn)]));
+  });
+
+  test('a set has no secrets of the other set', () => {
+    expect(() => etcd.grantWorkerRead(roles.worker)).toThrow(/holds the etcd set .*worker is not one of its secrets/);
+    expect(() => controlPlane.grantEtcdMemberRead(roles.etcd)).toThrow(/holds the control-plane set/);
+    expect(() => etcd.grantEtcdMemberRead(roles.etcd, 3)).toThrow(/member must be an integer from 0 to 2, got 3/);
+  });
+
+  test('cdk-nag AwsSolutions finds nothing unacknowledged, and nothing secret is synthesized', () => {
+    const assembly = app.synth();
+
+    const files = fs.readdirSync(assembly.directory, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    expect(files.some((f) => f.name === 'index.js')).toBe(true); // the bundled handler is scanned too
+    for (const file of files) {
+      expect(findSecretMaterial(fs.readFileSync(path.join(file.parentPath, file.name), 'utf8'))).toEqual([]);
+    }
+  });
+
+  test('cdk-nag is active: an unacknowledged finding fails synthesis', () => {
+    const other = new App();
+    Validations.of(other).addPlugins(new AwsSolutionsChecks(other));
+    new secretsmanager.Secret(new Stack(other, 'Bare', { env: ENV }), 'NoRotation');
+    expect(() => other.synth()).toThrow(/AwsSolutions-SMG4/);
+  });
+});
+
+describe('ClusterSecrets options', () => {
+  test('removalPolicy DESTROY applies to secrets and key; regenerate reaches the resource', () => {
+    const stack = new Stack(new App(), 'Destroy', { env: ENV });
+    new ClusterSecrets(stack, 'Secrets', { ...BASE, set: 'control-plane', removalPolicy: RemovalPolicy.DESTROY, regenerate: 2 });
+
+    const template = Template.fromStack(stack);
+    template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('Custom::ClusterSecrets', { Regenerate: '2' });
+  });
+
+  test.each<[string, Partial<ClusterSecretsProps>, RegExp]>([
+    ['set', { set: 'workers' as never }, /set must be one of 'etcd', 'control-plane'; got 'workers'/],
+    ['clusterName', { clusterName: 'Kube_1' }, /clusterName must be a DNS label .* got 'Kube_1'/],
+    ['zoneName', { zoneName: 'team.example.org.' }, /zoneName must be a lowercase DNS name without trailing dot.* got 'team.example.org.'/],
+    ['etcdMemberCount (even)', { etcdMemberCount: 2 }, /etcdMemberCount must be an odd integer from 1 to 7 .* got 2/],
+    ['etcdMemberCount (too many)', { etcdMemberCount: 9 }, /etcdMemberCount must be an odd integer from 1 to 7 .* got 9/],
+    ['serviceCidr', { serviceCidr: '10.3.0.0' }, /serviceCidr must be an IPv4 CIDR .* got "10.3.0.0"/],
+    ['clusterDomain', { clusterDomain: 'Cluster.Local' }, /clusterDomain must be a lowercase DNS name.* got 'Cluster.Local'/],
+    ['regenerate', { regenerate: -1 }, /regenerate must be a non-negative integer .* got -1/],
+  ])('rejects a bad %s, naming it', (_name, override, message) => {
+    const stack = new Stack(new App(), 'Invalid', { env: ENV });
+    expect(() => new ClusterSecrets(stack, 'Secrets', { ...BASE, set: 'etcd', ...override })).toThrow(message);
+  });
+});

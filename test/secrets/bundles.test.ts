@@ -1,0 +1,136 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import {
+  COMMON_NAMES,
+  ControlPlaneBundle,
+  adminBundle,
+  apiServerEtcdClientBundle,
+  createControlPlaneBundle,
+  createEtcdCa,
+  etcdMemberBundle,
+  workerBundle,
+} from '../../lib/secrets/bundles';
+import { ClusterSecretsInput } from '../../lib/secrets/inputs';
+import {
+  PEM_CERTIFICATE,
+  PEM_PRIVATE_KEY,
+  extendedKeyUsages,
+  keyMatchesCertificate,
+  publicKeyFingerprint,
+  subjectAltNames,
+} from './pki-fixtures';
+
+const INPUT: ClusterSecretsInput = {
+  clusterName: 'kube-aws-test-1',
+  zoneName: 'team.example.org',
+  etcdMemberCount: 3,
+  serviceCidr: '10.3.0.0/24',
+  clusterDomain: 'cluster.local',
+};
+
+function issuedBy(leafPem: string, caPem: string): boolean {
+  const leaf = new X509Certificate(leafPem);
+  const ca = new X509Certificate(caPem);
+  return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+}
+
+describe('etcd bundles', () => {
+  test('member N: server+peer certificate for its own name, the discovery domain and loopback', async () => {
+    const { ca, bundle: caBundle } = await createEtcdCa();
+    const member = await etcdMemberBundle(ca, INPUT, 2);
+
+    expect(Object.keys(member).sort()).toEqual(['ca.crt', 'member.crt', 'member.key']);
+    expect(member['ca.crt']).toBe(caBundle['ca.crt']);
+    expect(member['member.crt']).toMatch(PEM_CERTIFICATE);
+    expect(member['member.key']).toMatch(PEM_PRIVATE_KEY);
+    expect(issuedBy(member['member.crt'], member['ca.crt'])).toBe(true);
+    expect(keyMatchesCertificate(member['member.key'], member['member.crt'])).toBe(true);
+    expect(subjectAltNames(member['member.crt'])).toEqual([
+      'DNS:etcd-2.etcd.kube-aws-test-1.team.example.org',
+      'DNS:etcd.kube-aws-test-1.team.example.org',
+      'DNS:localhost',
+      'IP:127.0.0.1',
+    ]);
+    expect(extendedKeyUsages(member['member.crt'])).toEqual(['clientAuth', 'serverAuth']);
+  });
+
+  test('apiserver-etcd-client: client-only certificate of the etcd CA', async () => {
+    const { ca, bundle: caBundle } = await createEtcdCa();
+    const client = await apiServerEtcdClientBundle(ca);
+
+    expect(Object.keys(client).sort()).toEqual(['apiserver-etcd-client.crt', 'apiserver-etcd-client.key', 'etcd-ca.crt']);
+    expect(client['etcd-ca.crt']).toBe(caBundle['ca.crt']);
+    expect(issuedBy(client['apiserver-etcd-client.crt'], caBundle['ca.crt'])).toBe(true);
+    expect(keyMatchesCertificate(client['apiserver-etcd-client.key'], client['apiserver-etcd-client.crt'])).toBe(true);
+    expect(new X509Certificate(client['apiserver-etcd-client.crt']).subject).toBe('CN=kube-apiserver-etcd-client');
+    expect(extendedKeyUsages(client['apiserver-etcd-client.crt'])).toEqual(['clientAuth']);
+  });
+});
+
+describe('control-plane bundle', () => {
+  let bundle: ControlPlaneBundle;
+  beforeAll(async () => {
+    bundle = await createControlPlaneBundle(INPUT);
+  });
+
+  test('has exactly the agreed files', () => {
+    expect(Object.keys(bundle).sort()).toEqual(
+      [
+        'ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt',
+        'front-proxy-client.crt', 'front-proxy-client.key', 'worker-token', 'admin-token',
+      ].sort(),
+    );
+  });
+
+  test('the API server certificate is the cluster CA\'s, serves every name clients use, and matches its key', () => {
+    expect(issuedBy(bundle['apiserver.crt'], bundle['ca.crt'])).toBe(true);
+    expect(keyMatchesCertificate(bundle['apiserver.key'], bundle['apiserver.crt'])).toBe(true);
+    expect(keyMatchesCertificate(bundle['ca.key'], bundle['ca.crt'])).toBe(true);
+    expect(new X509Certificate(bundle['ca.crt']).subject).toBe(`CN=${COMMON_NAMES.clusterCa}`);
+    expect(subjectAltNames(bundle['apiserver.crt'])).toEqual(
+      [
+        'DNS:kube-aws-test-1.team.example.org',
+        'DNS:kubernetes',
+        'DNS:kubernetes.default',
+        'DNS:kubernetes.default.svc',
+        'DNS:kubernetes.default.svc.cluster.local',
+        'DNS:localhost',
+        'IP:10.3.0.1',
+        'IP:127.0.0.1',
+      ].sort(),
+    );
+    expect(extendedKeyUsages(bundle['apiserver.crt'])).toEqual(['serverAuth']);
+  });
+
+  test('the front-proxy client is signed by its own CA, not the cluster CA', () => {
+    expect(issuedBy(bundle['front-proxy-client.crt'], bundle['front-proxy-ca.crt'])).toBe(true);
+    expect(issuedBy(bundle['front-proxy-client.crt'], bundle['ca.crt'])).toBe(false);
+    expect(keyMatchesCertificate(bundle['front-proxy-client.key'], bundle['front-proxy-client.crt'])).toBe(true);
+    expect(new X509Certificate(bundle['front-proxy-client.crt']).subject).toBe('CN=front-proxy-client');
+    expect(extendedKeyUsages(bundle['front-proxy-client.crt'])).toEqual(['clientAuth']);
+  });
+
+  test('the service-account key is RSA 2048 and sa.pub is its public half', () => {
+    expect(createPrivateKey(bundle['sa.key']).asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(publicKeyFingerprint(bundle['sa.pub'])).toBe(publicKeyFingerprint(bundle['sa.key']));
+  });
+
+  test('tokens are 32 random bytes, base64url, and differ', () => {
+    for (const token of [bundle['worker-token'], bundle['admin-token']]) {
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+    }
+    expect(bundle['worker-token']).not.toBe(bundle['admin-token']);
+  });
+
+  test('worker and admin bundles carry the CA certificate and only their own token', () => {
+    expect(workerBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'], 'worker-token': bundle['worker-token'] });
+    expect(adminBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'], 'admin-token': bundle['admin-token'] });
+  });
+
+  test('the service IP follows the service CIDR and the cluster domain is configurable', async () => {
+    const other = await createControlPlaneBundle({ ...INPUT, serviceCidr: '172.20.0.0/16', clusterDomain: 'k8s.internal' });
+    expect(subjectAltNames(other['apiserver.crt'])).toEqual(
+      expect.arrayContaining(['IP:172.20.0.1', 'DNS:kubernetes.default.svc.k8s.internal']),
+    );
+  });
+});
