@@ -1,0 +1,409 @@
+/**
+ * An etcd member: what runs on an etcd node, in one file.
+ *
+ * Boot order: node-identity (member index N from the tag) -> etcd-attach (the member's own
+ * network interface and data volume, found by tags) -> etcd-format (only a blank volume) ->
+ * var-lib-etcd.mount -> fetch-secrets (member TLS) -> etcd -> cfn-signal; etcd-snapshot.timer
+ * uploads a snapshot to S3 every minute.
+ */
+import { directory, envFile, remoteFile, script } from './files';
+import { healthSignalParts } from './health-signal';
+import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './network';
+import { AFTER_IDENTITY, AWS, AWS_UNIT_DEPENDENCIES, nodeBootstrapParts } from './node-bootstrap';
+import { bin, CLUSTER_ENV, CONFIG_DIR, ETCD_PKI_DIR, NODE_ENV } from './paths';
+import { FETCH_SECRETS_UNIT, fetchSecretsParts } from './secrets';
+import { EtcdNodeInput, etcdDomain, secretNames, validateEtcdInput } from './types';
+import { command, unit } from './units';
+import { ETCD_TARBALL, ETCD_VERSION } from './versions';
+
+/** Filesystem label of the data volume; the mount finds the volume by it. */
+export const ETCD_DATA_LABEL = 'etcd-data';
+export const ETCD_DATA_MOUNT = '/var/lib/etcd';
+/** etcd's data dir is a subdirectory: the volume root holds lost+found, etcd wants 0700 and empty. */
+export const ETCD_DATA_DIR = `${ETCD_DATA_MOUNT}/data`;
+/** EBS device name requested at attach; Nitro instances expose it as NVMe (found by volume id). */
+export const ETCD_VOLUME_DEVICE_NAME = '/dev/xvdf';
+/** Device index of the member's network interface (0 is the instance's primary). */
+export const ETCD_ENI_DEVICE_INDEX = 1;
+/** Routing table for traffic from the member's interface address (any unused id). */
+export const ETCD_ENI_ROUTE_TABLE = 100;
+/** Snapshots to S3 every minute: losing all members loses at most a minute of writes. */
+export const SNAPSHOT_CALENDAR = 'minutely';
+
+const ETCD_HOME = `/opt/etcd/${ETCD_VERSION}`;
+const ETCD_TARBALL_PATH = `/opt/etcd/etcd-${ETCD_VERSION}-linux-amd64.tar.gz`;
+export const ETCD_BINARY = `${ETCD_HOME}/etcd`;
+export const ETCDCTL_BINARY = `${ETCD_HOME}/etcdctl`;
+const ETCD_ENV = `${CONFIG_DIR}/etcd.env`;
+/** Written at boot by etcd-attach: device, interface id, address and MAC. Volatile (/run). */
+const MEMBER_RUNTIME_ENV = '/run/kubernetes-on-aws/etcd-member.env';
+const NETWORKD_FILE = '/run/systemd/network/10-etcd-member.network';
+
+const ETCDCTL_MEMBER = bin('etcdctl-member');
+const ATTACH_SCRIPT = bin('etcd-attach');
+const FORMAT_SCRIPT = bin('etcd-format');
+const SNAPSHOT_SCRIPT = bin('etcd-snapshot');
+
+const UNITS = {
+  install: 'etcd-install.service',
+  attach: 'etcd-attach.service',
+  format: 'etcd-format.service',
+  mount: 'var-lib-etcd.mount',
+  etcd: 'etcd.service',
+  snapshot: 'etcd-snapshot.service',
+  snapshotTimer: 'etcd-snapshot.timer',
+} as const;
+
+const PKI = {
+  ca: `${ETCD_PKI_DIR}/ca.crt`,
+  cert: `${ETCD_PKI_DIR}/member.crt`,
+  key: `${ETCD_PKI_DIR}/member.key`,
+};
+
+/** etcdctl against this member's own client URL, with its TLS files. */
+const etcdctlMemberScript = `#!/bin/bash
+# etcdctl-member ARGS...: etcdctl against this member's client URL (its DNS name, i.e. the
+# address of its own network interface), authenticated with the member certificate.
+set -euo pipefail
+. ${CLUSTER_ENV}
+. ${NODE_ENV}
+. ${ETCD_ENV}
+exec ${ETCDCTL_BINARY} --endpoints "https://etcd-$ETCD_MEMBER.$ETCD_DOMAIN:${ETCD_CLIENT_PORT}" \\
+  --cacert ${PKI.ca} --cert ${PKI.cert} --key ${PKI.key} --command-timeout=10s "$@"
+`;
+
+/**
+ * Attaches the member's network interface and data volume. Both are found by tags (cluster
+ * tag + member index) and outlive instances: a replacement member keeps its address (what
+ * the DNS record etcd-N points at) and its data.
+ *
+ * Why policy routing: the interface gets its address by DHCP like any other, but without a
+ * rule, replies from that address would leave through the primary interface, whose
+ * source/destination check drops packets from an address it does not own. A rule "from
+ * <member address> -> table 100" with the interface's DHCP routes in table 100 sends them out
+ * the right interface. The .network file matches the interface by MAC, known only after the
+ * attach, so it is written at boot into /run (volatile; rewritten on every boot).
+ */
+const attachScript = `#!/bin/bash
+# etcd-attach: attaches this member's network interface (device index ${ETCD_ENI_DEVICE_INDEX}) and
+# data volume, both tagged kubernetes.io/cluster/$CLUSTER=owned and kubernetes-on-aws:etcd-member=N.
+set -euo pipefail
+. ${CLUSTER_ENV}
+. ${NODE_ENV}
+. ${ETCD_ENV}
+
+fail() { echo "etcd-attach: $*" >&2; exit 1; }
+# retry WHAT COMMAND...: runs COMMAND every 5 s until it succeeds, for up to 10 minutes.
+retry() {
+  local what=$1
+  shift
+  for attempt in $(seq 1 120); do
+    if "$@"; then return 0; fi
+    echo "etcd-attach: waiting for $what (attempt $attempt/120)" >&2
+    sleep 5
+  done
+  fail "timed out waiting for $what"
+}
+
+# Members are etcd-0 .. etcd-(count-1).
+[ "$ETCD_MEMBER" -lt "$ETCD_MEMBER_COUNT" ] || fail "member index $ETCD_MEMBER is outside this $ETCD_MEMBER_COUNT-member cluster"
+
+filters=("Name=tag:kubernetes.io/cluster/$CLUSTER,Values=owned" "Name=tag:kubernetes-on-aws:etcd-member,Values=$ETCD_MEMBER")
+
+# --- network interface -------------------------------------------------------------------
+eni=$(${AWS} ec2 describe-network-interfaces --region "$REGION" --filters "\${filters[@]}" \\
+  --query 'NetworkInterfaces[].NetworkInterfaceId' --output text)
+[ "$(wc -w <<<"$eni")" -eq 1 ] || fail "expected one network interface tagged etcd-member=$ETCD_MEMBER, found '$eni'"
+eni_field() {
+  ${AWS} ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" \\
+    --query "NetworkInterfaces[0].$1" --output text
+}
+eni_available() { [ "$(eni_field Status)" = available ]; }
+eni_attached_here() {
+  [ "$(eni_field Attachment.InstanceId)" = "$INSTANCE_ID" ] && [ "$(eni_field Attachment.Status)" = attached ]
+}
+if ! eni_attached_here; then
+  # A replaced member's old instance may still be shutting down: wait until it lets go.
+  retry "network interface $eni to be available" eni_available
+  ${AWS} ec2 attach-network-interface --region "$REGION" --network-interface-id "$eni" \\
+    --instance-id "$INSTANCE_ID" --device-index ${ETCD_ENI_DEVICE_INDEX} >/dev/null
+  retry "network interface $eni to be attached" eni_attached_here
+fi
+eni_ip=$(eni_field PrivateIpAddress)
+eni_mac=$(eni_field MacAddress)
+
+# --- data volume (same availability zone) ------------------------------------------------
+volume=$(${AWS} ec2 describe-volumes --region "$REGION" \\
+  --filters "\${filters[@]}" "Name=availability-zone,Values=$AVAILABILITY_ZONE" \\
+  --query 'Volumes[].VolumeId' --output text)
+[ "$(wc -w <<<"$volume")" -eq 1 ] || fail "expected one volume tagged etcd-member=$ETCD_MEMBER in $AVAILABILITY_ZONE, found '$volume'"
+volume_field() {
+  ${AWS} ec2 describe-volumes --region "$REGION" --volume-ids "$volume" \\
+    --query "Volumes[0].$1" --output text
+}
+volume_available() { [ "$(volume_field State)" = available ]; }
+volume_attached_here() {
+  [ "$(volume_field 'Attachments[0].InstanceId')" = "$INSTANCE_ID" ] && [ "$(volume_field 'Attachments[0].State')" = attached ]
+}
+if ! volume_attached_here; then
+  retry "volume $volume to be available" volume_available
+  ${AWS} ec2 attach-volume --region "$REGION" --volume-id "$volume" \\
+    --instance-id "$INSTANCE_ID" --device ${ETCD_VOLUME_DEVICE_NAME} >/dev/null
+  retry "volume $volume to be attached" volume_attached_here
+fi
+# Nitro instances show EBS volumes as NVMe devices whose serial is the volume id without '-'.
+device=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_\${volume/-/}
+device_present() { [ -b "$device" ]; }
+retry "block device of $volume at $device" device_present
+
+# --- routing for the member's address ----------------------------------------------------
+install -d -m 0755 /run/kubernetes-on-aws /run/systemd/network
+cat >${NETWORKD_FILE} <<NETWORK
+[Match]
+MACAddress=$eni_mac
+
+[Link]
+RequiredForOnline=no
+
+[Network]
+DHCP=ipv4
+
+[DHCPv4]
+RouteTable=${ETCD_ENI_ROUTE_TABLE}
+UseDNS=no
+UseHostname=no
+
+[RoutingPolicyRule]
+From=$eni_ip/32
+Table=${ETCD_ENI_ROUTE_TABLE}
+NETWORK
+networkctl reload
+address_up() { ip -4 -o addr show | grep -q " $eni_ip/"; }
+retry "address $eni_ip on the member interface" address_up
+
+cat >${MEMBER_RUNTIME_ENV} <<MEMBER
+ETCD_DATA_DEVICE=$device
+ETCD_ENI=$eni
+ETCD_ENI_IP=$eni_ip
+ETCD_VOLUME=$volume
+MEMBER
+echo "etcd-attach: member $ETCD_MEMBER has interface $eni ($eni_ip) and volume $volume ($device)"
+`;
+
+/**
+ * Formats the data volume once: only when blkid finds no filesystem on it at all (exit 2).
+ * An existing filesystem is never reformatted, and anything blkid cannot classify stops the
+ * boot rather than risk the data.
+ */
+const formatScript = `#!/bin/bash
+# etcd-format: makes an ext4 filesystem labelled ${ETCD_DATA_LABEL} on the member's data volume,
+# ONLY if the volume has no filesystem (a new volume). Never reformats.
+set -euo pipefail
+. ${MEMBER_RUNTIME_ENV}
+rc=0
+blkid -p "$ETCD_DATA_DEVICE" >/dev/null 2>&1 || rc=$?
+case $rc in
+  0)
+    label=$(blkid -p -o value -s LABEL "$ETCD_DATA_DEVICE" || true)
+    if [ "$label" != ${ETCD_DATA_LABEL} ]; then
+      echo "etcd-format: $ETCD_VOLUME has a filesystem labelled '$label', not ${ETCD_DATA_LABEL}; refusing to touch it" >&2
+      exit 1
+    fi
+    echo "etcd-format: $ETCD_VOLUME already has its filesystem; keeping it"
+    ;;
+  2)
+    echo "etcd-format: $ETCD_VOLUME is blank; creating ext4 labelled ${ETCD_DATA_LABEL}"
+    mkfs.ext4 -q -L ${ETCD_DATA_LABEL} "$ETCD_DATA_DEVICE"
+    udevadm settle
+    ;;
+  *)
+    echo "etcd-format: blkid could not probe $ETCD_DATA_DEVICE (exit $rc); refusing to format" >&2
+    exit 1
+    ;;
+esac
+`;
+
+const snapshotScript = `#!/bin/bash
+# etcd-snapshot: saves a snapshot of this member and uploads it to
+# s3://$SNAPSHOT_BUCKET/$CLUSTER/etcd-N/snapshots/<UTC time>.db, then copies it to
+# .../etcd-N/latest.db. The bucket keeps versions and expires old ones (lifecycle rules).
+set -euo pipefail
+. ${CLUSTER_ENV}
+. ${NODE_ENV}
+. ${ETCD_ENV}
+dir=/var/lib/etcd-snapshots
+install -d -m 0700 "$dir"
+file="$dir/snapshot.db"
+rm -f "$file" "$file.part"
+${ETCDCTL_MEMBER} snapshot save "$file" >/dev/null
+prefix="s3://$SNAPSHOT_BUCKET/$CLUSTER/etcd-$ETCD_MEMBER"
+key="$prefix/snapshots/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
+${AWS} s3 cp --only-show-errors - "$key" <"$file"
+${AWS} s3 cp --only-show-errors "$key" "$prefix/latest.db"
+rm -f "$file"
+echo "etcd-snapshot: uploaded $key"
+`;
+
+const healthCheck = `#!/bin/bash
+# node-health-check (etcd): this member answers 'endpoint health' on its own client URL,
+# which needs the cluster's quorum.
+exec ${ETCDCTL_MEMBER} endpoint health
+`;
+
+function etcdFlags(domain: string, cluster: string): string[] {
+  const member = `etcd-\${ETCD_MEMBER}.${domain}`;
+  return [
+    '--name=etcd-${ETCD_MEMBER}',
+    `--data-dir=${ETCD_DATA_DIR}`,
+    // DNS discovery: _etcd-server-ssl._tcp.<domain> lists the peers (etcd refuses SRV
+    // discovery with TLS unless the -ssl records exist).
+    `--discovery-srv=${domain}`,
+    `--initial-advertise-peer-urls=https://${member}:${ETCD_PEER_PORT}`,
+    `--advertise-client-urls=https://${member}:${ETCD_CLIENT_PORT}`,
+    `--listen-peer-urls=https://0.0.0.0:${ETCD_PEER_PORT}`,
+    `--listen-client-urls=https://0.0.0.0:${ETCD_CLIENT_PORT}`,
+    // Ignored once the data dir exists: a replaced member restarts from its volume.
+    `--initial-cluster-token=${cluster}`,
+    '--initial-cluster-state=new',
+    '--client-cert-auth',
+    `--trusted-ca-file=${PKI.ca}`,
+    `--cert-file=${PKI.cert}`,
+    `--key-file=${PKI.key}`,
+    '--peer-client-cert-auth',
+    `--peer-trusted-ca-file=${PKI.ca}`,
+    `--peer-cert-file=${PKI.cert}`,
+    `--peer-key-file=${PKI.key}`,
+  ];
+}
+
+function etcdParts(input: EtcdNodeInput): NodeParts {
+  const domain = etcdDomain(input);
+  const envFiles = [CLUSTER_ENV, NODE_ENV, ETCD_ENV];
+  return {
+    directories: [directory('/opt/etcd')],
+    files: [
+      envFile(ETCD_ENV, {
+        ETCD_DOMAIN: domain,
+        ETCD_MEMBER_COUNT: input.memberCount,
+        SNAPSHOT_BUCKET: input.snapshotBucket,
+      }),
+      remoteFile(ETCD_TARBALL_PATH, ETCD_TARBALL.url, ETCD_TARBALL.hash),
+      script(ETCDCTL_MEMBER, etcdctlMemberScript),
+      script(ATTACH_SCRIPT, attachScript),
+      script(FORMAT_SCRIPT, formatScript),
+      script(SNAPSHOT_SCRIPT, snapshotScript),
+    ],
+    units: [
+      unit(UNITS.install, {
+        Unit: {
+          Description: `Unpack etcd ${ETCD_VERSION} (tarball checked by Ignition against its sha256)`,
+          ConditionPathExists: `!${ETCD_BINARY}`,
+        },
+        Service: {
+          Type: 'oneshot',
+          RemainAfterExit: true,
+          ExecStart: [
+            command('/usr/bin/mkdir', ['-p', ETCD_HOME]),
+            command('/usr/bin/tar', ['-xzf', ETCD_TARBALL_PATH, '-C', ETCD_HOME, '--strip-components=1', '--no-same-owner']),
+          ],
+        },
+      }),
+      unit(UNITS.attach, {
+        Unit: {
+          Description: "Attach this member's network interface and data volume (found by tags)",
+          Wants: AWS_UNIT_DEPENDENCIES.Wants,
+          Requires: [AWS_UNIT_DEPENDENCIES.Requires, ...AFTER_IDENTITY],
+          After: [...AWS_UNIT_DEPENDENCIES.After, ...AFTER_IDENTITY, 'systemd-networkd.service'],
+        },
+        Service: {
+          Type: 'oneshot',
+          RemainAfterExit: true,
+          ExecStart: ATTACH_SCRIPT,
+          // Up to 10 minutes waiting for a replaced member's interface, then the volume.
+          TimeoutStartSec: 1500,
+        },
+      }),
+      unit(UNITS.format, {
+        Unit: {
+          Description: 'Create the etcd data filesystem on a blank volume (never reformats)',
+          Requires: UNITS.attach,
+          After: UNITS.attach,
+          Before: UNITS.mount,
+        },
+        Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: FORMAT_SCRIPT },
+      }),
+      unit(UNITS.mount, {
+        Unit: {
+          Description: 'etcd data volume',
+          // Not a boot-time local filesystem: the volume is attached over the AWS API, after the
+          // network. Default dependencies would order it before local-fs.target (a cycle).
+          DefaultDependencies: false,
+          Requires: UNITS.format,
+          After: ['local-fs.target', UNITS.format],
+          Conflicts: 'umount.target',
+          Before: 'umount.target',
+        },
+        Mount: {
+          What: `/dev/disk/by-label/${ETCD_DATA_LABEL}`,
+          Where: ETCD_DATA_MOUNT,
+          Type: 'ext4',
+          Options: 'noatime',
+        },
+      }),
+      unit(UNITS.etcd, {
+        Unit: {
+          Description: `etcd ${ETCD_VERSION} member (TLS, DNS SRV discovery under ${domain})`,
+          Requires: [UNITS.install, UNITS.attach, UNITS.mount, FETCH_SECRETS_UNIT],
+          After: [UNITS.install, UNITS.attach, UNITS.mount, FETCH_SECRETS_UNIT, 'network-online.target'],
+          Wants: 'network-online.target',
+        },
+        Service: {
+          // etcd tells systemd when it has joined the cluster.
+          Type: 'notify',
+          EnvironmentFile: envFiles,
+          ExecStartPre: command('/usr/bin/install', ['-d', '-m', '0700', ETCD_DATA_DIR]),
+          ExecStart: command(ETCD_BINARY, etcdFlags(domain, input.cluster)),
+          Restart: 'always',
+          RestartSec: 5,
+          // The first members wait for each other's quorum: no start timeout.
+          TimeoutStartSec: 'infinity',
+          LimitNOFILE: 65536,
+        },
+        Install: { WantedBy: 'multi-user.target' },
+      }),
+      unit(UNITS.snapshot, {
+        Unit: {
+          Description: 'Save an etcd snapshot and upload it to S3',
+          Wants: AWS_UNIT_DEPENDENCIES.Wants,
+          Requires: AWS_UNIT_DEPENDENCIES.Requires,
+          After: [...AWS_UNIT_DEPENDENCIES.After, UNITS.etcd],
+        },
+        Service: { Type: 'oneshot', ExecStart: SNAPSHOT_SCRIPT },
+      }),
+      unit(UNITS.snapshotTimer, {
+        Unit: { Description: 'etcd snapshot to S3 every minute' },
+        Timer: { OnCalendar: SNAPSHOT_CALENDAR, AccuracySec: '1s', Unit: UNITS.snapshot },
+        Install: { WantedBy: 'timers.target' },
+      }),
+    ],
+  };
+}
+
+/** The full Ignition config of an etcd member (an S3 asset; the user data is the stub). */
+export function etcdConfig(input: EtcdNodeInput): IgnitionConfig {
+  validateEtcdInput(input);
+  return ignitionConfig(
+    mergeParts(
+      nodeBootstrapParts(input, 'etcd'),
+      fetchSecretsParts({
+        dir: ETCD_PKI_DIR,
+        secrets: [{ id: secretNames.etcdMember(input.cluster, '${ETCD_MEMBER}'), files: ['ca.crt', 'member.crt', 'member.key'] }],
+        before: [UNITS.etcd],
+      }),
+      etcdParts(input),
+      healthSignalParts({ healthCheck, after: [UNITS.etcd] }),
+    ),
+  );
+}
+

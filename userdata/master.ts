@@ -1,0 +1,415 @@
+/**
+ * A master: what runs on a master node, in one file.
+ *
+ * Boot order: node-identity -> fetch-secrets (control-plane, apiserver-etcd-client) ->
+ * control-plane-auth (token file, component tokens, kubelet-client certificate) ->
+ * kube-auth-webhook (127.0.0.1:8443) and kubelet, which runs the static pods kube-apiserver,
+ * kube-controller-manager, kube-scheduler, kube-proxy and flannel -> cfn-signal once
+ * https://127.0.0.1:443/readyz answers.
+ */
+import { load } from 'js-yaml';
+import { directory, file, MODE_PRIVATE, MODE_PRIVATE_DIR, remoteFile, script } from './files';
+import { healthSignalParts } from './health-signal';
+import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
+import { KUBELET_UNIT } from './kubelet';
+import { kubeconfigFile } from './kubeconfig';
+import { kubernetesNodeParts } from './kubernetes-node';
+import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
+import { bin, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
+import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
+import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, yaml } from './static-pod';
+import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, secretNames, validateMasterInput } from './types';
+import { nodeBootstrapParts } from './node-bootstrap';
+import { command, unit } from './units';
+import { IMAGES } from './versions';
+
+const pki = (name: string) => `${KUBERNETES_PKI_DIR}/${name}`;
+const auth = (name: string) => `${KUBERNETES_AUTH_DIR}/${name}`;
+
+/** Files of `kubernetes-on-aws/<cluster>/control-plane`. */
+export const CONTROL_PLANE_SECRET_FILES = [
+  'ca.crt',
+  'ca.key',
+  'apiserver.crt',
+  'apiserver.key',
+  'sa.key',
+  'sa.pub',
+  'front-proxy-ca.crt',
+  'front-proxy-client.crt',
+  'front-proxy-client.key',
+  'worker-token',
+  'admin-token',
+];
+/** Files of `kubernetes-on-aws/<cluster>/apiserver-etcd-client`. */
+export const APISERVER_ETCD_CLIENT_SECRET_FILES = ['etcd-ca.crt', 'apiserver-etcd-client.crt', 'apiserver-etcd-client.key'];
+
+/** Where the API server and the local clients reach it on a master (the cert has 127.0.0.1). */
+export const LOCAL_API_SERVER = `https://127.0.0.1:${API_SERVER_PORT}`;
+
+export const WEBHOOK_UNIT = 'kube-auth-webhook.service';
+export const WEBHOOK_BUNDLE_PATH = '/opt/kube-auth-webhook/kube-auth-webhook.js';
+export const WEBHOOK_CONFIG_PATH = `${WEBHOOK_DIR}/config.yaml`;
+export const AUTHENTICATION_WEBHOOK_KUBECONFIG = `${WEBHOOK_DIR}/authentication-kubeconfig.yaml`;
+export const AUTHORIZATION_WEBHOOK_KUBECONFIG = `${WEBHOOK_DIR}/authorization-kubeconfig.yaml`;
+/** The path the webhook server's config must give as `workerTokenFile` (mounted read-only). */
+export const WEBHOOK_WORKER_TOKEN_FILE = pki('worker-token');
+
+const APISERVER_DIR = `${KUBERNETES_DIR}/apiserver`;
+export const AUTHENTICATION_CONFIG = `${APISERVER_DIR}/authentication.yaml`;
+/** Static token file, written at boot: the break-glass admin and this master's components. */
+export const TOKEN_AUTH_FILE = auth('tokens.csv');
+const CONTROLLER_MANAGER_KUBECONFIG = `${KUBERNETES_DIR}/controller-manager.kubeconfig`;
+const SCHEDULER_KUBECONFIG = `${KUBERNETES_DIR}/scheduler.kubeconfig`;
+/** Client certificate the API server shows kubelets (logs, exec), minted at boot with ca.key. */
+const KUBELET_CLIENT_CERT = auth('apiserver-kubelet-client.crt');
+const KUBELET_CLIENT_KEY = auth('apiserver-kubelet-client.key');
+/** Its subject; RBAC binds it to system:kubelet-api-admin (kubelets authorize it by webhook). */
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+/** The break-glass admin of the static token file (group system:masters). */
+export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
+
+const CONTROL_PLANE_AUTH_UNIT = 'control-plane-auth.service';
+const CONTROL_PLANE_AUTH_SCRIPT = bin('control-plane-auth');
+const ADDONS_UNIT = 'kube-addons.service';
+
+/**
+ * Writes, at boot and only on this master, the credentials that must never be in a config:
+ * the static token file (admin-token from the fetched secret as the break-glass admin in
+ * system:masters; random tokens for this master's controller-manager and scheduler, kept
+ * across reboots) and the API server's client certificate for kubelets, signed with ca.key.
+ */
+const controlPlaneAuthScript = `#!/bin/bash
+# control-plane-auth: token file and kubelet-client certificate for this master's control plane.
+set -euo pipefail
+umask 077
+pki=${KUBERNETES_PKI_DIR}
+auth=${KUBERNETES_AUTH_DIR}
+install -d -m 0700 "$auth"
+
+admin=$(cat "$pki/admin-token")
+if ! [[ "$admin" =~ ^[A-Za-z0-9._~-]{32,}$ ]]; then
+  echo "control-plane-auth: $pki/admin-token must be one line of at least 32 token characters" >&2
+  exit 1
+fi
+new_token() { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+for component in kube-controller-manager kube-scheduler; do
+  [ -s "$auth/$component.token" ] || new_token >"$auth/$component.token"
+done
+tmp=$(mktemp "$auth/.tokens.XXXXXX")
+{
+  printf '%s,${BREAK_GLASS_ADMIN_USER},${BREAK_GLASS_ADMIN_USER},"system:masters"\\n' "$admin"
+  printf '%s,system:kube-controller-manager,system:kube-controller-manager\\n' "$(cat "$auth/kube-controller-manager.token")"
+  printf '%s,system:kube-scheduler,system:kube-scheduler\\n' "$(cat "$auth/kube-scheduler.token")"
+} >"$tmp"
+chmod 0600 "$tmp"
+mv -f "$tmp" ${TOKEN_AUTH_FILE}
+
+# One year, renewed on every boot (masters are replaced far more often than that).
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \\
+  -subj "/CN=${KUBELET_CLIENT_USER}" -keyout ${KUBELET_CLIENT_KEY}.new -out "$auth/kubelet-client.csr" 2>/dev/null
+printf 'keyUsage=critical,digitalSignature\\nextendedKeyUsage=clientAuth\\n' >"$auth/kubelet-client.ext"
+openssl x509 -req -in "$auth/kubelet-client.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \\
+  -set_serial "0x$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n')" -days 365 -sha256 \\
+  -extfile "$auth/kubelet-client.ext" -out ${KUBELET_CLIENT_CERT}.new 2>/dev/null
+mv -f ${KUBELET_CLIENT_KEY}.new ${KUBELET_CLIENT_KEY}
+mv -f ${KUBELET_CLIENT_CERT}.new ${KUBELET_CLIENT_CERT}
+rm -f "$auth/kubelet-client.csr" "$auth/kubelet-client.ext"
+echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE} and the kubelet-client certificate"
+`;
+
+const healthCheck = `#!/bin/bash
+# node-health-check (master): the local API server reports ready (anonymous /readyz).
+exec curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz
+`;
+
+/**
+ * Anonymous requests only for the health endpoints (the load balancer's health check and
+ * kubelet probes carry no credentials); everything else needs a token. Structured
+ * AuthenticationConfiguration (anonymous.conditions) replaces --anonymous-auth.
+ * v1beta1: served since 1.30, so the file does not pin us to the newest minor.
+ */
+export const AUTHENTICATION_CONFIGURATION = {
+  apiVersion: 'apiserver.config.k8s.io/v1beta1',
+  kind: 'AuthenticationConfiguration',
+  anonymous: { enabled: true, conditions: [{ path: '/livez' }, { path: '/readyz' }, { path: '/healthz' }] },
+};
+
+function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): string[] {
+  const issuer = `https://${defaultApiDnsName(input)}`;
+  return flags({
+    'secure-port': API_SERVER_PORT,
+    'bind-address': '0.0.0.0',
+    'tls-cert-file': pki('apiserver.crt'),
+    'tls-private-key-file': pki('apiserver.key'),
+    // etcd: an explicit list (the API server does not do SRV), TLS both ways.
+    'etcd-servers': input.etcdMemberNames.map((name) => `https://${name}:2379`).join(','),
+    'etcd-cafile': pki('etcd-ca.crt'),
+    'etcd-certfile': pki('apiserver-etcd-client.crt'),
+    'etcd-keyfile': pki('apiserver-etcd-client.key'),
+    // Client certificates never arrive through the TLS-terminating load balancer, so they are no
+    // user login. The flag stays: the API server publishes this CA to aggregated API servers
+    // (extension-apiserver-authentication), and only masters hold ca.key to sign with.
+    'client-ca-file': pki('ca.crt'),
+    'authentication-config': AUTHENTICATION_CONFIG,
+    'authentication-token-webhook-config-file': AUTHENTICATION_WEBHOOK_KUBECONFIG,
+    'authentication-token-webhook-version': 'v1',
+    // Break-glass admin (system:masters) and this master's components; written at boot.
+    'token-auth-file': TOKEN_AUTH_FILE,
+    // Node first (per-node kubelet identities, later), RBAC for system components and service
+    // accounts (answered in-process, no webhook round trip), then the webhook for users' roles.
+    // RBAC never denies, so every request RBAC does not allow still reaches the webhook.
+    'authorization-mode': 'Node,RBAC,Webhook',
+    'authorization-webhook-config-file': AUTHORIZATION_WEBHOOK_KUBECONFIG,
+    'authorization-webhook-version': 'v1',
+    'kubelet-client-certificate': KUBELET_CLIENT_CERT,
+    'kubelet-client-key': KUBELET_CLIENT_KEY,
+    'kubelet-preferred-address-types': 'InternalIP,InternalDNS,Hostname',
+    'service-account-issuer': issuer,
+    'service-account-key-file': pki('sa.pub'),
+    'service-account-signing-key-file': pki('sa.key'),
+    'service-cluster-ip-range': network.serviceCidr,
+    // Aggregation layer (metrics-server): front-proxy CA and client certificate. No
+    // --requestheader-allowed-names: the front-proxy CA signs only the front-proxy client.
+    'requestheader-client-ca-file': pki('front-proxy-ca.crt'),
+    'requestheader-username-headers': 'X-Remote-User',
+    'requestheader-group-headers': 'X-Remote-Group',
+    'requestheader-extra-headers-prefix': 'X-Remote-Extra-',
+    'proxy-client-cert-file': pki('front-proxy-client.crt'),
+    'proxy-client-key-file': pki('front-proxy-client.key'),
+    'enable-aggregator-routing': true,
+    'enable-admission-plugins': 'NodeRestriction',
+    // flannel and kube-proxy run privileged.
+    'allow-privileged': true,
+    profiling: false,
+  });
+}
+
+function controllerManagerFlags(input: MasterNodeInput, network: ResolvedNetwork): string[] {
+  return flags({
+    kubeconfig: CONTROLLER_MANAGER_KUBECONFIG,
+    'authentication-kubeconfig': CONTROLLER_MANAGER_KUBECONFIG,
+    'authorization-kubeconfig': CONTROLLER_MANAGER_KUBECONFIG,
+    'bind-address': '127.0.0.1',
+    'leader-elect': true,
+    'cloud-provider': 'external',
+    'cluster-name': input.cluster,
+    // flannel reads each node's podCIDR: the controller-manager hands them out.
+    'allocate-node-cidrs': true,
+    'cluster-cidr': network.podCidr,
+    'node-cidr-mask-size': NODE_CIDR_MASK_SIZE,
+    'service-cluster-ip-range': network.serviceCidr,
+    'configure-cloud-routes': false,
+    'service-account-private-key-file': pki('sa.key'),
+    'root-ca-file': pki('ca.crt'),
+    'use-service-account-credentials': true,
+    profiling: false,
+  });
+}
+
+function schedulerFlags(): string[] {
+  return flags({
+    kubeconfig: SCHEDULER_KUBECONFIG,
+    'authentication-kubeconfig': SCHEDULER_KUBECONFIG,
+    'authorization-kubeconfig': SCHEDULER_KUBECONFIG,
+    'bind-address': '127.0.0.1',
+    'leader-elect': true,
+    profiling: false,
+  });
+}
+
+function httpsProbe(path: string, port: number, failureThreshold: number): Record<string, unknown> {
+  return { httpGet: { host: '127.0.0.1', path, port, scheme: 'HTTPS' }, periodSeconds: 10, timeoutSeconds: 15, failureThreshold };
+}
+
+function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): NodeParts {
+  const dirMount = (name: string, path: string): HostMount => ({ name, path, type: 'Directory', readOnly: true });
+  const fileMount = (name: string, path: string): HostMount => ({ name, path, type: 'File', readOnly: true });
+  const apiServerMounts: HostMount[] = [
+    dirMount('pki', KUBERNETES_PKI_DIR),
+    dirMount('auth', KUBERNETES_AUTH_DIR),
+    dirMount('webhook', WEBHOOK_DIR),
+    dirMount('apiserver-config', APISERVER_DIR),
+    ...HOST_CA_MOUNTS,
+  ];
+  const componentMounts = (kubeconfig: string, token: string): HostMount[] => [
+    fileMount('kubeconfig', kubeconfig),
+    fileMount('token', token),
+    fileMount('cluster-ca', pki('ca.crt')),
+  ];
+  const cmMounts = [
+    ...componentMounts(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')),
+    fileMount('sa-key', pki('sa.key')),
+    ...HOST_CA_MOUNTS,
+  ];
+  const schedulerMounts = componentMounts(SCHEDULER_KUBECONFIG, auth('kube-scheduler.token'));
+  const localKubeconfig = (path: string, user: string, token: string) =>
+    kubeconfigFile(path, { cluster: input.cluster, server: LOCAL_API_SERVER, certificateAuthority: pki('ca.crt'), user, tokenFile: token });
+
+  return {
+    directories: [directory(APISERVER_DIR), directory(WEBHOOK_DIR), directory(KUBERNETES_AUTH_DIR, MODE_PRIVATE_DIR), directory('/opt/kube-auth-webhook')],
+    files: [
+      file(AUTHENTICATION_CONFIG, yaml(AUTHENTICATION_CONFIGURATION)),
+      file(WEBHOOK_CONFIG_PATH, input.webhookServerConfigYaml, { mode: MODE_PRIVATE }),
+      file(AUTHENTICATION_WEBHOOK_KUBECONFIG, input.authenticationWebhookKubeconfig, { mode: MODE_PRIVATE }),
+      file(AUTHORIZATION_WEBHOOK_KUBECONFIG, input.authorizationWebhookKubeconfig, { mode: MODE_PRIVATE }),
+      // Ignition fetches the bundle from S3 with the instance role and checks its sha512.
+      remoteFile(WEBHOOK_BUNDLE_PATH, input.webhookBundle.source, `sha512-${input.webhookBundle.sha512}`),
+      localKubeconfig(CONTROLLER_MANAGER_KUBECONFIG, 'system:kube-controller-manager', auth('kube-controller-manager.token')),
+      localKubeconfig(SCHEDULER_KUBECONFIG, 'system:kube-scheduler', auth('kube-scheduler.token')),
+      script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript),
+      staticPodFile({
+        name: 'kube-apiserver',
+        labels: { component: 'kube-apiserver', tier: 'control-plane' },
+        mounts: apiServerMounts,
+        containers: [
+          {
+            name: 'kube-apiserver',
+            image: IMAGES.kubeApiServer,
+            command: ['kube-apiserver', ...apiServerFlags(input, network)],
+            resources: { requests: { cpu: '250m' } },
+            startupProbe: httpsProbe('/livez', API_SERVER_PORT, 24),
+            livenessProbe: httpsProbe('/livez', API_SERVER_PORT, 8),
+            readinessProbe: { ...httpsProbe('/readyz', API_SERVER_PORT, 3), periodSeconds: 1 },
+            mounts: apiServerMounts.map((m) => m.name),
+          },
+        ],
+      }),
+      staticPodFile({
+        name: 'kube-controller-manager',
+        labels: { component: 'kube-controller-manager', tier: 'control-plane' },
+        mounts: cmMounts,
+        containers: [
+          {
+            name: 'kube-controller-manager',
+            image: IMAGES.kubeControllerManager,
+            command: ['kube-controller-manager', ...controllerManagerFlags(input, network)],
+            resources: { requests: { cpu: '200m' } },
+            livenessProbe: httpsProbe('/healthz', 10257, 8),
+            mounts: cmMounts.map((m) => m.name),
+          },
+        ],
+      }),
+      staticPodFile({
+        name: 'kube-scheduler',
+        labels: { component: 'kube-scheduler', tier: 'control-plane' },
+        mounts: schedulerMounts,
+        containers: [
+          {
+            name: 'kube-scheduler',
+            image: IMAGES.kubeScheduler,
+            command: ['kube-scheduler', ...schedulerFlags()],
+            resources: { requests: { cpu: '100m' } },
+            livenessProbe: httpsProbe('/healthz', 10259, 8),
+            mounts: schedulerMounts.map((m) => m.name),
+          },
+        ],
+      }),
+    ],
+    units: [
+      unit(CONTROL_PLANE_AUTH_UNIT, {
+        Unit: {
+          Description: 'Write the API server token file and kubelet-client certificate from the fetched secrets',
+          Requires: FETCH_SECRETS_UNIT,
+          After: FETCH_SECRETS_UNIT,
+          Before: KUBELET_UNIT,
+        },
+        Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: CONTROL_PLANE_AUTH_SCRIPT },
+        Install: { WantedBy: 'multi-user.target' },
+      }),
+      unit(WEBHOOK_UNIT, {
+        Unit: {
+          Description: `Authentication and authorization webhook (${WEBHOOK_LISTEN_ADDRESS}:${WEBHOOK_PORT}) for the API server`,
+          Requires: ['docker.service', FETCH_SECRETS_UNIT],
+          After: ['docker.service', FETCH_SECRETS_UNIT, 'network-online.target'],
+          Wants: 'network-online.target',
+          Before: KUBELET_UNIT,
+        },
+        Service: {
+          ExecStartPre: command('-/usr/bin/docker', ['rm', '-f', 'kube-auth-webhook']),
+          ExecStart: command('/usr/bin/docker', [
+            'run',
+            '--rm',
+            '--name=kube-auth-webhook',
+            '--network=host',
+            '--read-only',
+            '--cap-drop=ALL',
+            '--security-opt=no-new-privileges',
+            `--volume=/opt/kube-auth-webhook:/opt/kube-auth-webhook:ro`,
+            `--volume=${WEBHOOK_DIR}:${WEBHOOK_DIR}:ro`,
+            `--volume=${WEBHOOK_WORKER_TOKEN_FILE}:${WEBHOOK_WORKER_TOKEN_FILE}:ro`,
+            IMAGES.node,
+            'node',
+            WEBHOOK_BUNDLE_PATH,
+            `--config=${WEBHOOK_CONFIG_PATH}`,
+            `--listen=${WEBHOOK_LISTEN_ADDRESS}:${WEBHOOK_PORT}`,
+          ]),
+          ExecStop: command('/usr/bin/docker', ['stop', 'kube-auth-webhook']),
+          Restart: 'always',
+          RestartSec: 5,
+        },
+        Install: { WantedBy: 'multi-user.target' },
+      }),
+      // An honest placeholder: the add-on applier (CoreDNS, aws-cloud-controller-manager, EBS
+      // CSI driver, ...) arrives with the add-on manifests.
+      unit(ADDONS_UNIT, {
+        Unit: { Description: 'Add-on applier (placeholder: add-ons are delivered in a later change)' },
+        Service: {
+          Type: 'oneshot',
+          RemainAfterExit: true,
+          ExecStart: '/usr/bin/echo "kube-addons: add-ons are delivered in a later change; nothing applied"',
+        },
+        Install: { WantedBy: 'multi-user.target' },
+      }),
+    ],
+  };
+}
+
+/** The webhook reads the worker token from the one file mounted into its container. */
+function checkWebhookConfig(text: string): void {
+  let document: unknown;
+  try {
+    document = load(text);
+  } catch (error) {
+    throw new Error(`master.webhookServerConfigYaml: not valid YAML: ${(error as Error).message}`);
+  }
+  const tokenFile = (document as { workerTokenFile?: unknown } | null)?.workerTokenFile;
+  if (tokenFile !== undefined && tokenFile !== WEBHOOK_WORKER_TOKEN_FILE) {
+    throw new Error(
+      `master.webhookServerConfigYaml: workerTokenFile is '${String(tokenFile)}', but on masters the worker token is at ${WEBHOOK_WORKER_TOKEN_FILE} (the only file mounted into the webhook container)`,
+    );
+  }
+}
+
+/** The full Ignition config of a master (an S3 asset; the user data is the stub). */
+export function masterConfig(input: MasterNodeInput): IgnitionConfig {
+  validateMasterInput(input);
+  checkWebhookConfig(input.webhookServerConfigYaml);
+  const network = resolveNetwork(input, 'master');
+  return ignitionConfig(
+    mergeParts(
+      nodeBootstrapParts(input, 'master'),
+      fetchSecretsParts({
+        dir: KUBERNETES_PKI_DIR,
+        secrets: [
+          { id: secretNames.controlPlane(input.cluster), files: CONTROL_PLANE_SECRET_FILES },
+          { id: secretNames.apiserverEtcdClient(input.cluster), files: APISERVER_ETCD_CLIENT_SECRET_FILES },
+        ],
+        before: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT, KUBELET_UNIT],
+      }),
+      kubernetesNodeParts({
+        cluster: input.cluster,
+        // Masters talk to their own API server: a load balancer cannot hairpin a target to itself.
+        apiServer: LOCAL_API_SERVER,
+        certificateAuthority: pki('ca.crt'),
+        network,
+        healthzBindAddress: '127.0.0.1',
+        registerWithTaints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+        nodeLabels: { 'kubernetes-on-aws/role': 'master' },
+        after: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT],
+      }),
+      controlPlaneParts(input, network),
+      healthSignalParts({ healthCheck, after: [KUBELET_UNIT] }),
+    ),
+  );
+}
+

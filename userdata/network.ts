@@ -1,0 +1,33 @@
+/**
+ * Cluster network defaults (the 2016 values, kept so existing firewall rules and habits hold).
+ */
+
+/** Pod network: flannel hands each node a /24 out of it (controller-manager --allocate-node-cidrs). */
+export const POD_CIDR = '10.2.0.0/16';
+
+/** Per-node pod subnet size: 254 pods per node, 256 nodes in the /16. */
+export const NODE_CIDR_MASK_SIZE = 24;
+
+/** Service ClusterIPs; the first address (10.3.0.1) is the `kubernetes` service. */
+export const SERVICE_CIDR = '10.3.0.0/24';
+
+/** ClusterIP of the cluster DNS service (CoreDNS add-on). */
+export const CLUSTER_DNS_IP = '10.3.0.10';
+
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+/** flannel's vxlan backend uses the Linux default port; security groups open UDP 8472 between nodes. */
+export const FLANNEL_VXLAN_PORT = 8472;
+
+/** The API server's secure port on masters (the load balancer re-encrypts to it). */
+export const API_SERVER_PORT = 443;
+
+/** Where the authn/authz webhook server listens on every master (host network, loopback only). */
+export const WEBHOOK_LISTEN_ADDRESS = '127.0.0.1';
+export const WEBHOOK_PORT = 8443;
+
+/** kubelet healthz: bound to 0.0.0.0 on workers so an internal load balancer can check it (as in 2016). */
+export const KUBELET_HEALTHZ_PORT = 10248;
+
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;

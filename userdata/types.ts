@@ -1,0 +1,158 @@
+/**
+ * Typed inputs of the role templates, and their validation (errors name the field, the bad
+ * value and what would be valid). Everything here is known at synth time; whatever is only
+ * known on the node (instance id, member index, private DNS name) is read there at boot.
+ */
+import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, POD_CIDR, SERVICE_CIDR } from './network';
+
+export type NodeRole = 'etcd' | 'master' | 'worker';
+
+/** What every node of a cluster knows about the cluster. */
+export interface ClusterIdentity {
+  /** Cluster name, `<stack>-<version>`, e.g. `kube-aws-test-1`. */
+  readonly cluster: string;
+  /** Route53 hosted zone name without the trailing dot, e.g. `team.example.org`. */
+  readonly zone: string;
+  /** AWS region of the cluster, e.g. `eu-central-1`. */
+  readonly region: string;
+}
+
+/** An S3 object that Ignition fetches itself, checked against its sha512. */
+export interface S3Asset {
+  /** `s3://<bucket>/<key>`. */
+  readonly source: string;
+  /** Hex sha512 of the object's bytes (128 hex characters). */
+  readonly sha512: string;
+}
+
+export interface EtcdNodeInput extends ClusterIdentity {
+  /** Name of the S3 bucket that receives the snapshots (versioned, with lifecycle rules). */
+  readonly snapshotBucket: string;
+  /** Number of members (odd, 1..7); the member index of a node comes from its tag at boot. */
+  readonly memberCount: number;
+}
+
+/** Cluster network; every field defaults to the constants of `network.ts`. */
+export interface ClusterNetwork {
+  /** Pod network handed out by flannel. @default POD_CIDR (10.2.0.0/16) */
+  readonly podCidr?: string;
+  /** Service ClusterIP range. @default SERVICE_CIDR (10.3.0.0/24) */
+  readonly serviceCidr?: string;
+  /** ClusterIP of the DNS service. @default CLUSTER_DNS_IP (10.3.0.10) */
+  readonly clusterDnsIp?: string;
+  /** @default CLUSTER_DOMAIN (cluster.local) */
+  readonly clusterDomain?: string;
+}
+
+export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
+  /** DNS name of the API (the load balancer's record), also the service-account issuer host. @default `<cluster>.<zone>` */
+  readonly apiDnsName?: string;
+  /** Every etcd member's DNS name, `etcd-<N>.etcd.<cluster>.<zone>`; the API server lists them all. */
+  readonly etcdMemberNames: readonly string[];
+  /** Content of the webhook server's config file (rendered by the webhook's owner; no secret in it). */
+  readonly webhookServerConfigYaml: string;
+  /** Kubeconfig the API server uses to call the token webhook (http://127.0.0.1:8443/authenticate). */
+  readonly authenticationWebhookKubeconfig: string;
+  /** Kubeconfig the API server uses to call the authorization webhook (http://127.0.0.1:8443/authorize). */
+  readonly authorizationWebhookKubeconfig: string;
+  /** The bundled webhook server (one JavaScript file), an S3 asset. */
+  readonly webhookBundle: S3Asset;
+}
+
+export interface WorkerNodeInput extends ClusterIdentity, ClusterNetwork {
+  /** DNS name of the API; its load balancer presents a public ACM certificate. @default `<cluster>.<zone>` */
+  readonly apiDnsName?: string;
+}
+
+export interface ResolvedNetwork {
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  readonly clusterDnsIp: string;
+  readonly clusterDomain: string;
+}
+
+/** Fills the network defaults and validates them. */
+export function resolveNetwork(input: ClusterNetwork, where: string): ResolvedNetwork {
+  const network = {
+    podCidr: input.podCidr ?? POD_CIDR,
+    serviceCidr: input.serviceCidr ?? SERVICE_CIDR,
+    clusterDnsIp: input.clusterDnsIp ?? CLUSTER_DNS_IP,
+    clusterDomain: input.clusterDomain ?? CLUSTER_DOMAIN,
+  };
+  check(`${where}.podCidr`, network.podCidr, CIDR, 'an IPv4 CIDR like 10.2.0.0/16');
+  check(`${where}.serviceCidr`, network.serviceCidr, CIDR, 'an IPv4 CIDR like 10.3.0.0/24');
+  check(`${where}.clusterDnsIp`, network.clusterDnsIp, IPV4, 'an IPv4 address inside serviceCidr, like 10.3.0.10');
+  check(`${where}.clusterDomain`, network.clusterDomain, DNS_NAME, 'a DNS domain like cluster.local');
+  return network;
+}
+
+const DNS_LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+const DNS_NAME = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
+function check(field: string, value: string, pattern: RegExp, valid: string): void {
+  if (!pattern.test(value)) {
+    throw new Error(`${field}: got '${value}', expected ${valid}`);
+  }
+}
+
+export function validateIdentity(input: ClusterIdentity, where: string): void {
+  check(`${where}.cluster`, input.cluster, CLUSTER_NAME, "a DNS label of at most 40 characters, e.g. 'kube-aws-test-1'");
+  check(`${where}.zone`, input.zone, DNS_NAME, "a hosted zone name without trailing dot, e.g. 'team.example.org'");
+  check(`${where}.region`, input.region, REGION, "an AWS region, e.g. 'eu-central-1'");
+}
+
+export function validateS3Asset(asset: S3Asset, field: string): void {
+  check(`${field}.source`, asset.source, /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+$/, "'s3://<bucket>/<key>'");
+  check(`${field}.sha512`, asset.sha512, /^[0-9a-f]{128}$/, '128 lowercase hex characters (sha512)');
+}
+
+export function validateEtcdInput(input: EtcdNodeInput): void {
+  validateIdentity(input, 'etcd');
+  check('etcd.snapshotBucket', input.snapshotBucket, BUCKET, 'an S3 bucket name');
+  if (!Number.isInteger(input.memberCount) || input.memberCount < 1 || input.memberCount > 7 || input.memberCount % 2 === 0) {
+    throw new Error(`etcd.memberCount: must be odd, between 1 and 7, got ${input.memberCount}`);
+  }
+}
+
+export function validateMasterInput(input: MasterNodeInput): void {
+  validateIdentity(input, 'master');
+  if (input.apiDnsName !== undefined) check('master.apiDnsName', input.apiDnsName, DNS_NAME, 'a DNS name');
+  if (input.etcdMemberNames.length === 0) {
+    throw new Error('master.etcdMemberNames: must list at least one etcd member DNS name');
+  }
+  input.etcdMemberNames.forEach((name, i) => check(`master.etcdMemberNames[${i}]`, name, DNS_NAME, 'a DNS name'));
+  for (const field of ['webhookServerConfigYaml', 'authenticationWebhookKubeconfig', 'authorizationWebhookKubeconfig'] as const) {
+    if (input[field].trim() === '') {
+      throw new Error(`master.${field}: must not be empty`);
+    }
+  }
+  validateS3Asset(input.webhookBundle, 'master.webhookBundle');
+}
+
+export function validateWorkerInput(input: WorkerNodeInput): void {
+  validateIdentity(input, 'worker');
+  if (input.apiDnsName !== undefined) check('worker.apiDnsName', input.apiDnsName, DNS_NAME, 'a DNS name');
+}
+
+/** `<cluster>.<zone>`: the API's DNS name unless given. */
+export function defaultApiDnsName(input: ClusterIdentity & { readonly apiDnsName?: string }): string {
+  return input.apiDnsName ?? `${input.cluster}.${input.zone}`;
+}
+
+/** The etcd DNS discovery domain, `etcd.<cluster>.<zone>` (SRV records live under it). */
+export function etcdDomain(input: ClusterIdentity): string {
+  return `etcd.${input.cluster}.${input.zone}`;
+}
+
+/** Secrets Manager secret names (exact; the secrets engineer creates them). */
+export const secretNames = {
+  etcdMember: (cluster: string, member: string) => `kubernetes-on-aws/${cluster}/etcd-member-${member}`,
+  controlPlane: (cluster: string) => `kubernetes-on-aws/${cluster}/control-plane`,
+  apiserverEtcdClient: (cluster: string) => `kubernetes-on-aws/${cluster}/apiserver-etcd-client`,
+  worker: (cluster: string) => `kubernetes-on-aws/${cluster}/worker`,
+};
