@@ -1,6 +1,6 @@
-// @peculiar/x509, loaded after the Reflect metadata support it needs (reflect-metadata.ts)
+// @peculiar/x509, loaded after the Reflect metadata polyfill its dependency injection needs,
 // and set to use Node's WebCrypto. Import the library through this module only.
-import './reflect-metadata';
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { cryptoProvider } from '@peculiar/x509';
 

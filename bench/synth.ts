@@ -1,0 +1,45 @@
+/**
+ * Times the synth of the example cluster (bin/kubernetes-on-aws.ts with cdk.json's context)
+ * beside a bare CDK app with one empty stack, in the same run, each started the way
+ * `cdk synth` starts the app. Prints the medians and their ratio.
+ *
+ *   npx ts-node --transpile-only bench/synth.ts [runs]
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const root = path.join(__dirname, '..');
+const runs = Number(process.argv[2] ?? 5);
+const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context;
+
+function timeApp(entry: string, appContext: object): number {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', entry], {
+    cwd: root,
+    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(appContext), CDK_OUTDIR: outdir },
+    encoding: 'utf8',
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  if (result.status !== 0) throw new Error(`${entry} failed:\n${result.stderr}`);
+  return seconds;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const cluster: number[] = [];
+const bare: number[] = [];
+// Alternate the two so that a busy moment of the machine weighs on both alike.
+for (let i = 0; i < runs; i++) {
+  // No context for the bare app: an empty stack is what CloudFormation validation refuses.
+  bare.push(timeApp(path.join(root, 'bench', 'bare-app.ts'), {}));
+  cluster.push(timeApp(path.join(root, 'bin', 'kubernetes-on-aws.ts'), context));
+}
+const [c, b] = [median(cluster), median(bare)];
+console.log(`runs: ${runs} each, alternating`);
+console.log(`bare app (one empty stack): median ${b.toFixed(2)} s`);
+console.log(`example cluster (3 stacks): median ${c.toFixed(2)} s`);
+console.log(`ratio cluster / bare: ${(c / b).toFixed(2)}x`);

@@ -1,0 +1,386 @@
+/**
+ * The cluster configuration: CDK context in, a validated, typed, frozen ClusterConfig out.
+ *
+ * This is the only file that reads CDK context. Three steps are kept apart, as in kops:
+ * fill defaults, validate (every problem collected, each naming its context key and a
+ * valid example), then hand a typed object down to the stacks.
+ */
+
+/** Reads one context value; `node.tryGetContext` has this shape. */
+export type ContextReader = (key: string) => unknown;
+
+/** Defaults, named where they are chosen. */
+export const DEFAULTS = {
+  /**
+   * m6i.large: 2 vCPU, 8 GiB, no CPU credits. Kubernetes wants at least 2 CPUs and 2 GiB
+   * per node; the 2016 default t2.micro (1 vCPU, 1 GiB) cannot run a kubelet and the
+   * system DaemonSets, and burstable types starve etcd and the API server once their
+   * credits run out.
+   */
+  instanceType: 'm6i.large',
+  etcdCount: 3,
+  masterCount: 1,
+  workerMinSize: 1,
+  workerMaxSize: 10,
+} as const;
+
+/** Kubernetes versions this release of the app can install (binaries pinned by hash). */
+export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = ['1.36.4'];
+export const DEFAULT_KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[0];
+
+/**
+ * The cluster name is `<stack>-<version>`; it is part of S3 bucket names
+ * (`<cluster>-etcd-<account>-<region>`, at most 63 characters), so it is kept short.
+ */
+export const MAX_CLUSTER_NAME_LENGTH = 28;
+
+export interface HostedZoneConfig {
+  /** The zone's name without the trailing dot, e.g. `team.example.org`. */
+  readonly name: string;
+  /** The Route53 hosted zone id, e.g. `Z0123456789EXAMPLE`. */
+  readonly id: string;
+}
+
+export interface NetworkConfig {
+  readonly vpcId: string;
+  /** One per subnet, in the same order as `nodeSubnetIds` and `loadBalancerSubnetIds`. */
+  readonly availabilityZones: readonly string[];
+  /** Private subnets for etcd, masters and workers, one per availability zone. */
+  readonly nodeSubnetIds: readonly string[];
+  /** Public subnets for the internet-facing API load balancer, one per availability zone. */
+  readonly loadBalancerSubnetIds: readonly string[];
+}
+
+/** Where the Flatcar AMI comes from. */
+export type FlatcarAmiConfig =
+  | { readonly kind: 'id'; readonly amiId: string }
+  | { readonly kind: 'lookup' };
+
+export interface EtcdConfig {
+  readonly instanceType: string;
+  /** Odd, so that a majority survives the loss of a minority. */
+  readonly count: number;
+}
+
+export interface MasterConfig {
+  readonly instanceType: string;
+  readonly count: number;
+}
+
+export interface WorkerConfig {
+  readonly instanceType: string;
+  readonly minSize: number;
+  /** Absent: the group's current size is kept on update (cluster-autoscaler owns it). */
+  readonly desiredCapacity?: number;
+  readonly maxSize: number;
+}
+
+export interface ClusterConfig {
+  readonly stack: string;
+  readonly version: string;
+  /** `<stack>-<version>`: the name of everything the cluster owns. */
+  readonly clusterName: string;
+  readonly account: string;
+  readonly region: string;
+  readonly hostedZone: HostedZoneConfig;
+  /** `<cluster>.<zone>`: where the API server answers. */
+  readonly apiDomainName: string;
+  /** An ACM certificate for `apiDomainName`; absent: a DNS-validated one is created. */
+  readonly certificateArn?: string;
+  readonly network: NetworkConfig;
+  readonly flatcarAmi: FlatcarAmiConfig;
+  readonly kubernetesVersion: string;
+  readonly etcd: EtcdConfig;
+  readonly master: MasterConfig;
+  readonly worker: WorkerConfig;
+  /** The OAuth2 token-info endpoint the auth webhook checks user tokens against. */
+  readonly tokenInfoUrl: string;
+  /** Where clients may reach the API from (IPv4 CIDRs). */
+  readonly apiAllowedCidrs: readonly string[];
+}
+
+/** Every problem found in the context, reported at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid cluster configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}); ` +
+        'fix these context values in cdk.json or with --context KEY=VALUE:\n' +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const DNS_LABEL_PART = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`);
+
+/** Collects problems while reading context values of the expected kinds. */
+class ContextParser {
+  readonly problems: string[] = [];
+
+  constructor(private readonly read: ContextReader) {}
+
+  problem(key: string, message: string, example: string): void {
+    this.problems.push(`${key}: ${message} (example: --context ${key}=${example})`);
+  }
+
+  string(key: string, opts: { pattern?: RegExp; what: string; example: string; default?: string }): string {
+    const raw = this.read(key);
+    if (raw === undefined || raw === null || raw === '') {
+      if (opts.default !== undefined) return opts.default;
+      this.problem(key, `is required: ${opts.what}`, opts.example);
+      return '';
+    }
+    if (typeof raw !== 'string') {
+      this.problem(key, `must be ${opts.what}, got ${JSON.stringify(raw)}`, opts.example);
+      return '';
+    }
+    if (opts.pattern && !opts.pattern.test(raw)) {
+      this.problem(key, `must be ${opts.what}, got '${raw}'`, opts.example);
+    }
+    return raw;
+  }
+
+  optionalString(key: string, opts: { pattern: RegExp; what: string; example: string }): string | undefined {
+    const raw = this.read(key);
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    return this.string(key, opts);
+  }
+
+  /** Whole numbers; command-line context arrives as strings, cdk.json as numbers. */
+  integer(key: string, opts: { min: number; max: number; default: number; what: string }): number {
+    const raw = this.read(key);
+    if (raw === undefined || raw === null || raw === '') return opts.default;
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isInteger(value) || value < opts.min || value > opts.max) {
+      this.problem(
+        key,
+        `must be ${opts.what}, a whole number from ${opts.min} to ${opts.max}, got ${JSON.stringify(raw)}`,
+        String(opts.default),
+      );
+      return opts.default;
+    }
+    return value;
+  }
+
+  /** Lists: a JSON array in cdk.json, or comma-separated on the command line. */
+  list(key: string, opts: { pattern: RegExp; what: string; example: string }): string[] {
+    const raw = this.read(key);
+    const items =
+      typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
+    if (!Array.isArray(items) || items.length === 0) {
+      this.problem(key, `is required: a list of ${opts.what}`, opts.example);
+      return [];
+    }
+    const bad = items.filter((item) => typeof item !== 'string' || !opts.pattern.test(item));
+    if (bad.length > 0) {
+      this.problem(key, `must list only ${opts.what}, got ${bad.map((b) => JSON.stringify(b)).join(', ')}`, opts.example);
+    }
+    return items.filter((item): item is string => typeof item === 'string');
+  }
+}
+
+/**
+ * Reads and validates the cluster configuration.
+ *
+ * @throws ConfigError listing every problem, before any stack is built.
+ */
+export function loadClusterConfig(read: ContextReader): ClusterConfig {
+  const p = new ContextParser(read);
+
+  const stack = p.string('stack', {
+    pattern: DNS_LABEL_PART,
+    what: 'a name of lowercase letters, digits and inner hyphens',
+    example: 'kube-aws-test',
+  });
+  const version = p.string('version', {
+    pattern: DNS_LABEL_PART,
+    what: 'a version of lowercase letters, digits and inner hyphens',
+    example: '1',
+  });
+  const clusterName = `${stack}-${version}`;
+  if (stack && version && clusterName.length > MAX_CLUSTER_NAME_LENGTH) {
+    p.problem(
+      'stack',
+      `with version makes the cluster name '${clusterName}' (${clusterName.length} characters); ` +
+        `it must be at most ${MAX_CLUSTER_NAME_LENGTH} because it is part of S3 bucket names`,
+      'kube-aws-test',
+    );
+  }
+
+  const account = p.string('account', { pattern: /^\d{12}$/, what: 'a 12-digit AWS account id', example: '123456789012' });
+  const region = p.string('region', {
+    pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/,
+    what: 'an AWS region name',
+    example: 'eu-central-1',
+  });
+
+  const zoneName = p
+    .string('hostedZoneName', { pattern: /^[a-z0-9.-]+\.?$/, what: 'a Route53 hosted zone name', example: 'team.example.org' })
+    .replace(/\.$/, '');
+  if (zoneName && !DOMAIN_NAME.test(zoneName)) {
+    p.problem('hostedZoneName', `must be a domain name, got '${zoneName}'`, 'team.example.org');
+  }
+  const zoneId = p.string('hostedZoneId', {
+    pattern: /^Z[A-Z0-9]{1,31}$/,
+    what: 'a Route53 hosted zone id',
+    example: 'Z0123456789EXAMPLE',
+  });
+  const apiDomainName = `${clusterName}.${zoneName}`;
+
+  const certificateArn = p.optionalString('certificateArn', {
+    pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+    what: 'an ACM certificate ARN',
+    example: 'arn:aws:acm:eu-central-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b',
+  });
+  if (certificateArn && region && !certificateArn.includes(`:acm:${region}:`)) {
+    p.problem(
+      'certificateArn',
+      `must be a certificate in the cluster's region ${region} (a load balancer can only use certificates of its own region), got '${certificateArn}'`,
+      `arn:aws:acm:${region}:${account || '123456789012'}:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`,
+    );
+  }
+
+  const network = readNetwork(p, region);
+  const flatcarAmi = readFlatcarAmi(p, read, region);
+
+  const kubernetesVersion = p.string('kubernetesVersion', {
+    what: `one of the supported Kubernetes versions ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}`,
+    example: DEFAULT_KUBERNETES_VERSION,
+    default: DEFAULT_KUBERNETES_VERSION,
+  });
+  if (kubernetesVersion && !SUPPORTED_KUBERNETES_VERSIONS.includes(kubernetesVersion)) {
+    p.problem(
+      'kubernetesVersion',
+      `must be one of the supported versions ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (their binaries are pinned by hash), got '${kubernetesVersion}'`,
+      DEFAULT_KUBERNETES_VERSION,
+    );
+  }
+
+  const instanceType = (key: string) =>
+    p.string(key, { pattern: INSTANCE_TYPE, what: 'an EC2 instance type', example: DEFAULTS.instanceType, default: DEFAULTS.instanceType });
+
+  const etcdInstanceType = instanceType('etcdInstanceType');
+  const masterInstanceType = instanceType('masterInstanceType');
+  const workerInstanceType = instanceType('workerInstanceType');
+
+  const etcdCount = p.integer('etcdCount', { min: 1, max: 9, default: DEFAULTS.etcdCount, what: 'the number of etcd members' });
+  if (etcdCount % 2 === 0) {
+    p.problem('etcdCount', `must be odd so that a majority survives losing a minority, got ${etcdCount}`, '3');
+  }
+  const masterCount = p.integer('masterCount', { min: 1, max: 9, default: DEFAULTS.masterCount, what: 'the number of masters' });
+  const minSize = p.integer('workerMinSize', { min: 0, max: 1000, default: DEFAULTS.workerMinSize, what: 'the least number of workers' });
+  const maxSize = p.integer('workerMaxSize', { min: 1, max: 1000, default: DEFAULTS.workerMaxSize, what: 'the most workers' });
+  // Left out, the Auto Scaling group starts at workerMinSize and an update keeps the size
+  // it has (cluster-autoscaler's choice); set, every deploy resets the group to it.
+  const desiredCapacity =
+    read('workerDesiredCapacity') === undefined
+      ? undefined
+      : p.integer('workerDesiredCapacity', { min: 0, max: 1000, default: minSize, what: 'the number of workers to run' });
+  if (minSize > maxSize) {
+    p.problem('workerMinSize', `must not exceed workerMaxSize (${maxSize}), got ${minSize}`, String(Math.min(DEFAULTS.workerMinSize, maxSize)));
+  }
+  if (desiredCapacity !== undefined && (desiredCapacity < minSize || desiredCapacity > maxSize)) {
+    p.problem(
+      'workerDesiredCapacity',
+      `must lie between workerMinSize (${minSize}) and workerMaxSize (${maxSize}), got ${desiredCapacity}`,
+      String(Math.min(minSize + 1, maxSize)),
+    );
+  }
+
+  const tokenInfoUrl = p.string('tokenInfoUrl', {
+    pattern: /^https:\/\/[^\s/]+(\/\S*)?$/,
+    what: "an https URL of the OAuth2 token-info endpoint that checks users' tokens",
+    example: 'https://auth.example.org/oauth2/tokeninfo',
+  });
+
+  const apiAllowedCidrs =
+    read('apiAllowedCidrs') === undefined
+      ? ['0.0.0.0/0']
+      : p.list('apiAllowedCidrs', {
+          pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
+          what: 'IPv4 CIDR blocks that may reach the API',
+          example: '203.0.113.0/24,198.51.100.0/24',
+        });
+
+  if (p.problems.length > 0) throw new ConfigError(p.problems);
+
+  return deepFreeze({
+    stack,
+    version,
+    clusterName,
+    account,
+    region,
+    hostedZone: { name: zoneName, id: zoneId },
+    apiDomainName,
+    certificateArn,
+    network,
+    flatcarAmi,
+    kubernetesVersion,
+    etcd: { instanceType: etcdInstanceType, count: etcdCount },
+    master: { instanceType: masterInstanceType, count: masterCount },
+    worker: { instanceType: workerInstanceType, minSize, desiredCapacity, maxSize },
+    tokenInfoUrl,
+    apiAllowedCidrs,
+  });
+}
+
+function readNetwork(p: ContextParser, region: string): NetworkConfig {
+  const vpcId = p.string('vpcId', { pattern: AWS_ID('vpc'), what: 'a VPC id', example: 'vpc-0a1b2c3d4e5f60718' });
+  const availabilityZones = p.list('availabilityZones', {
+    pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d[a-z]$/,
+    what: 'availability zone names',
+    example: 'eu-central-1a,eu-central-1b,eu-central-1c',
+  });
+  const subnetExample = 'subnet-0a000000000000001,subnet-0b000000000000002,subnet-0c000000000000003';
+  const nodeSubnetIds = p.list('nodeSubnetIds', { pattern: AWS_ID('subnet'), what: 'subnet ids', example: subnetExample });
+  const loadBalancerSubnetIds = p.list('loadBalancerSubnetIds', { pattern: AWS_ID('subnet'), what: 'subnet ids', example: subnetExample });
+
+  const outside = availabilityZones.filter((az) => region && !az.startsWith(region));
+  if (outside.length > 0) {
+    p.problem('availabilityZones', `must all be in the region ${region}, got ${outside.join(', ')}`, `${region}a,${region}b,${region}c`);
+  }
+  if (new Set(availabilityZones).size !== availabilityZones.length) {
+    p.problem('availabilityZones', `must not repeat a zone, got ${availabilityZones.join(', ')}`, `${region}a,${region}b,${region}c`);
+  }
+  for (const [key, ids] of [['nodeSubnetIds', nodeSubnetIds], ['loadBalancerSubnetIds', loadBalancerSubnetIds]] as const) {
+    if (availabilityZones.length > 0 && ids.length > 0 && ids.length !== availabilityZones.length) {
+      p.problem(
+        key,
+        `must name one subnet per availability zone, in the order of availabilityZones (${availabilityZones.length}), got ${ids.length}`,
+        subnetExample,
+      );
+    }
+  }
+  return { vpcId, availabilityZones, nodeSubnetIds, loadBalancerSubnetIds };
+}
+
+function readFlatcarAmi(p: ContextParser, read: ContextReader, region: string): FlatcarAmiConfig {
+  const raw = read('flatcarAmi');
+  const ami = AWS_ID('ami');
+  const example = `{"${region || 'eu-central-1'}":"ami-0f1e2d3c4b5a69788"}' in cdk.json, or --context flatcarAmi=lookup`;
+  if (raw === 'lookup') return { kind: 'lookup' };
+  if (typeof raw === 'string' && ami.test(raw)) return { kind: 'id', amiId: raw };
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const amiId = (raw as Record<string, unknown>)[region];
+    if (typeof amiId === 'string' && ami.test(amiId)) return { kind: 'id', amiId };
+    p.problem('flatcarAmi', `has no valid AMI id for the region '${region}', got ${JSON.stringify(amiId ?? null)}`, example);
+    return { kind: 'lookup' };
+  }
+  p.problem(
+    'flatcarAmi',
+    `is required: an AMI id, a map of region to AMI id, or 'lookup' (needs AWS credentials once; cached in cdk.context.json), got ${JSON.stringify(raw ?? null)}`,
+    example,
+  );
+  return { kind: 'lookup' };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}

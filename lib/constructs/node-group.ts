@@ -1,0 +1,277 @@
+import { Annotations, Aws, Duration, Size, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { NODE_TAGS, clusterTagKey } from './node-tags';
+
+/** What the nodes of a group do in the cluster. */
+export type NodeRole = 'etcd' | 'master' | 'worker';
+
+/** How many instances a pool of interchangeable nodes runs. */
+export interface NodeGroupCapacity {
+  /** The fewest instances; a rolling update never goes below it. */
+  readonly min: number;
+  /**
+   * The instances to run. Left out, CloudFormation starts at `min` and an update keeps
+   * whatever the group runs now (for instance what cluster-autoscaler chose).
+   * @default - keep the current desired capacity
+   */
+  readonly desired?: number;
+  /** The most instances; must leave one slot above `min` for the rolling update's extra instance. */
+  readonly max: number;
+}
+
+/** The root volume of Flatcar; 20 GiB holds the OS, images and logs of a control-plane node. */
+export const DEFAULT_ROOT_VOLUME_SIZE = Size.gibibytes(20);
+/** How long a new node may take to signal that it is healthy before CloudFormation gives up. */
+export const DEFAULT_SIGNAL_TIMEOUT = Duration.minutes(15);
+
+export interface NodeGroupProps {
+  /** The cluster the nodes belong to: tagged `kubernetes.io/cluster/<name>=owned` and used in names. */
+  readonly clusterName: string;
+  /** What the nodes do; tagged `kubernetes-on-aws:role`. */
+  readonly role: NodeRole;
+  /** The VPC of the cluster. */
+  readonly vpc: ec2.IVpc;
+  /** Where the nodes run: a pool spreads over all of them; members take one each in turn. */
+  readonly subnets: readonly ec2.ISubnet[];
+  /** The EC2 instance type of every node. */
+  readonly instanceType: ec2.InstanceType;
+  /** The Flatcar Container Linux image. */
+  readonly machineImage: ec2.IMachineImage;
+  /** The EC2 user data: the small Ignition config that fetches the role's full config. */
+  readonly userData: ec2.UserData;
+  /**
+   * A pool of interchangeable nodes in one Auto Scaling group. Exactly one of
+   * `capacity` and `members` is given.
+   * @default - no pool
+   */
+  readonly capacity?: NodeGroupCapacity;
+  /**
+   * Nodes with a stable identity: one Auto Scaling group of exactly one instance per
+   * member, member N in `subnets[N % subnets.length]`, its instances tagged
+   * `kubernetes-on-aws:<role>-member=N`, the groups updated one after another.
+   * @default - no members
+   */
+  readonly members?: number;
+  /** The size of the encrypted root volume. @default 20 GiB */
+  readonly rootVolumeSize?: Size;
+  /**
+   * Load-balancer health checks to act on besides EC2's own (a node that fails them is
+   * replaced), after the grace period.
+   * @default - EC2 status checks only
+   */
+  readonly loadBalancerHealthCheckGrace?: Duration;
+  /** How long a new node may take to signal health. @default 15 minutes */
+  readonly signalTimeout?: Duration;
+}
+
+/**
+ * The nodes of one role: launch template (IMDSv2 only, encrypted root volume), Auto
+ * Scaling group(s) that wait for each node's health signal on create and update, an
+ * instance role and a security group. Used by etcd, masters and workers alike.
+ */
+export class NodeGroup extends Construct {
+  /** The instance role of every node of the group. */
+  readonly role: iam.IRole;
+  /** The security group of every node of the group. */
+  readonly securityGroup: ec2.SecurityGroup;
+  /** The connections of the nodes, for `allowFrom` / `allowTo`. */
+  readonly connections: ec2.Connections;
+  /** The launch template; a change to it is what rolls the nodes. */
+  readonly launchTemplate: ec2.LaunchTemplate;
+  /** One group for a pool; one per member for members, in member order. */
+  readonly autoScalingGroups: readonly autoscaling.AutoScalingGroup[];
+
+  constructor(scope: Construct, id: string, props: NodeGroupProps) {
+    super(scope, id);
+    validate(props);
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `${props.clusterName} ${props.role} nodes`,
+    });
+    this.grantBootstrap();
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${props.clusterName} ${props.role} nodes`,
+      // Nodes pull images and call AWS APIs through the VPC's NAT or endpoints.
+      allowAllOutbound: true,
+    });
+    this.connections = this.securityGroup.connections;
+    // Egress is open already, so the egress half of `allowTo` rules is redundant.
+    Annotations.of(this.securityGroup).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule');
+
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType: props.instanceType,
+      machineImage: props.machineImage,
+      userData: props.userData,
+      role: this.role,
+      securityGroup: this.securityGroup,
+      requireImdsv2: true,
+      // Containers on the node (the AWS CLI image used at boot) sit one hop further away.
+      httpPutResponseHopLimit: 2,
+      blockDevices: [
+        {
+          // Flatcar's root device.
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs((props.rootVolumeSize ?? DEFAULT_ROOT_VOLUME_SIZE).toGibibytes(), {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+
+    const groups =
+      props.members !== undefined
+        ? this.createMembers(props, props.members)
+        : [this.createPool(props, props.capacity!)];
+    this.autoScalingGroups = groups;
+  }
+
+  private createPool(props: NodeGroupProps, capacity: NodeGroupCapacity): autoscaling.AutoScalingGroup {
+    const group = this.createGroup(props, 'Group', {
+      subnets: props.subnets,
+      minCapacity: capacity.min,
+      desiredCapacity: capacity.desired,
+      maxCapacity: capacity.max,
+      // The extra instance of the update comes first; `max` leaves room for it.
+      minInstancesInService: Math.min(capacity.desired ?? capacity.min, capacity.max - 1),
+    });
+    return group;
+  }
+
+  private createMembers(props: NodeGroupProps, count: number): autoscaling.AutoScalingGroup[] {
+    const groups: autoscaling.AutoScalingGroup[] = [];
+    for (let index = 0; index < count; index++) {
+      const group = this.createGroup(props, `Member${index}`, {
+        subnets: [props.subnets[index % props.subnets.length]],
+        minCapacity: 1,
+        desiredCapacity: 1,
+        maxCapacity: 1,
+        // A member's identity (address, data volume) can be held by one instance at a
+        // time, so the old instance goes before the new one comes.
+        minInstancesInService: 0,
+      });
+      Tags.of(group).add(NODE_TAGS.member(props.role), String(index), { applyToLaunchedInstances: true });
+      // One member at a time: the next starts updating only once the previous one has
+      // signalled that it is healthy again, so the cluster never loses its majority.
+      const previous = groups[index - 1];
+      if (previous) group.node.addDependency(previous);
+      groups.push(group);
+    }
+    return groups;
+  }
+
+  private createGroup(
+    props: NodeGroupProps,
+    id: string,
+    sizing: {
+      subnets: readonly ec2.ISubnet[];
+      minCapacity: number;
+      desiredCapacity?: number;
+      maxCapacity: number;
+      minInstancesInService: number;
+    },
+  ): autoscaling.AutoScalingGroup {
+    const signalTimeout = props.signalTimeout ?? DEFAULT_SIGNAL_TIMEOUT;
+    const group = new autoscaling.AutoScalingGroup(this, id, {
+      vpc: props.vpc,
+      vpcSubnets: { subnets: [...sizing.subnets] },
+      launchTemplate: this.launchTemplate,
+      minCapacity: sizing.minCapacity,
+      desiredCapacity: sizing.desiredCapacity,
+      maxCapacity: sizing.maxCapacity,
+      healthChecks: props.loadBalancerHealthCheckGrace
+        ? autoscaling.HealthChecks.withAdditionalChecks({
+            additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+            gracePeriod: props.loadBalancerHealthCheckGrace,
+          })
+        : autoscaling.HealthChecks.ec2({ gracePeriod: signalTimeout }),
+      signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: 1,
+        minInstancesInService: sizing.minInstancesInService,
+        // CDK's default suspends what would fight the update: health-check replacement,
+        // AZ rebalancing, alarm notifications and scheduled actions (as the 2016 tool did).
+      }),
+    });
+    const logicalId = Stack.of(this).getLogicalId(group.node.defaultChild as autoscaling.CfnAutoScalingGroup);
+    const tags: Record<string, string> = {
+      [clusterTagKey(props.clusterName)]: 'owned',
+      [NODE_TAGS.role]: props.role,
+      [NODE_TAGS.cfnStack]: Stack.of(this).stackName,
+      [NODE_TAGS.cfnResource]: logicalId,
+      Name: `${props.clusterName}-${props.role}`,
+    };
+    for (const [key, value] of Object.entries(tags)) {
+      Tags.of(group).add(key, value, { applyToLaunchedInstances: true });
+    }
+    if (sizing.desiredCapacity !== undefined) {
+      // Set on purpose: fixed-size groups (members, masters) are meant to return to it.
+      Annotations.of(group).acknowledgeWarning('@aws-cdk/aws-autoscaling:desiredCapacitySet');
+    }
+    Validations.of(group).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason:
+        'Auto Scaling sends launch and termination events (successful and failed) to EventBridge without ' +
+        'a topic; operators route them to their own alerting, and CloudFormation reports failed signals.',
+    });
+    return group;
+  }
+
+  /** What every node does at boot: read its own tags, and signal its group when healthy. */
+  private grantBootstrap(): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // DescribeTags supports no resource-level permissions.
+        actions: ['ec2:DescribeTags'],
+        resources: ['*'],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:SignalResource'],
+        resources: [Aws.STACK_ID],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Resource * only for actions that support no resource-level permissions (EC2, Auto Scaling and ' +
+        'load-balancer Describe calls, DescribeTags) or that are narrowed by conditions on the cluster tag.',
+    });
+  }
+}
+
+function validate(props: NodeGroupProps): void {
+  const where = `NodeGroup ${props.clusterName}/${props.role}`;
+  if ((props.capacity === undefined) === (props.members === undefined)) {
+    throw new Error(`${where}: give exactly one of 'capacity' (a pool) and 'members' (stable members)`);
+  }
+  if (props.subnets.length === 0) {
+    throw new Error(`${where}: 'subnets' must name at least one subnet`);
+  }
+  if (props.members !== undefined && (!Number.isInteger(props.members) || props.members < 1)) {
+    throw new Error(`${where}: 'members' must be a whole number of at least 1, got ${props.members}`);
+  }
+  const c = props.capacity;
+  if (c) {
+    const desired = c.desired ?? c.min;
+    if (!(Number.isInteger(c.min) && Number.isInteger(c.max) && c.min >= 0 && c.max >= 1)) {
+      throw new Error(`${where}: 'capacity' needs whole numbers min >= 0 and max >= 1, got ${JSON.stringify(c)}`);
+    }
+    if (desired < c.min || desired > c.max) {
+      throw new Error(`${where}: 'capacity.desired' must lie between min ${c.min} and max ${c.max}, got ${desired}`);
+    }
+    if (c.max <= c.min && c.min > 0) {
+      throw new Error(
+        `${where}: 'capacity.max' (${c.max}) must exceed 'capacity.min' (${c.min}): a rolling update starts the new instance before it stops an old one`,
+      );
+    }
+  }
+}

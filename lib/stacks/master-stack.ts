@@ -1,0 +1,85 @@
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
+import { ClusterConfig } from '../config';
+import { API_PORT, ApiLoadBalancer } from '../constructs/api-load-balancer';
+import { cloudControllerPolicy } from '../constructs/cloud-controller-policy';
+import { importClusterNetwork } from '../constructs/cluster-network';
+import { ETCD_CLIENT_PORT } from '../constructs/etcd-dns-records';
+import { flatcarMachineImage } from '../constructs/flatcar-image';
+import { NodeGroup } from '../constructs/node-group';
+import { FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../constructs/node-ports';
+import { placeholderUserData } from '../constructs/placeholder-user-data';
+import { EtcdClusterRef } from './etcd-stack';
+
+/** The 2016 ELB waited 480 s before acting on a new master's health checks. */
+export const MASTER_HEALTH_CHECK_GRACE = Duration.seconds(480);
+
+export interface MasterStackProps extends StackProps {
+  /** The validated cluster configuration. */
+  readonly config: ClusterConfig;
+  /** The cluster's etcd. */
+  readonly etcd: EtcdClusterRef;
+}
+
+/** What the worker stack needs of the control plane. */
+export interface ControlPlaneRef {
+  /** The masters' security group; workers are let in from the worker stack. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** `https://<cluster>.<zone>`. */
+  readonly apiUrl: string;
+}
+
+/** `<cluster>-master`: the control plane behind the API load balancer. */
+export class MasterStack extends Stack implements ControlPlaneRef {
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly apiUrl: string;
+  readonly masters: NodeGroup;
+
+  constructor(scope: Construct, id: string, props: MasterStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const network = importClusterNetwork(this, config.network);
+    const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: config.hostedZone.id,
+      zoneName: config.hostedZone.name,
+    });
+
+    this.masters = new NodeGroup(this, 'Masters', {
+      clusterName: config.clusterName,
+      role: 'master',
+      vpc: network.vpc,
+      subnets: network.nodeSubnets,
+      instanceType: new ec2.InstanceType(config.master.instanceType),
+      machineImage: flatcarMachineImage(this, config.flatcarAmi, config.region),
+      userData: placeholderUserData(),
+      // One slot above the count for the rolling update's extra master.
+      capacity: { min: config.master.count, desired: config.master.count, max: config.master.count + 1 },
+      loadBalancerHealthCheckGrace: MASTER_HEALTH_CHECK_GRACE,
+    });
+    this.securityGroup = this.masters.securityGroup;
+    for (const statement of cloudControllerPolicy(config.clusterName)) {
+      this.masters.role.addToPrincipalPolicy(statement);
+    }
+
+    const api = new ApiLoadBalancer(this, 'Api', {
+      vpc: network.vpc,
+      subnets: network.loadBalancerSubnets,
+      domainName: config.apiDomainName,
+      zone,
+      certificateArn: config.certificateArn,
+      masters: this.masters.autoScalingGroups[0],
+      allowedCidrs: config.apiAllowedCidrs,
+    });
+    this.apiUrl = api.url;
+
+    this.masters.connections.allowFrom(api, ec2.Port.tcp(API_PORT), 'API from its load balancer');
+    this.masters.connections.allowInternally(ec2.Port.tcp(KUBELET_PORT), 'kubelet API from masters');
+    this.masters.connections.allowInternally(ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
+    // The rule lives in this stack, so etcd never depends on its clients.
+    this.masters.connections.allowTo(props.etcd.securityGroup, ec2.Port.tcp(ETCD_CLIENT_PORT), 'etcd clients');
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'The Kubernetes API of the cluster' });
+  }
+}

@@ -1,0 +1,69 @@
+import { Duration, Size, Stack, StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ClusterConfig } from '../config';
+import { API_PORT } from '../constructs/api-load-balancer';
+import { importClusterNetwork } from '../constructs/cluster-network';
+import { flatcarMachineImage } from '../constructs/flatcar-image';
+import { KubeletHealthCheck } from '../constructs/kubelet-health-check';
+import { NodeGroup } from '../constructs/node-group';
+import { FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../constructs/node-ports';
+import { placeholderUserData } from '../constructs/placeholder-user-data';
+import { ControlPlaneRef } from './master-stack';
+
+/** Images and container logs live on the root volume: the 2016 workers had 50 GB. */
+export const WORKER_ROOT_VOLUME_SIZE = Size.gibibytes(50);
+/** Time for a new worker to boot, join and become Ready before its kubelet checks count. */
+export const WORKER_HEALTH_CHECK_GRACE = Duration.seconds(480);
+
+export interface WorkerStackProps extends StackProps {
+  /** The validated cluster configuration. */
+  readonly config: ClusterConfig;
+  /** The cluster's control plane. */
+  readonly controlPlane: ControlPlaneRef;
+}
+
+/** `<cluster>-worker`: the workers, found and scaled by cluster-autoscaler. */
+export class WorkerStack extends Stack {
+  readonly workers: NodeGroup;
+
+  constructor(scope: Construct, id: string, props: WorkerStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const network = importClusterNetwork(this, config.network);
+
+    this.workers = new NodeGroup(this, 'Workers', {
+      clusterName: config.clusterName,
+      role: 'worker',
+      vpc: network.vpc,
+      subnets: network.nodeSubnets,
+      instanceType: new ec2.InstanceType(config.worker.instanceType),
+      machineImage: flatcarMachineImage(this, config.flatcarAmi, config.region),
+      userData: placeholderUserData(),
+      capacity: { min: config.worker.minSize, desired: config.worker.desiredCapacity, max: config.worker.maxSize },
+      rootVolumeSize: WORKER_ROOT_VOLUME_SIZE,
+      loadBalancerHealthCheckGrace: WORKER_HEALTH_CHECK_GRACE,
+    });
+    const [group] = this.workers.autoScalingGroups;
+    // cluster-autoscaler's auto-discovery: --node-group-auto-discovery=asg:tag=<these keys>.
+    Tags.of(group).add('k8s.io/cluster-autoscaler/enabled', 'true', { applyToLaunchedInstances: false });
+    Tags.of(group).add(`k8s.io/cluster-autoscaler/${config.clusterName}`, 'owned', { applyToLaunchedInstances: false });
+
+    new KubeletHealthCheck(this, 'HealthCheck', { vpc: network.vpc, subnets: network.nodeSubnets, nodes: group });
+
+    // Private images from ECR (the kubelet's ECR credential provider uses the node role).
+    this.workers.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryReadOnly'));
+    Validations.of(this.workers.role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',
+      reason: "Read-only image pulls from the account's registries: the policy AWS maintains for exactly this.",
+    });
+
+    const masters = props.controlPlane.securityGroup;
+    this.workers.connections.allowFrom(masters, ec2.Port.tcp(KUBELET_PORT), 'kubelet API from masters');
+    this.workers.connections.allowInternally(ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
+    this.workers.connections.allowFrom(masters, ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
+    this.workers.connections.allowTo(masters, ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
+    this.workers.connections.allowTo(masters, ec2.Port.tcp(API_PORT), 'API from workers');
+  }
+}

@@ -1,0 +1,68 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { NodeGroup, NodeGroupProps } from '../../lib/constructs/node-group';
+
+function nodeGroup(overrides: Partial<NodeGroupProps>): { stack: Stack; group: NodeGroup } {
+  const stack = new Stack(undefined, 'Test', { env: { account: '123456789012', region: 'eu-central-1' } });
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0a1b2c3d4e5f60718',
+    availabilityZones: ['eu-central-1a', 'eu-central-1b'],
+    privateSubnetIds: ['subnet-0a000000000000001', 'subnet-0b000000000000002'],
+  });
+  const subnets = ['subnet-0a000000000000001', 'subnet-0b000000000000002'].map((subnetId, i) =>
+    ec2.Subnet.fromSubnetAttributes(stack, `Subnet${i}`, { subnetId, availabilityZone: vpc.availabilityZones[i] }),
+  );
+  const group = new NodeGroup(stack, 'Nodes', {
+    clusterName: 'c-1',
+    role: 'worker',
+    vpc,
+    subnets,
+    instanceType: new ec2.InstanceType('m6i.large'),
+    machineImage: ec2.MachineImage.genericLinux({ 'eu-central-1': 'ami-0f1e2d3c4b5a69788' }),
+    userData: ec2.UserData.custom('{}'),
+    ...overrides,
+  });
+  return { stack, group };
+}
+
+describe('NodeGroup', () => {
+  test('a pool is one group over all subnets, tagged for the cluster, its role and its health signal', () => {
+    const { stack, group } = nodeGroup({ capacity: { min: 2, max: 5 } });
+    const template = Template.fromStack(stack);
+    const logicalId = stack.getLogicalId(group.autoScalingGroups[0].node.defaultChild as any);
+    const [asg] = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.Properties).toMatchObject({ MinSize: '2', MaxSize: '5', VPCZoneIdentifier: ['subnet-0a000000000000001', 'subnet-0b000000000000002'] });
+    expect(asg.Properties.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'kubernetes.io/cluster/c-1', Value: 'owned', PropagateAtLaunch: true },
+        { Key: 'kubernetes-on-aws:role', Value: 'worker', PropagateAtLaunch: true },
+        { Key: 'kubernetes-on-aws:cfn-stack', Value: 'Test', PropagateAtLaunch: true },
+        { Key: 'kubernetes-on-aws:cfn-resource', Value: logicalId, PropagateAtLaunch: true },
+      ]),
+    );
+    expect(asg.UpdatePolicy.AutoScalingRollingUpdate.MinInstancesInService).toBe(2);
+  });
+
+  test('members are groups of one, spread round-robin over the subnets', () => {
+    const { stack } = nodeGroup({ role: 'etcd', members: 3 });
+    const groups = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(groups.map((g) => g.Properties.VPCZoneIdentifier)).toEqual([
+      ['subnet-0a000000000000001'],
+      ['subnet-0b000000000000002'],
+      ['subnet-0a000000000000001'],
+    ]);
+  });
+
+  test.each<[string, Partial<NodeGroupProps>, RegExp]>([
+    ['neither capacity nor members', {}, /exactly one of 'capacity'.*and 'members'/],
+    ['both capacity and members', { capacity: { min: 1, max: 2 }, members: 3 }, /exactly one of 'capacity'/],
+    ['no subnets', { capacity: { min: 1, max: 2 }, subnets: [] }, /'subnets' must name at least one subnet/],
+    ['zero members', { members: 0 }, /'members' must be a whole number of at least 1, got 0/],
+    ['desired outside min and max', { capacity: { min: 1, desired: 7, max: 5 } }, /'capacity.desired' must lie between min 1 and max 5, got 7/],
+    ['no room to roll', { capacity: { min: 2, max: 2 } }, /'capacity.max' \(2\) must exceed 'capacity.min' \(2\)/],
+    ['negative minimum', { capacity: { min: -1, max: 2 } }, /whole numbers min >= 0/],
+  ])('rejects %s', (_, overrides, message) => {
+    expect(() => nodeGroup(overrides)).toThrow(message);
+  });
+});

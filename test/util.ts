@@ -1,0 +1,54 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ClusterStacks, createCluster } from '../lib/cluster';
+import { ClusterConfig, loadClusterConfig } from '../lib/config';
+
+/** The example cluster's context from cdk.json: the one fixture every test starts from. */
+export const EXAMPLE_CONTEXT: Readonly<Record<string, unknown>> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8'),
+).context;
+
+/** The example context with some keys changed (`undefined` removes a key). */
+export function exampleContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const context: Record<string, unknown> = { ...EXAMPLE_CONTEXT, ...overrides };
+  for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete context[key];
+  return context;
+}
+
+/** Reads a config from the example context with overrides. */
+export function exampleConfig(overrides: Record<string, unknown> = {}): ClusterConfig {
+  const context = exampleContext(overrides);
+  return loadClusterConfig((key) => context[key]);
+}
+
+export interface SynthesizedCluster {
+  readonly app: App;
+  readonly config: ClusterConfig;
+  readonly stacks: ClusterStacks;
+  readonly templates: { readonly etcd: Template; readonly master: Template; readonly worker: Template };
+}
+
+/** Builds and synthesizes the example cluster (with overrides), as `cdk synth` does. */
+export function synthesizeCluster(overrides: Record<string, unknown> = {}): SynthesizedCluster {
+  const context = exampleContext(overrides);
+  const app = new App({ context });
+  const config = loadClusterConfig((key) => app.node.tryGetContext(key));
+  const stacks = createCluster(app, config);
+  return {
+    app,
+    config,
+    stacks,
+    templates: {
+      etcd: Template.fromStack(stacks.etcd),
+      master: Template.fromStack(stacks.master),
+      worker: Template.fromStack(stacks.worker),
+    },
+  };
+}
+
+/** The resources of one type in a template, by logical id. */
+export function resourcesOfType(template: Template, type: string): Record<string, { Properties: any; [key: string]: any }> {
+  return template.findResources(type) as Record<string, { Properties: any }>;
+}
