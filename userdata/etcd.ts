@@ -13,9 +13,10 @@ import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './network';
 import { AFTER_IDENTITY, AWS, AWS_UNIT_DEPENDENCIES, nodeBootstrapParts } from './node-bootstrap';
 import { bin, CLUSTER_ENV, CONFIG_DIR, ETCD_PKI_DIR, NODE_ENV } from './paths';
 import { FETCH_SECRETS_UNIT, fetchSecretsParts } from './secrets';
-import { EtcdNodeInput, etcdDomain, secretNames, validateEtcdInput } from './types';
+import { EtcdNodeInput, etcdDomain, validateEtcdInput } from './types';
 import { command, unit } from './units';
 import { ETCD_TARBALL, ETCD_VERSION } from './versions';
+import { ClusterSecretNames } from './secret-names';
 
 /** Filesystem label of the data volume; the mount finds the volume by it. */
 export const ETCD_DATA_LABEL = 'etcd-data';
@@ -398,7 +399,7 @@ export function etcdConfig(input: EtcdNodeInput): IgnitionConfig {
       nodeBootstrapParts(input, 'etcd'),
       fetchSecretsParts({
         dir: ETCD_PKI_DIR,
-        secrets: [{ id: secretNames.etcdMember(input.cluster, '${ETCD_MEMBER}'), files: ['ca.crt', 'member.crt', 'member.key'] }],
+        secrets: [{ id: new ClusterSecretNames(input.cluster).etcdMember('${ETCD_MEMBER}'), files: ['ca.crt', 'member.crt', 'member.key'] }],
         before: [UNITS.etcd],
       }),
       etcdParts(input),

@@ -18,10 +18,11 @@ import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_P
 import { bin, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
 import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, yaml } from './static-pod';
-import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, secretNames, validateMasterInput } from './types';
+import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
 import { nodeBootstrapParts } from './node-bootstrap';
 import { command, unit } from './units';
 import { IMAGES } from './versions';
+import { ClusterSecretNames } from './secret-names';
 
 const pki = (name: string) => `${KUBERNETES_PKI_DIR}/${name}`;
 const auth = (name: string) => `${KUBERNETES_AUTH_DIR}/${name}`;
@@ -391,8 +392,8 @@ export function masterConfig(input: MasterNodeInput): IgnitionConfig {
       fetchSecretsParts({
         dir: KUBERNETES_PKI_DIR,
         secrets: [
-          { id: secretNames.controlPlane(input.cluster), files: CONTROL_PLANE_SECRET_FILES },
-          { id: secretNames.apiserverEtcdClient(input.cluster), files: APISERVER_ETCD_CLIENT_SECRET_FILES },
+          { id: new ClusterSecretNames(input.cluster).controlPlane, files: CONTROL_PLANE_SECRET_FILES },
+          { id: new ClusterSecretNames(input.cluster).apiServerEtcdClient, files: APISERVER_ETCD_CLIENT_SECRET_FILES },
         ],
         before: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT, KUBELET_UNIT],
       }),

@@ -29,5 +29,9 @@ export const WEBHOOK_PORT = 8443;
 /** kubelet healthz: bound to 0.0.0.0 on workers so an internal load balancer can check it (as in 2016). */
 export const KUBELET_HEALTHZ_PORT = 10248;
 
+/** The kubelet's API (logs, exec, metrics): reached from the masters only. */
+export const KUBELET_PORT = 10250;
+
+/** etcd's IANA ports: clients and peers. */
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;

@@ -148,11 +148,3 @@ export function defaultApiDnsName(input: ClusterIdentity & { readonly apiDnsName
 export function etcdDomain(input: ClusterIdentity): string {
   return `etcd.${input.cluster}.${input.zone}`;
 }
-
-/** Secrets Manager secret names (exact; the secrets engineer creates them). */
-export const secretNames = {
-  etcdMember: (cluster: string, member: string) => `kubernetes-on-aws/${cluster}/etcd-member-${member}`,
-  controlPlane: (cluster: string) => `kubernetes-on-aws/${cluster}/control-plane`,
-  apiserverEtcdClient: (cluster: string) => `kubernetes-on-aws/${cluster}/apiserver-etcd-client`,
-  worker: (cluster: string) => `kubernetes-on-aws/${cluster}/worker`,
-};

@@ -9,11 +9,12 @@ import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts } from './ignition';
 import { KUBECTL_BINARY, KUBELET_UNIT, NODE_KUBECONFIG } from './kubelet';
 import { kubernetesNodeParts } from './kubernetes-node';
-import { API_SERVER_PORT, KUBELET_HEALTHZ_PORT } from './network';
+import { KUBELET_HEALTHZ_PORT } from './network';
 import { nodeBootstrapParts } from './node-bootstrap';
 import { NODE_ENV, KUBERNETES_PKI_DIR } from './paths';
 import { fetchSecretsParts } from './secrets';
-import { defaultApiDnsName, resolveNetwork, secretNames, validateWorkerInput, WorkerNodeInput } from './types';
+import { defaultApiDnsName, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
+import { ClusterSecretNames } from './secret-names';
 
 /** What a worker reads from its secret: the cluster CA (kubelet client-cert checks) and its token. */
 export const WORKER_SECRET_FILES = ['ca.crt', 'worker-token'];
@@ -38,13 +39,13 @@ export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
       nodeBootstrapParts(input, 'worker'),
       fetchSecretsParts({
         dir: KUBERNETES_PKI_DIR,
-        secrets: [{ id: secretNames.worker(input.cluster), files: WORKER_SECRET_FILES }],
+        secrets: [{ id: new ClusterSecretNames(input.cluster).worker, files: WORKER_SECRET_FILES }],
         before: [KUBELET_UNIT],
       }),
       kubernetesNodeParts({
         cluster: input.cluster,
         // The API load balancer presents a public ACM certificate: the system trust store checks it.
-        apiServer: `https://${apiDnsName}${API_SERVER_PORT === 443 ? '' : `:${API_SERVER_PORT}`}`,
+        apiServer: `https://${apiDnsName}`,
         network,
         healthzBindAddress: '0.0.0.0',
         registerWithTaints: [],

@@ -1,4 +1,4 @@
-import { ClusterSecretNames } from '../../lib/secrets/names';
+import { ClusterSecretNames } from '../../userdata/secret-names';
 
 describe('ClusterSecretNames', () => {
   const names = new ClusterSecretNames('kube-aws-test-1');

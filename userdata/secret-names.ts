@@ -21,8 +21,11 @@ export class ClusterSecretNames {
     this.folder = `${ClusterSecretNames.PREFIX}/${clusterName}/`;
   }
 
-  /** Member N's etcd server+peer certificate, key and the etcd CA certificate. */
-  public etcdMember(index: number): string {
+  /**
+   * Member N's etcd server+peer certificate, key and the etcd CA certificate. A node passes
+   * a placeholder such as `${ETCD_MEMBER}` that it expands at boot, when it knows its index.
+   */
+  public etcdMember(index: number | string): string {
     return `${this.folder}etcd-member-${index}`;
   }
 

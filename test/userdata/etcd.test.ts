@@ -1,0 +1,113 @@
+/** The lines of the etcd member config that matter, asserted one by one. */
+import { etcdConfig } from '../../userdata/etcd';
+import { ETCD_TARBALL } from '../../userdata/versions';
+import { allText, fileText, findFile, units, unitText } from './config-files';
+import { etcdInput } from './fixtures';
+
+const config = etcdConfig(etcdInput);
+const etcdUnit = unitText(config, 'etcd.service');
+
+describe('etcd member', () => {
+  test('discovers peers by DNS SRV under etcd.<cluster>.<zone> and advertises its stable name', () => {
+    expect(etcdUnit).toContain('--discovery-srv=etcd.kube-aws-test-1.team.example.org');
+    expect(etcdUnit).toContain('--name=etcd-${ETCD_MEMBER}');
+    expect(etcdUnit).toContain('--initial-advertise-peer-urls=https://etcd-${ETCD_MEMBER}.etcd.kube-aws-test-1.team.example.org:2380');
+    expect(etcdUnit).toContain('--advertise-client-urls=https://etcd-${ETCD_MEMBER}.etcd.kube-aws-test-1.team.example.org:2379');
+    expect(etcdUnit).toContain('--listen-peer-urls=https://0.0.0.0:2380');
+    expect(etcdUnit).toContain('--listen-client-urls=https://0.0.0.0:2379');
+    expect(etcdUnit).toContain('--initial-cluster-token=kube-aws-test-1');
+    expect(etcdUnit).toContain('--initial-cluster-state=new');
+  });
+
+  test('uses TLS with client-certificate auth for clients and peers, from the fetched member files', () => {
+    for (const flag of [
+      '--client-cert-auth',
+      '--peer-client-cert-auth',
+      '--trusted-ca-file=/etc/etcd/pki/ca.crt',
+      '--peer-trusted-ca-file=/etc/etcd/pki/ca.crt',
+      '--cert-file=/etc/etcd/pki/member.crt',
+      '--key-file=/etc/etcd/pki/member.key',
+      '--peer-cert-file=/etc/etcd/pki/member.crt',
+      '--peer-key-file=/etc/etcd/pki/member.key',
+    ]) {
+      expect(etcdUnit).toContain(` ${flag}`);
+    }
+  });
+
+  test('reads its own member secret, exactly named, and needs it before etcd starts', () => {
+    const fetch = unitText(config, 'fetch-secrets.service');
+    expect(fetch).toContain('ExecStart=/opt/bin/fetch-secrets /etc/etcd/pki kubernetes-on-aws/kube-aws-test-1/etcd-member-${ETCD_MEMBER}:ca.crt,member.crt,member.key');
+    expect(fetch).toContain('Before=etcd.service');
+    expect(etcdUnit).toMatch(/^Requires=fetch-secrets\.service$/m);
+    expect(etcdUnit).toMatch(/^After=fetch-secrets\.service$/m);
+  });
+
+  test('runs the pinned etcd 3.5 release, downloaded by Ignition and checked against its sha256', () => {
+    const tarball = findFile(config, '/opt/etcd/etcd-v3.5.27-linux-amd64.tar.gz');
+    expect(tarball.contents.source).toBe(ETCD_TARBALL.url);
+    expect(tarball.contents.verification?.hash).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(etcdUnit).toContain('ExecStart=/opt/etcd/v3.5.27/etcd ');
+  });
+
+  test('attaches its tagged network interface at device index 1 and its tagged volume in its AZ', () => {
+    const attach = fileText(config, '/opt/bin/etcd-attach');
+    expect(attach).toContain('"Name=tag:kubernetes.io/cluster/$CLUSTER,Values=owned" "Name=tag:kubernetes-on-aws:etcd-member,Values=$ETCD_MEMBER"');
+    expect(attach).toContain('ec2 describe-network-interfaces');
+    expect(attach).toContain('--device-index 1');
+    expect(attach).toContain('"Name=availability-zone,Values=$AVAILABILITY_ZONE"');
+    expect(attach).toContain('ec2 attach-volume');
+    expect(attach).toContain('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume/-/}');
+    // policy routing: replies from the member address leave through the member interface
+    expect(attach).toContain('[RoutingPolicyRule]\nFrom=$eni_ip/32\nTable=100');
+    expect(attach).toContain('[DHCPv4]\nRouteTable=100');
+  });
+
+  test('formats the data volume only when it has no filesystem, and never reformats', () => {
+    const format = fileText(config, '/opt/bin/etcd-format');
+    expect(format).toContain('blkid -p "$ETCD_DATA_DEVICE"');
+    // mkfs appears once, only in the blkid "nothing found" (exit 2) branch
+    expect(format.match(/mkfs/g)).toHaveLength(1);
+    expect(format).toMatch(/ {2}2\)\n.*\n {4}mkfs\.ext4 -q -L etcd-data "\$ETCD_DATA_DEVICE"/);
+    expect(format).toMatch(/ {2}\*\)\n.*refusing to format/);
+    expect(format).not.toMatch(/mkfs[^\n]*-F/);
+  });
+
+  test('mounts the volume by label at /var/lib/etcd before etcd starts', () => {
+    const mount = unitText(config, 'var-lib-etcd.mount');
+    expect(mount).toContain('What=/dev/disk/by-label/etcd-data');
+    expect(mount).toContain('Where=/var/lib/etcd');
+    expect(etcdUnit).toMatch(/^Requires=var-lib-etcd\.mount$/m);
+    expect(etcdUnit).toContain('--data-dir=/var/lib/etcd/data');
+  });
+
+  test('snapshots to s3://<bucket>/<cluster>/etcd-N/ every minute, timestamped and latest', () => {
+    const timer = unitText(config, 'etcd-snapshot.timer');
+    expect(timer).toContain('OnCalendar=minutely');
+    expect(timer).toContain('WantedBy=timers.target');
+    expect(units(config).find((u) => u.name === 'etcd-snapshot.timer')?.enabled).toBe(true);
+    const snapshot = fileText(config, '/opt/bin/etcd-snapshot');
+    expect(snapshot).toContain('snapshot save "$file"');
+    expect(snapshot).toContain('prefix="s3://$SNAPSHOT_BUCKET/$CLUSTER/etcd-$ETCD_MEMBER"');
+    expect(snapshot).toContain('key="$prefix/snapshots/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"');
+    expect(snapshot).toContain('"$prefix/latest.db"');
+    expect(fileText(config, '/etc/kubernetes-on-aws/etcd.env')).toContain('SNAPSHOT_BUCKET=kube-aws-test-1-etcd-snapshots\n');
+  });
+
+  test('signals its ASG only when its own endpoint is healthy', () => {
+    expect(fileText(config, '/opt/bin/node-health-check')).toContain('etcdctl-member endpoint health');
+    expect(fileText(config, '/opt/bin/etcdctl-member')).toContain('--endpoints "https://etcd-$ETCD_MEMBER.$ETCD_DOMAIN:2379"');
+    expect(unitText(config, 'cfn-signal.service')).toMatch(/^After=etcd\.service$/m);
+  });
+
+  test('identity comes from the etcd role tag and member index', () => {
+    expect(fileText(config, '/etc/kubernetes-on-aws/cluster.env')).toBe(
+      'CLUSTER=kube-aws-test-1\nZONE=team.example.org\nREGION=eu-central-1\nNODE_ROLE=etcd\n',
+    );
+    expect(fileText(config, '/opt/bin/node-identity')).toContain('etcd_member=$(tag kubernetes-on-aws:etcd-member)');
+    expect(allText(config)).not.toContain('undefined');
+  });
+
+  test('refuses an even member count, naming the field', () => {
+    expect(() => etcdConfig({ ...etcdInput, memberCount: 2 })).toThrow(/etcd\.memberCount: must be odd.*got 2/);
+  });
+});

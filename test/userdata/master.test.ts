@@ -1,0 +1,159 @@
+/** The lines of the master config that matter, asserted one by one. */
+import { load } from 'js-yaml';
+import { masterConfig } from '../../userdata/master';
+import { allText, fileText, findFile, unitText } from './config-files';
+import { EXAMPLE_SHA512, masterInput } from './fixtures';
+
+const config = masterConfig(masterInput);
+
+interface PodManifest {
+  spec: { containers: { image: string; command: string[] }[] };
+}
+const command = (name: string) => (load(fileText(config, `/etc/kubernetes/manifests/${name}.yaml`)) as PodManifest).spec.containers[0].command;
+const apiServer = command('kube-apiserver');
+const controllerManager = command('kube-controller-manager');
+const scheduler = command('kube-scheduler');
+
+describe('kube-apiserver static pod', () => {
+  test('serves on the secure port 443 with its fetched certificate', () => {
+    expect(apiServer).toContain('--secure-port=443');
+    expect(apiServer).toContain('--tls-cert-file=/etc/kubernetes/pki/apiserver.crt');
+    expect(apiServer).toContain('--tls-private-key-file=/etc/kubernetes/pki/apiserver.key');
+  });
+
+  test('lists every etcd member explicitly over TLS', () => {
+    expect(apiServer).toContain(
+      '--etcd-servers=https://etcd-0.etcd.kube-aws-test-1.team.example.org:2379,https://etcd-1.etcd.kube-aws-test-1.team.example.org:2379,https://etcd-2.etcd.kube-aws-test-1.team.example.org:2379',
+    );
+    expect(apiServer).toContain('--etcd-cafile=/etc/kubernetes/pki/etcd-ca.crt');
+    expect(apiServer).toContain('--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt');
+    expect(apiServer).toContain('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key');
+  });
+
+  test('authenticates and authorizes through the webhooks, v1, in the order Node,RBAC,Webhook', () => {
+    expect(apiServer).toContain('--authentication-token-webhook-config-file=/etc/kubernetes/webhook/authentication-kubeconfig.yaml');
+    expect(apiServer).toContain('--authentication-token-webhook-version=v1');
+    expect(apiServer).toContain('--authorization-mode=Node,RBAC,Webhook');
+    expect(apiServer).toContain('--authorization-webhook-config-file=/etc/kubernetes/webhook/authorization-kubeconfig.yaml');
+    expect(apiServer).toContain('--authorization-webhook-version=v1');
+    expect(fileText(config, '/etc/kubernetes/webhook/authentication-kubeconfig.yaml')).toBe(masterInput.authenticationWebhookKubeconfig);
+    expect(fileText(config, '/etc/kubernetes/webhook/authorization-kubeconfig.yaml')).toBe(masterInput.authorizationWebhookKubeconfig);
+  });
+
+  test('allows anonymous requests only on the health endpoints', () => {
+    expect(apiServer).toContain('--authentication-config=/etc/kubernetes/apiserver/authentication.yaml');
+    expect(apiServer.some((f) => f.startsWith('--anonymous-auth'))).toBe(false);
+    expect(load(fileText(config, '/etc/kubernetes/apiserver/authentication.yaml'))).toEqual({
+      apiVersion: 'apiserver.config.k8s.io/v1beta1',
+      kind: 'AuthenticationConfiguration',
+      anonymous: { enabled: true, conditions: [{ path: '/livez' }, { path: '/readyz' }, { path: '/healthz' }] },
+    });
+  });
+
+  test('has a break-glass token file generated at boot from the fetched admin-token', () => {
+    expect(apiServer).toContain('--token-auth-file=/etc/kubernetes/auth/tokens.csv');
+    const script = fileText(config, '/opt/bin/control-plane-auth');
+    expect(script).toContain('admin=$(cat "$pki/admin-token")');
+    expect(script).toContain(`"system:masters"`);
+    expect(unitText(config, 'control-plane-auth.service')).toMatch(/^After=fetch-secrets\.service$/m);
+  });
+
+  test('has service-account keys, issuer https://<cluster>.<zone>, and the service CIDR', () => {
+    expect(apiServer).toContain('--service-account-issuer=https://kube-aws-test-1.team.example.org');
+    expect(apiServer).toContain('--service-account-key-file=/etc/kubernetes/pki/sa.pub');
+    expect(apiServer).toContain('--service-account-signing-key-file=/etc/kubernetes/pki/sa.key');
+    expect(apiServer).toContain('--service-cluster-ip-range=10.3.0.0/24');
+  });
+
+  test('has the aggregation layer (front proxy) flags', () => {
+    expect(apiServer).toContain('--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt');
+    expect(apiServer).toContain('--proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt');
+    expect(apiServer).toContain('--proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key');
+    expect(apiServer).toContain('--enable-aggregator-routing=true');
+  });
+
+  test('sets no in-tree cloud provider', () => {
+    expect(apiServer.some((f) => f.startsWith('--cloud-provider') || f.startsWith('--cloud-config'))).toBe(false);
+  });
+});
+
+describe('controller-manager and scheduler', () => {
+  test('controller-manager allocates node CIDRs from the pod network, external cloud provider, leader election', () => {
+    expect(controllerManager).toEqual(
+      expect.arrayContaining([
+        '--cloud-provider=external',
+        '--allocate-node-cidrs=true',
+        '--cluster-cidr=10.2.0.0/16',
+        '--service-cluster-ip-range=10.3.0.0/24',
+        '--service-account-private-key-file=/etc/kubernetes/pki/sa.key',
+        '--leader-elect=true',
+      ]),
+    );
+  });
+
+  test('scheduler elects a leader', () => {
+    expect(scheduler).toContain('--leader-elect=true');
+  });
+
+  test('control-plane images are the pinned release', () => {
+    const images = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map(
+      (n) => (load(fileText(config, `/etc/kubernetes/manifests/${n}.yaml`)) as PodManifest).spec.containers[0].image,
+    );
+    expect(images).toEqual(['registry.k8s.io/kube-apiserver:v1.35.1', 'registry.k8s.io/kube-controller-manager:v1.35.1', 'registry.k8s.io/kube-scheduler:v1.35.1']);
+  });
+});
+
+describe('master node', () => {
+  test('fetches exactly the control-plane and apiserver-etcd-client secrets', () => {
+    expect(unitText(config, 'fetch-secrets.service')).toContain(
+      'ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki ' +
+        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,worker-token,admin-token ' +
+        'kubernetes-on-aws/kube-aws-test-1/apiserver-etcd-client:etcd-ca.crt,apiserver-etcd-client.crt,apiserver-etcd-client.key\n',
+    );
+  });
+
+  test('kubelet: external cloud provider, control-plane taint, private DNS node name', () => {
+    const kubelet = unitText(config, 'kubelet.service');
+    expect(kubelet).toContain('--cloud-provider=external');
+    expect(kubelet).toContain('--hostname-override=${PRIVATE_DNS_NAME}');
+    expect(kubelet).toContain('--node-labels=kubernetes-on-aws/role=master');
+    const kubeletConfig = load(fileText(config, '/etc/kubernetes/kubelet.yaml')) as Record<string, unknown>;
+    expect(kubeletConfig.registerWithTaints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+  });
+
+  test('runs the webhook server from the pinned Node image on 127.0.0.1:8443 with its bundle and config', () => {
+    const webhook = unitText(config, 'kube-auth-webhook.service');
+    expect(webhook).toMatch(/ExecStart=\/usr\/bin\/docker run .*--network=host .*docker\.io\/library\/node:22\.\d+\.\d+-alpine[\d.]* node \/opt\/kube-auth-webhook\/kube-auth-webhook\.js --config=\/etc\/kubernetes\/webhook\/config\.yaml --listen=127\.0\.0\.1:8443\n/);
+    expect(webhook).toContain('Restart=always');
+    const bundle = findFile(config, '/opt/kube-auth-webhook/kube-auth-webhook.js');
+    expect(bundle.contents).toEqual({ source: masterInput.webhookBundle.source, verification: { hash: `sha512-${EXAMPLE_SHA512}` } });
+    expect(fileText(config, '/etc/kubernetes/webhook/config.yaml')).toBe(masterInput.webhookServerConfigYaml);
+  });
+
+  test('refuses a webhook config that reads the worker token from a file not mounted into it', () => {
+    const bad = { ...masterInput, webhookServerConfigYaml: 'workerTokenFile: /etc/kubernetes/secrets/worker-token\n' };
+    expect(() => masterConfig(bad)).toThrow(/workerTokenFile is '\/etc\/kubernetes\/secrets\/worker-token'.*\/etc\/kubernetes\/pki\/worker-token/);
+  });
+
+  test('the add-on applier is an honest placeholder', () => {
+    expect(unitText(config, 'kube-addons.service')).toContain('add-ons are delivered in a later change');
+  });
+
+  test('signals its ASG only once the local API server is ready', () => {
+    expect(fileText(config, '/opt/bin/node-health-check')).toContain('https://127.0.0.1:443/readyz');
+  });
+
+  test('node agents on masters use the local API server with the cluster CA (no load balancer hairpin)', () => {
+    const kubeconfig = load(fileText(config, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+    expect(kubeconfig.clusters[0].cluster).toEqual({ server: 'https://127.0.0.1:443', 'certificate-authority': '/etc/kubernetes/pki/ca.crt' });
+    expect(kubeconfig.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/worker-token' });
+  });
+
+  test('refuses an empty etcd member list, naming the field', () => {
+    expect(() => masterConfig({ ...masterInput, etcdMemberNames: [] })).toThrow(/master\.etcdMemberNames/);
+  });
+
+  test('holds no token or key, only where they are read from', () => {
+    expect(allText(config)).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+  });
+});

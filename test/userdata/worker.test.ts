@@ -1,0 +1,89 @@
+/** The lines of the worker config that matter, asserted one by one. */
+import { load } from 'js-yaml';
+import { workerConfig } from '../../userdata/worker';
+import { CNI_PLUGINS_TARBALL, KUBECTL, KUBELET } from '../../userdata/versions';
+import { fileText, findFile, unitText } from './config-files';
+import { workerInput } from './fixtures';
+
+const config = workerConfig(workerInput);
+const kubeletConfig = load(fileText(config, '/etc/kubernetes/kubelet.yaml')) as Record<string, any>;
+
+describe('worker', () => {
+  test('fetches exactly the worker secret (ca.crt, worker-token) before the kubelet', () => {
+    const fetch = unitText(config, 'fetch-secrets.service');
+    expect(fetch).toContain('ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki kubernetes-on-aws/kube-aws-test-1/worker:ca.crt,worker-token\n');
+    expect(fetch).toContain('Before=kubelet.service');
+  });
+
+  test('kubeconfig: the public API name, system trust store, token read from the fetched file', () => {
+    const kubeconfig = load(fileText(config, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+    expect(kubeconfig.clusters[0].cluster).toEqual({ server: 'https://kube-aws-test-1.team.example.org' });
+    expect(kubeconfig.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/worker-token' });
+    expect(findFile(config, '/etc/kubernetes/kubeconfig').mode).toBe(0o600);
+  });
+
+  test('kubelet: external cloud provider, healthz on 0.0.0.0:10248, webhook authn/authz, cluster DNS', () => {
+    expect(unitText(config, 'kubelet.service')).toContain(' --cloud-provider=external ');
+    expect(kubeletConfig.healthzBindAddress).toBe('0.0.0.0');
+    expect(kubeletConfig.healthzPort).toBe(10248);
+    expect(kubeletConfig.authentication).toEqual({
+      anonymous: { enabled: false },
+      webhook: { enabled: true, cacheTTL: '2m0s' },
+      x509: { clientCAFile: '/etc/kubernetes/pki/ca.crt' },
+    });
+    expect(kubeletConfig.authorization.mode).toBe('Webhook');
+    expect(kubeletConfig.clusterDNS).toEqual(['10.3.0.10']);
+    expect(kubeletConfig.clusterDomain).toBe('cluster.local');
+    expect(kubeletConfig.cgroupDriver).toBe('systemd');
+    expect(kubeletConfig.registerWithTaints).toEqual([]);
+  });
+
+  test('kubelet and kubectl are the pinned release binaries, checked by sha256', () => {
+    for (const [path, pinned] of [['/opt/bin/kubelet', KUBELET], ['/opt/bin/kubectl', KUBECTL]] as const) {
+      const f = findFile(config, path);
+      expect(f.contents).toEqual({ source: pinned.url, verification: { hash: pinned.hash } });
+      expect(f.mode).toBe(0o755);
+    }
+  });
+
+  test('flannel vxlan over the pod network 10.2.0.0/16, port 8472; CNI plugins checked by sha256', () => {
+    expect(JSON.parse(fileText(config, '/etc/kube-flannel/net-conf.json'))).toEqual({ Network: '10.2.0.0/16', Backend: { Type: 'vxlan', Port: 8472 } });
+    const flannel = load(fileText(config, '/etc/kubernetes/manifests/kube-flannel.yaml')) as any;
+    expect(flannel.spec.containers[0].command).toEqual(['/opt/bin/flanneld', '--ip-masq', '--kube-subnet-mgr', '--kubeconfig-file=/etc/kubernetes/kubeconfig']);
+    expect(flannel.spec.hostNetwork).toBe(true);
+    const cni = findFile(config, '/opt/cni/cni-plugins-linux-amd64-v1.8.0.tgz');
+    expect(cni.contents.verification?.hash).toBe(CNI_PLUGINS_TARBALL.hash);
+  });
+
+  test('kube-proxy: static pod, iptables mode, cluster CIDR', () => {
+    const proxyConfig = load(fileText(config, '/etc/kubernetes/kube-proxy.yaml')) as any;
+    expect(proxyConfig.mode).toBe('iptables');
+    expect(proxyConfig.clusterCIDR).toBe('10.2.0.0/16');
+    const pod = load(fileText(config, '/etc/kubernetes/manifests/kube-proxy.yaml')) as any;
+    expect(pod.spec.containers[0].image).toBe('registry.k8s.io/kube-proxy:v1.35.1');
+    // Only the token and CA files are mounted, never the whole PKI directory.
+    expect(pod.spec.volumes.map((v: any) => v.hostPath.path)).not.toContain('/etc/kubernetes/pki');
+  });
+
+  test('containerd uses systemd cgroups and /opt/cni/bin', () => {
+    const toml = fileText(config, '/etc/containerd/config.toml');
+    expect(toml).toContain('SystemdCgroup = true');
+    expect(toml).toContain('bin_dirs = ["/opt/cni/bin"]');
+    expect(config.systemd?.units?.find((u) => u.name === 'containerd.service')?.dropins?.[0].contents).toContain(
+      'ExecStart=\nExecStart=/usr/bin/containerd --config /etc/containerd/config.toml',
+    );
+  });
+
+  test('signals its ASG only when the kubelet is healthy and the node is Ready', () => {
+    const check = fileText(config, '/opt/bin/node-health-check');
+    expect(check).toContain('curl -fsS --max-time 5 http://127.0.0.1:10248/healthz');
+    expect(check).toContain('get node "$PRIVATE_DNS_NAME"');
+    expect(check).toContain('[ "$ready" = True ]');
+  });
+
+  test('network defaults can be overridden, and a bad CIDR names the field', () => {
+    const custom = workerConfig({ ...workerInput, podCidr: '10.20.0.0/16' });
+    expect(JSON.parse(fileText(custom, '/etc/kube-flannel/net-conf.json')).Network).toBe('10.20.0.0/16');
+    expect(() => workerConfig({ ...workerInput, podCidr: '10.20.0.0' })).toThrow(/worker\.podCidr: got '10\.20\.0\.0'/);
+  });
+});
