@@ -1,0 +1,189 @@
+/**
+ * The boot scripts run for real, as rendered, against a fake AWS CLI and a fake IMDS: the
+ * node's paths (/opt/bin, /etc/kubernetes-on-aws, /var/lib/kubernetes-on-aws) are mapped
+ * into a temporary directory. Needs bash and jq (both in Flatcar and in this machine's image).
+ */
+import { spawnSync } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { IgnitionConfig } from '../../userdata/ignition';
+import { workerConfig } from '../../userdata/worker';
+import { fileText } from './config-files';
+import { workerInput } from './fixtures';
+
+const haveJq = existsSync('/usr/bin/jq');
+
+/** The fake AWS CLI: answers from files under $FAKE, logs every call. */
+const FAKE_AWS = `#!/bin/bash
+echo "$*" >>"$FAKE/aws.log"
+case "$1 $2" in
+  "secretsmanager get-secret-value")
+    id=$4
+    f="$FAKE/secrets/\${id//\\//_}.json"
+    [ -f "$f" ] && cat "$f" && exit 0
+    echo "ResourceNotFoundException" >&2; exit 254 ;;
+  "ec2 describe-tags") cat "$FAKE/tags.json" ;;
+  "cloudformation signal-resource") echo "$*" >>"$FAKE/signals" ;;
+  *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
+esac
+`;
+
+const FAKE_IMDS = `#!/bin/bash
+case "$1" in
+  instance-id) echo -n i-0123456789abcdef0 ;;
+  placement/availability-zone) echo -n eu-central-1a ;;
+  placement/region) echo -n eu-central-1 ;;
+  local-hostname) echo -n ip-10-0-1-23.eu-central-1.compute.internal ;;
+  local-ipv4) echo -n 10.0.1.23 ;;
+  *) exit 22 ;;
+esac
+`;
+
+class Node {
+  readonly root = mkdtempSync(join(tmpdir(), 'boot-scripts-'));
+
+  constructor(private readonly config: IgnitionConfig) {
+    for (const d of ['bin', 'etc', 'state', 'fake/secrets']) mkdirSync(join(this.root, d), { recursive: true });
+    this.write('bin/aws', FAKE_AWS, 0o755);
+    this.write('bin/imds', FAKE_IMDS, 0o755);
+    this.write('etc/cluster.env', this.mapPaths(fileText(config, '/etc/kubernetes-on-aws/cluster.env')));
+  }
+
+  mapPaths(text: string): string {
+    return text
+      .replaceAll('/opt/bin/', `${this.root}/bin/`)
+      .replaceAll('/etc/kubernetes-on-aws/', `${this.root}/etc/`)
+      .replaceAll('/var/lib/kubernetes-on-aws/', `${this.root}/state/`);
+  }
+
+  write(path: string, text: string, mode = 0o644): void {
+    writeFileSync(join(this.root, path), text, { mode });
+  }
+
+  read(path: string): string {
+    return readFileSync(join(this.root, path), 'utf8');
+  }
+
+  /** Runs /opt/bin/<name> as rendered (paths mapped). */
+  run(name: string, args: string[] = [], env: Record<string, string> = {}) {
+    this.write(`bin/${name}`, this.mapPaths(fileText(this.config, `/opt/bin/${name}`)), 0o755);
+    return spawnSync(join(this.root, 'bin', name), args, { encoding: 'utf8', env: { ...process.env, FAKE: join(this.root, 'fake'), ...env }, timeout: 20000 });
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+(haveJq ? describe : describe.skip)('boot scripts against a fake AWS', () => {
+  let node: Node;
+  beforeEach(() => {
+    node = new Node(workerConfig(workerInput));
+  });
+  afterEach(() => node.remove());
+
+  describe('fetch-secrets', () => {
+    const SECRET = { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', 'worker-token': 'tOkEn-value-never-logged' };
+
+    test('writes every key of the secret as a file, mode 0600, in a 0700 directory, printing no value', () => {
+      // GIVEN
+      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_worker.json', JSON.stringify(SECRET));
+      const pki = join(node.root, 'pki');
+      // WHEN
+      const result = node.run('fetch-secrets', [pki, 'kubernetes-on-aws/kube-aws-test-1/worker:ca.crt,worker-token']);
+      // THEN
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(readdirSync(pki).sort()).toEqual(['ca.crt', 'worker-token']);
+      for (const [key, value] of Object.entries(SECRET)) {
+        expect(readFileSync(join(pki, key), 'utf8')).toBe(value);
+        expect(statSync(join(pki, key)).mode & 0o777).toBe(0o600);
+      }
+      expect(statSync(pki).mode & 0o777).toBe(0o700);
+      expect(result.stdout).not.toContain('tOkEn');
+      expect(result.stdout).toContain('wrote 2 files of kubernetes-on-aws/kube-aws-test-1/worker');
+    });
+
+    test('fails when the secret lacks a file the role needs', () => {
+      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_worker.json', JSON.stringify({ 'ca.crt': 'x' }));
+      const result = node.run('fetch-secrets', [join(node.root, 'pki'), 'kubernetes-on-aws/kube-aws-test-1/worker:ca.crt,worker-token']);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("has no key 'worker-token' (needed by this role)");
+    });
+
+    test('refuses a key that is not a plain file name', () => {
+      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_worker.json', JSON.stringify({ '../evil': 'x' }));
+      const result = node.run('fetch-secrets', [join(node.root, 'pki'), 'kubernetes-on-aws/kube-aws-test-1/worker:']);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("refusing file name '../evil'");
+    });
+  });
+
+  describe('node-identity', () => {
+    const tags = (role: string) =>
+      JSON.stringify({
+        Tags: [
+          { Key: 'kubernetes.io/cluster/kube-aws-test-1', Value: 'owned' },
+          { Key: 'kubernetes-on-aws:role', Value: role },
+          { Key: 'kubernetes-on-aws:cfn-stack', Value: 'kube-aws-test-1-worker' },
+          { Key: 'kubernetes-on-aws:cfn-resource', Value: 'WorkersASG1234' },
+        ].map((t) => ({ ...t, ResourceId: 'i-0123456789abcdef0', ResourceType: 'instance' })),
+      });
+
+    test('writes node.env from IMDSv2 and the instance tags', () => {
+      node.write('fake/tags.json', tags('worker'));
+      const result = node.run('node-identity');
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(node.read('etc/node.env')).toBe(
+        [
+          'INSTANCE_ID=i-0123456789abcdef0',
+          'AVAILABILITY_ZONE=eu-central-1a',
+          'PRIVATE_DNS_NAME=ip-10-0-1-23.eu-central-1.compute.internal',
+          'PRIVATE_IP=10.0.1.23',
+          'CFN_STACK=kube-aws-test-1-worker',
+          'CFN_RESOURCE=WorkersASG1234',
+          'ETCD_MEMBER=',
+          '',
+        ].join('\n'),
+      );
+      expect(node.read('fake/aws.log')).toContain('ec2 describe-tags --region eu-central-1 --filters Name=resource-id,Values=i-0123456789abcdef0');
+    });
+
+    test('refuses to run a config of another role', () => {
+      node.write('fake/tags.json', tags('master'));
+      const result = node.run('node-identity');
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("tag kubernetes-on-aws:role is 'master', but this config is for role worker");
+    });
+  });
+
+  describe('cfn-signal', () => {
+    beforeEach(() => {
+      node.write(
+        'etc/node.env',
+        'INSTANCE_ID=i-0123456789abcdef0\nCFN_STACK=kube-aws-test-1-worker\nCFN_RESOURCE=WorkersASG1234\nPRIVATE_DNS_NAME=ip-10-0-1-23.eu-central-1.compute.internal\n',
+      );
+    });
+    const runSignal = (healthy: boolean) => {
+      node.write('bin/node-health-check', `#!/bin/bash\nexit ${healthy ? 0 : 1}\n`, 0o755);
+      return node.run('cfn-signal', [], { HEALTH_DEADLINE_SECONDS: '2', HEALTH_INTERVAL_SECONDS: '1' });
+    };
+
+    test('signals SUCCESS for this instance once the health check passes', () => {
+      const result = runSignal(true);
+      expect(result.status).toBe(0);
+      expect(node.read('fake/signals').trim()).toBe(
+        'cloudformation signal-resource --region eu-central-1 --stack-name kube-aws-test-1-worker --logical-resource-id WorkersASG1234 --unique-id i-0123456789abcdef0 --status SUCCESS',
+      );
+      expect(existsSync(join(node.root, 'state/cfn-signalled'))).toBe(true);
+    });
+
+    test('signals FAILURE at the deadline and fails the unit', () => {
+      const result = runSignal(false);
+      expect(result.status).toBe(1);
+      expect(node.read('fake/signals')).toContain('--status FAILURE');
+    });
+  });
+});
