@@ -8,9 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { IgnitionConfig } from '../../userdata/ignition';
+import { masterConfig } from '../../userdata/master';
 import { workerConfig } from '../../userdata/worker';
 import { fileText } from './config-files';
-import { workerInput } from './fixtures';
+import { masterInput, workerInput } from './fixtures';
 
 const haveJq = existsSync('/usr/bin/jq');
 
@@ -54,7 +55,9 @@ class Node {
     return text
       .replaceAll('/opt/bin/', `${this.root}/bin/`)
       .replaceAll('/etc/kubernetes-on-aws/', `${this.root}/etc/`)
-      .replaceAll('/var/lib/kubernetes-on-aws/', `${this.root}/state/`);
+      .replaceAll('/var/lib/kubernetes-on-aws/', `${this.root}/state/`)
+      .replaceAll('/etc/kubernetes/pki', `${this.root}/pki`)
+      .replaceAll('/etc/kubernetes/auth', `${this.root}/auth`);
   }
 
   write(path: string, text: string, mode = 0o644): void {
@@ -185,5 +188,55 @@ class Node {
       expect(result.status).toBe(1);
       expect(node.read('fake/signals')).toContain('--status FAILURE');
     });
+  });
+});
+
+const haveOpenssl = existsSync('/usr/bin/openssl');
+
+(haveOpenssl ? describe : describe.skip)('control-plane-auth (master)', () => {
+  let node: Node;
+  const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
+
+  beforeEach(() => {
+    node = new Node(masterConfig(masterInput));
+    // GIVEN the fetched files: a throwaway cluster CA and the admin token
+    mkdirSync(join(node.root, 'pki'), { mode: 0o700 });
+    const pki = join(node.root, 'pki');
+    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
+    writeFileSync(join(pki, 'admin-token'), 'A'.repeat(43), { mode: 0o600 });
+  });
+  afterEach(() => node.remove());
+
+  test('writes the token file and a kubelet-client certificate signed by the cluster CA, all 0600', () => {
+    // WHEN
+    const result = node.run('control-plane-auth');
+    // THEN
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const auth = join(node.root, 'auth');
+    const tokens = node.read('auth/tokens.csv').trim().split('\n');
+    expect(tokens[0]).toBe(`${'A'.repeat(43)},kubernetes-on-aws:admin,kubernetes-on-aws:admin,"system:masters"`);
+    expect(tokens[1]).toMatch(/^[A-Za-z0-9_-]{43},system:kube-controller-manager,system:kube-controller-manager$/);
+    expect(tokens[2]).toMatch(/^[A-Za-z0-9_-]{43},system:kube-scheduler,system:kube-scheduler$/);
+    for (const f of readdirSync(auth)) expect({ f, mode: statSync(join(auth, f)).mode & 0o777 }).toEqual({ f, mode: 0o600 });
+    const verify = openssl(['verify', '-CAfile', join(node.root, 'pki/ca.crt'), join(auth, 'apiserver-kubelet-client.crt')]);
+    expect(verify.status).toBe(0);
+    const text = openssl(['x509', '-in', join(auth, 'apiserver-kubelet-client.crt'), '-noout', '-subject', '-ext', 'extendedKeyUsage']).stdout;
+    expect(text).toContain('CN = kube-apiserver-kubelet-client');
+    expect(text).toContain('TLS Web Client Authentication');
+  });
+
+  test('keeps the component tokens across reboots (the API server reads the file at start)', () => {
+    node.run('control-plane-auth');
+    const first = node.read('auth/tokens.csv');
+    node.run('control-plane-auth');
+    expect(node.read('auth/tokens.csv')).toBe(first);
+  });
+
+  test('refuses a malformed admin token', () => {
+    writeFileSync(join(node.root, 'pki/admin-token'), 'short');
+    const result = node.run('control-plane-auth');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('admin-token must be one line of at least 32 token characters');
   });
 });
