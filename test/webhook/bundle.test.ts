@@ -1,0 +1,41 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { BUNDLE_FILE_NAME, bundleWebhookServer } from '../../webhook/bundle';
+import { runToExit, runUntilListening, validConfigFile } from './process-fixtures';
+import { post, request, temporaryDirectory, tokenReview, unusedLocalUrl, WORKER_TOKEN } from './fixtures';
+
+describe('bundleWebhookServer', () => {
+  let bundle: string;
+  beforeAll(() => {
+    bundle = bundleWebhookServer(temporaryDirectory());
+  });
+
+  test('writes one executable file with a shebang, requiring only Node built-ins', () => {
+    expect(path.basename(bundle)).toBe(BUNDLE_FILE_NAME);
+    const text = readFileSync(bundle, 'utf8');
+    expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(required.filter((name) => !/^(node:)?(fs|http|https|net|crypto|util|path|os|url|events|stream|tls|buffer)$/.test(name))).toEqual([]);
+    expect(text).not.toMatch(/aws-cdk-lib|@aws-sdk/);
+  });
+
+  test('is deterministic, so the asset hash changes only with the code', () => {
+    expect(readFileSync(bundleWebhookServer(temporaryDirectory()), 'utf8')).toBe(readFileSync(bundle, 'utf8'));
+  });
+
+  test('runs standalone from a directory without node_modules', async () => {
+    const { child, url, exited } = await runUntilListening(bundle, ['--config', validConfigFile(await unusedLocalUrl()), '--listen', '127.0.0.1:0'], path.dirname(bundle));
+    try {
+      expect((await request(url, 'GET', '/healthz')).text).toBe('ok');
+      expect((await post(url, '/authenticate', tokenReview(WORKER_TOKEN))).json().status.user.username).toBe('kubelet');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await exited).code).toBe(0);
+  });
+
+  test('exits 3 on an invalid config', async () => {
+    const { code, stderr } = await runToExit(bundle, ['--config', '/nonexistent.yaml'], path.dirname(bundle));
+    expect([code, stderr]).toEqual([3, expect.stringContaining('--config: cannot read')]);
+  });
+});

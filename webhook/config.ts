@@ -1,0 +1,228 @@
+import { readFileSync } from 'fs';
+import * as yaml from 'js-yaml';
+
+/** The roles a user can hold, weakest first: each includes the ones before it. */
+export const ROLE_NAMES = ['ReadOnly', 'PowerUser', 'Administrator'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** Where the username, uid and groups are in the token-info JSON answer (dotted paths). */
+export interface TokenInfoFields {
+  /** Dotted path of the username. @default 'username' (RFC 7662 introspection) */
+  readonly username: string;
+  /** Dotted path of the stable user id. @default 'sub' (RFC 7662 introspection) */
+  readonly uid: string;
+  /** Dotted path of the groups: a list of strings or one string. @default 'groups' */
+  readonly groups: string;
+}
+
+/** The server's configuration as validated, defaults filled in. */
+export interface WebhookConfig {
+  /** `aws:<account>:<region>:<stack>-<version>`: users without this group are denied. */
+  readonly clusterGroup: string;
+  /** File holding the shared worker (kubelet) token. */
+  readonly workerTokenFile: string;
+  readonly tokenInfo: {
+    /** OAuth2 token-info endpoint, asked with `Authorization: Bearer <token>`. */
+    readonly url: string;
+    /** Budget for one token-info answer. */
+    readonly timeoutMs: number;
+    readonly fields: TokenInfoFields;
+  };
+  readonly cache: {
+    /** How long a positive authentication is reused; 0 turns the cache off. */
+    readonly ttlSeconds: number;
+    /** Bound on cached identities; the least recently used go first. */
+    readonly maxEntries: number;
+  };
+  /** Which groups (from token-info) grant which role. */
+  readonly roles: Readonly<Record<RoleName, readonly string[]>>;
+  readonly server: {
+    /** Budget for receiving a whole request (headers and body): slower clients get 408. */
+    readonly requestTimeoutMs: number;
+  };
+}
+
+/** The configuration the server runs with: the worker token is read from its file. */
+export interface LoadedWebhookConfig extends WebhookConfig {
+  readonly workerToken: string;
+}
+
+/** What a caller writes (e.g. the master user data): everything with a default is optional. */
+export interface WebhookSettings {
+  readonly clusterGroup: string;
+  readonly workerTokenFile: string;
+  readonly tokenInfo: {
+    readonly url: string;
+    readonly timeoutMs?: number;
+    readonly fields?: Partial<TokenInfoFields>;
+  };
+  readonly cache?: { readonly ttlSeconds?: number; readonly maxEntries?: number };
+  readonly roles: Partial<Record<RoleName, readonly string[]>>;
+  readonly server?: { readonly requestTimeoutMs?: number };
+}
+
+/** Token-info usually answers within tens of ms; 2 s leaves room without stalling kubectl. */
+export const DEFAULT_TOKEN_INFO_TIMEOUT_MS = 2000;
+/** The API server's own webhook client gives up after 30 s; waiting longer is pointless. */
+export const MAX_TIMEOUT_MS = 30000;
+/** A revoked token keeps working until its cache entry expires: keep this short. */
+export const DEFAULT_CACHE_TTL_SECONDS = 60;
+export const MAX_CACHE_TTL_SECONDS = 3600;
+/** Roughly 1 KB per entry: 10,000 users cost about 10 MB on the master. */
+export const DEFAULT_CACHE_MAX_ENTRIES = 10000;
+/** The API server sends a review in one write; 5 s only stops slow or stuck clients. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+export const DEFAULT_TOKEN_INFO_FIELDS: TokenInfoFields = { username: 'username', uid: 'sub', groups: 'groups' };
+
+/** Raised with every problem found, one per line, each starting with its field path. */
+export class WebhookConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid webhook configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'WebhookConfigError';
+  }
+}
+
+// An AWS account is 12 digits; a region like eu-central-1 or us-gov-west-1; the cluster
+// name is `<stack>-<version>` (see DESIGN.md "What a user does").
+const CLUSTER_GROUP_PATTERN = /^aws:\d{12}:[a-z]{2}(-[a-z]+)+-\d+:[A-Za-z][A-Za-z0-9-]*-[A-Za-z0-9]+$/;
+const FIELD_PATH_PATTERN = /^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/;
+
+type Problems = string[];
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? `a list` : typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' ? 'a mapping' : String(value);
+
+function mapping(value: unknown, path: string, known: readonly string[], problems: Problems): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${path}: must be a mapping with fields ${known.join(', ')}, got ${describe(value)}`);
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!known.includes(key)) problems.push(`${path ? `${path}.` : ''}${key}: unknown field; valid fields here are ${known.join(', ')}`);
+  }
+  return record;
+}
+
+function requiredString(value: unknown, path: string, problems: Problems, hint: string): string {
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  problems.push(`${path}: ${value === undefined ? 'is required' : `must be a non-empty string, got ${describe(value)}`}; ${hint}`);
+  return '';
+}
+
+function integerInRange(value: unknown, path: string, fallback: number, min: number, max: number, problems: Problems): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.push(`${path}: must be an integer from ${min} to ${max}, got ${describe(value)}`);
+  return fallback;
+}
+
+function fieldPath(value: unknown, path: string, fallback: string, problems: Problems): string {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && FIELD_PATH_PATTERN.test(value)) return value;
+  problems.push(`${path}: must be a dotted path into the token-info JSON (e.g. "user.name"), got ${describe(value)}`);
+  return fallback;
+}
+
+function groupList(value: unknown, path: string, problems: Problems): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((g) => typeof g === 'string' && g.trim() !== '')) return value as string[];
+  problems.push(`${path}: must be a list of group names, got ${describe(value)}`);
+  return [];
+}
+
+function tokenInfoUrl(value: unknown, path: string, problems: Problems): string {
+  const url = requiredString(value, path, problems, 'the OAuth2 token-info endpoint, e.g. https://auth.example.org/oauth2/tokeninfo');
+  if (url === '') return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
+  } catch {
+    // reported below
+  }
+  problems.push(`${path}: must be an http:// or https:// URL, got ${describe(url)}`);
+  return '';
+}
+
+/**
+ * Checks a parsed config document and fills in defaults. Returns every problem found,
+ * each naming its field path, so one run shows everything to fix.
+ */
+export function validateWebhookConfig(document: unknown): { config?: WebhookConfig; problems: string[] } {
+  const problems: Problems = [];
+  const top = mapping(document ?? {}, '', ['clusterGroup', 'workerTokenFile', 'tokenInfo', 'cache', 'roles', 'server'], problems);
+  if (!top) return { problems: [`config: must be a YAML mapping, got ${describe(document)}`] };
+
+  const clusterGroup = requiredString(top.clusterGroup, 'clusterGroup', problems, 'the form is aws:<account>:<region>:<stack>-<version>');
+  if (clusterGroup !== '' && !CLUSTER_GROUP_PATTERN.test(clusterGroup)) {
+    problems.push(`clusterGroup: must look like aws:<12-digit account>:<region>:<stack>-<version> (e.g. aws:123456789012:eu-central-1:kube-aws-test-1), got ${describe(clusterGroup)}`);
+  }
+  const workerTokenFile = requiredString(top.workerTokenFile, 'workerTokenFile', problems, 'the path of the file holding the worker token');
+
+  const tokenInfo = mapping(top.tokenInfo, 'tokenInfo', ['url', 'timeoutMs', 'fields'], problems);
+  if (top.tokenInfo === undefined) problems.push('tokenInfo: is required; a mapping with url (and optionally timeoutMs, fields)');
+  const fields = mapping(tokenInfo?.fields, 'tokenInfo.fields', ['username', 'uid', 'groups'], problems);
+  const cache = mapping(top.cache, 'cache', ['ttlSeconds', 'maxEntries'], problems);
+  const server = mapping(top.server, 'server', ['requestTimeoutMs'], problems);
+
+  const rolesDocument = mapping(top.roles, 'roles', ROLE_NAMES, problems);
+  if (top.roles === undefined) problems.push(`roles: is required; a mapping from ${ROLE_NAMES.join(', ')} to lists of group names`);
+  const roles = Object.fromEntries(ROLE_NAMES.map((role) => [role, groupList(rolesDocument?.[role], `roles.${role}`, problems)])) as Record<RoleName, string[]>;
+
+  const config: WebhookConfig = {
+    clusterGroup,
+    workerTokenFile,
+    tokenInfo: {
+      url: tokenInfo ? tokenInfoUrl(tokenInfo.url, 'tokenInfo.url', problems) : '',
+      timeoutMs: integerInRange(tokenInfo?.timeoutMs, 'tokenInfo.timeoutMs', DEFAULT_TOKEN_INFO_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
+      fields: {
+        username: fieldPath(fields?.username, 'tokenInfo.fields.username', DEFAULT_TOKEN_INFO_FIELDS.username, problems),
+        uid: fieldPath(fields?.uid, 'tokenInfo.fields.uid', DEFAULT_TOKEN_INFO_FIELDS.uid, problems),
+        groups: fieldPath(fields?.groups, 'tokenInfo.fields.groups', DEFAULT_TOKEN_INFO_FIELDS.groups, problems),
+      },
+    },
+    cache: {
+      ttlSeconds: integerInRange(cache?.ttlSeconds, 'cache.ttlSeconds', DEFAULT_CACHE_TTL_SECONDS, 0, MAX_CACHE_TTL_SECONDS, problems),
+      maxEntries: integerInRange(cache?.maxEntries, 'cache.maxEntries', DEFAULT_CACHE_MAX_ENTRIES, 1, 1_000_000, problems),
+    },
+    roles,
+    server: {
+      requestTimeoutMs: integerInRange(server?.requestTimeoutMs, 'server.requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
+    },
+  };
+  return problems.length === 0 ? { config, problems } : { problems };
+}
+
+/** Parses and validates config YAML; throws WebhookConfigError listing every problem. */
+export function parseWebhookConfig(yamlText: string): WebhookConfig {
+  let document: unknown;
+  try {
+    document = yaml.load(yamlText);
+  } catch (error) {
+    throw new WebhookConfigError([`config: not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  const { config, problems } = validateWebhookConfig(document);
+  if (!config) throw new WebhookConfigError(problems);
+  return config;
+}
+
+/** Reads the config file and the worker token it points at. */
+export function loadWebhookConfig(configPath: string): LoadedWebhookConfig {
+  let yamlText: string;
+  try {
+    yamlText = readFileSync(configPath, 'utf8');
+  } catch (error) {
+    throw new WebhookConfigError([`--config: cannot read ${configPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  const config = parseWebhookConfig(yamlText);
+  let workerToken: string;
+  try {
+    // Secret files usually end with a newline that is not part of the token.
+    workerToken = readFileSync(config.workerTokenFile, 'utf8').trim();
+  } catch (error) {
+    throw new WebhookConfigError([`workerTokenFile: cannot read ${config.workerTokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  if (workerToken === '') throw new WebhookConfigError([`workerTokenFile: ${config.workerTokenFile} is empty; it must hold the worker token`]);
+  return { ...config, workerToken };
+}

@@ -1,0 +1,118 @@
+import * as http from 'http';
+import * as https from 'https';
+import { TokenInfoFields } from './config';
+
+/** Who a token belongs to, as the API server needs it. */
+export interface UserIdentity {
+  readonly username: string;
+  readonly uid: string;
+  readonly groups: readonly string[];
+}
+
+export type TokenInfoResult =
+  /** token-info vouched for the token. */
+  | { readonly kind: 'identity'; readonly identity: UserIdentity; readonly expiresInSeconds?: number }
+  /** token-info refused the token, or its answer names no usable user. */
+  | { readonly kind: 'rejected'; readonly reason: string }
+  /** token-info could not be asked: down, slow, or answering nonsense. */
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+export interface TokenInfoClientOptions {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly fields: TokenInfoFields;
+}
+
+// RFC 6750 b64token. Anything else cannot be a bearer token, and refusing it here keeps
+// CR/LF and other bytes out of the outgoing Authorization header.
+const BEARER_TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Token-info answers are a few hundred bytes; more is a misbehaving endpoint. */
+const MAX_TOKEN_INFO_BYTES = 64 * 1024;
+/** Names the API server reserves for its own identities; token-info may not hand them out. */
+const RESERVED_PREFIX = 'system:';
+
+const keepAliveHttpAgent = new http.Agent({ keepAlive: true });
+const keepAliveHttpsAgent = new https.Agent({ keepAlive: true });
+
+/** Asks the OAuth2 token-info endpoint about a token. Never throws; never logs the token. */
+export function lookUpTokenInfo(token: string, options: TokenInfoClientOptions): Promise<TokenInfoResult> {
+  if (!BEARER_TOKEN_PATTERN.test(token)) return Promise.resolve({ kind: 'rejected', reason: 'token is not a well-formed bearer token' });
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: TokenInfoResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve(result);
+    };
+    const url = new URL(options.url);
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request(url, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      agent: url.protocol === 'https:' ? keepAliveHttpsAgent : keepAliveHttpAgent,
+    });
+    // One deadline for the whole exchange: a server that trickles its answer is as bad as a silent one.
+    const deadline = setTimeout(() => {
+      finish({ kind: 'unavailable', reason: `token-info did not answer within ${options.timeoutMs} ms` });
+      request.destroy();
+    }, options.timeoutMs);
+    request.on('error', (error) => finish({ kind: 'unavailable', reason: `token-info request failed: ${(error as NodeJS.ErrnoException).code ?? error.message}` }));
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      response.on('data', (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > MAX_TOKEN_INFO_BYTES) {
+          finish({ kind: 'unavailable', reason: `token-info answer exceeds ${MAX_TOKEN_INFO_BYTES} bytes` });
+          request.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('error', () => finish({ kind: 'unavailable', reason: 'token-info answer was cut off' }));
+      response.on('end', () => finish(interpretAnswer(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), options.fields)));
+    });
+    request.end();
+  });
+}
+
+function interpretAnswer(status: number, body: string, fields: TokenInfoFields): TokenInfoResult {
+  // 400/401/403/404 are how token-info endpoints say "unknown or expired token".
+  if (status >= 400 && status < 500) return { kind: 'rejected', reason: `token-info answered ${status}` };
+  if (status !== 200) return { kind: 'unavailable', reason: `token-info answered ${status}` };
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    return { kind: 'unavailable', reason: 'token-info answer is not JSON' };
+  }
+  return identityFromTokenInfo(answer, fields);
+}
+
+/** Maps a token-info JSON answer to an identity using the configured field paths. */
+export function identityFromTokenInfo(answer: unknown, fields: TokenInfoFields): TokenInfoResult {
+  const username = valueAt(answer, fields.username);
+  if (typeof username !== 'string' || username === '') return { kind: 'rejected', reason: `token-info answer has no string at "${fields.username}" (username)` };
+  if (username.startsWith(RESERVED_PREFIX)) return { kind: 'rejected', reason: `token-info username "${username}" is in the reserved "${RESERVED_PREFIX}" namespace` };
+  const uid = valueAt(answer, fields.uid);
+  const rawGroups = valueAt(answer, fields.groups);
+  const groupList = typeof rawGroups === 'string' ? [rawGroups] : Array.isArray(rawGroups) ? rawGroups : [];
+  // system: groups (system:masters above all) are the API server's to grant, never token-info's.
+  const groups = groupList.filter((g): g is string => typeof g === 'string' && g !== '' && !g.startsWith(RESERVED_PREFIX));
+  const expiresIn = valueAt(answer, 'expires_in');
+  return {
+    kind: 'identity',
+    identity: { username, uid: typeof uid === 'string' || typeof uid === 'number' ? String(uid) : '', groups },
+    ...(typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? { expiresInSeconds: expiresIn } : {}),
+  };
+}
+
+function valueAt(document: unknown, dottedPath: string): unknown {
+  let current: unknown = document;
+  for (const key of dottedPath.split('.')) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current) || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
