@@ -6,6 +6,8 @@
  * valid example), then hand a typed object down to the stacks.
  */
 
+import { KUBERNETES_VERSION } from '../userdata/versions';
+
 /** Reads one context value; `node.tryGetContext` has this shape. */
 export type ContextReader = (key: string) => unknown;
 
@@ -24,8 +26,11 @@ export const DEFAULTS = {
   workerMaxSize: 10,
 } as const;
 
-/** Kubernetes versions this release of the app can install (binaries pinned by hash). */
-export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = ['1.36.4'];
+/**
+ * Kubernetes versions this release of the app can install: those whose binaries
+ * userdata/versions.ts pins by hash (one line at a time, so that no skew rule is stretched).
+ */
+export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = [KUBERNETES_VERSION.replace(/^v/, '')];
 export const DEFAULT_KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[0];
 
 /**
@@ -85,6 +90,8 @@ export interface ClusterConfig {
   readonly hostedZone: HostedZoneConfig;
   /** `<cluster>.<zone>`: where the API server answers. */
   readonly apiDomainName: string;
+  /** `aws:<account>:<region>:<cluster>`: the group a user needs to be let in at all. */
+  readonly clusterGroup: string;
   /** An ACM certificate for `apiDomainName`; absent: a DNS-validated one is created. */
   readonly certificateArn?: string;
   readonly network: NetworkConfig;
@@ -97,6 +104,15 @@ export interface ClusterConfig {
   readonly tokenInfoUrl: string;
   /** Where clients may reach the API from (IPv4 CIDRs). */
   readonly apiAllowedCidrs: readonly string[];
+  /** Which users' groups (from token-info) grant which role in the cluster. */
+  readonly roleGroups: RoleGroupsConfig;
+}
+
+/** Groups per role; a user also needs the cluster group `aws:<account>:<region>:<cluster>`. */
+export interface RoleGroupsConfig {
+  readonly ReadOnly: readonly string[];
+  readonly PowerUser: readonly string[];
+  readonly Administrator: readonly string[];
 }
 
 /** Every problem found in the context, reported at once. */
@@ -163,6 +179,12 @@ class ContextParser {
       return opts.default;
     }
     return value;
+  }
+
+  /** A list that may be left out. */
+  optionalList(key: string, opts: { pattern: RegExp; what: string; example: string; default: string[] }): string[] {
+    const raw = this.read(key);
+    return raw === undefined || raw === null ? opts.default : this.list(key, opts);
   }
 
   /** Lists: a JSON array in cdk.json, or comma-separated on the command line. */
@@ -266,7 +288,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
   const masterInstanceType = instanceType('masterInstanceType');
   const workerInstanceType = instanceType('workerInstanceType');
 
-  const etcdCount = p.integer('etcdCount', { min: 1, max: 9, default: DEFAULTS.etcdCount, what: 'the number of etcd members' });
+  const etcdCount = p.integer('etcdCount', { min: 1, max: 7, default: DEFAULTS.etcdCount, what: 'the number of etcd members' });
   if (etcdCount % 2 === 0) {
     p.problem('etcdCount', `must be odd so that a majority survives losing a minority, got ${etcdCount}`, '3');
   }
@@ -296,14 +318,19 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     example: 'https://auth.example.org/oauth2/tokeninfo',
   });
 
-  const apiAllowedCidrs =
-    read('apiAllowedCidrs') === undefined
-      ? ['0.0.0.0/0']
-      : p.list('apiAllowedCidrs', {
-          pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
-          what: 'IPv4 CIDR blocks that may reach the API',
-          example: '203.0.113.0/24,198.51.100.0/24',
-        });
+  const apiAllowedCidrs = p.optionalList('apiAllowedCidrs', {
+    pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
+    what: 'IPv4 CIDR blocks that may reach the API',
+    example: '203.0.113.0/24,198.51.100.0/24',
+    default: ['0.0.0.0/0'],
+  });
+  const groups = (key: string, example: string) =>
+    p.optionalList(key, { pattern: /^[^\s,]+$/, what: 'group names without spaces or commas', example, default: [] });
+  const roleGroups = {
+    ReadOnly: groups('readOnlyGroups', 'team-members'),
+    PowerUser: groups('powerUserGroups', 'team-developers'),
+    Administrator: groups('administratorGroups', 'team-admins'),
+  };
 
   if (p.problems.length > 0) throw new ConfigError(p.problems);
 
@@ -315,6 +342,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     region,
     hostedZone: { name: zoneName, id: zoneId },
     apiDomainName,
+    clusterGroup: `aws:${account}:${region}:${clusterName}`,
     certificateArn,
     network,
     flatcarAmi,
@@ -324,6 +352,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     worker: { instanceType: workerInstanceType, minSize, desiredCapacity, maxSize },
     tokenInfoUrl,
     apiAllowedCidrs,
+    roleGroups,
   });
 }
 

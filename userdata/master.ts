@@ -11,7 +11,7 @@ import { load } from 'js-yaml';
 import { directory, file, MODE_PRIVATE, MODE_PRIVATE_DIR, remoteFile, script } from './files';
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
-import { KUBELET_UNIT } from './kubelet';
+import { KUBECTL_BINARY, KUBELET_UNIT } from './kubelet';
 import { kubeconfigFile } from './kubeconfig';
 import { kubernetesNodeParts } from './kubernetes-node';
 import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
@@ -72,6 +72,30 @@ export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
 const CONTROL_PLANE_AUTH_UNIT = 'control-plane-auth.service';
 const CONTROL_PLANE_AUTH_SCRIPT = bin('control-plane-auth');
 const ADDONS_UNIT = 'kube-addons.service';
+const ADDONS_SCRIPT = bin('kube-addons');
+/** The manifests the master applies (no secret in them: they are part of the config asset). */
+export const ADDONS_MANIFEST = `${KUBERNETES_DIR}/addons/manifests.yaml`;
+const ADMIN_KUBECONFIG = auth('admin.kubeconfig');
+
+/**
+ * Applies the add-on manifests once the local API server is ready, as the break-glass
+ * admin. Server-side apply with one field manager, so every master applies the same
+ * objects idempotently and a later config's manifests update them.
+ */
+const addonsScript = `#!/bin/bash
+# kube-addons: apply ${ADDONS_MANIFEST} to the local API server.
+set -euo pipefail
+for attempt in $(seq 1 60); do
+  if curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz >/dev/null; then
+    exec ${KUBECTL_BINARY} --kubeconfig=${ADMIN_KUBECONFIG} apply --server-side \\
+      --field-manager=kubernetes-on-aws --force-conflicts -f ${ADDONS_MANIFEST}
+  fi
+  echo "kube-addons: API server not ready yet (attempt $attempt/60)" >&2
+  sleep 10
+done
+echo "kube-addons: the API server never became ready; nothing applied" >&2
+exit 1
+`;
 
 /**
  * Writes, at boot and only on this master, the credentials that must never be in a config:
@@ -258,6 +282,9 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       localKubeconfig(CONTROLLER_MANAGER_KUBECONFIG, 'system:kube-controller-manager', auth('kube-controller-manager.token')),
       localKubeconfig(SCHEDULER_KUBECONFIG, 'system:kube-scheduler', auth('kube-scheduler.token')),
       script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript),
+      script(ADDONS_SCRIPT, addonsScript),
+      file(ADDONS_MANIFEST, input.addonManifests),
+      localKubeconfig(ADMIN_KUBECONFIG, BREAK_GLASS_ADMIN_USER, pki('admin-token')),
       staticPodFile({
         name: 'kube-apiserver',
         labels: { component: 'kube-apiserver', tier: 'control-plane' },
@@ -350,15 +377,13 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
         },
         Install: { WantedBy: 'multi-user.target' },
       }),
-      // An honest placeholder: the add-on applier (CoreDNS, aws-cloud-controller-manager, EBS
-      // CSI driver, ...) arrives with the add-on manifests.
       unit(ADDONS_UNIT, {
-        Unit: { Description: 'Add-on applier (placeholder: add-ons are delivered in a later change)' },
-        Service: {
-          Type: 'oneshot',
-          RemainAfterExit: true,
-          ExecStart: '/usr/bin/echo "kube-addons: add-ons are delivered in a later change; nothing applied"',
+        Unit: {
+          Description: 'Apply the add-on manifests (bootstrap RBAC) to the local API server',
+          Requires: CONTROL_PLANE_AUTH_UNIT,
+          After: [CONTROL_PLANE_AUTH_UNIT, KUBELET_UNIT].join(' '),
         },
+        Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: ADDONS_SCRIPT, Restart: 'on-failure', RestartSec: 30 },
         Install: { WantedBy: 'multi-user.target' },
       }),
     ],

@@ -57,6 +57,8 @@ export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
   readonly authorizationWebhookKubeconfig: string;
   /** The bundled webhook server (one JavaScript file), an S3 asset. */
   readonly webhookBundle: S3Asset;
+  /** Multi-document YAML the master applies once its API server is ready (no secret in it). */
+  readonly addonManifests: string;
 }
 
 export interface WorkerNodeInput extends ClusterIdentity, ClusterNetwork {
@@ -126,7 +128,7 @@ export function validateMasterInput(input: MasterNodeInput): void {
     throw new Error('master.etcdMemberNames: must list at least one etcd member DNS name');
   }
   input.etcdMemberNames.forEach((name, i) => check(`master.etcdMemberNames[${i}]`, name, DNS_NAME, 'a DNS name'));
-  for (const field of ['webhookServerConfigYaml', 'authenticationWebhookKubeconfig', 'authorizationWebhookKubeconfig'] as const) {
+  for (const field of ['webhookServerConfigYaml', 'authenticationWebhookKubeconfig', 'authorizationWebhookKubeconfig', 'addonManifests'] as const) {
     if (input[field].trim() === '') {
       throw new Error(`master.${field}: must not be empty`);
     }

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AdminBundle } from '../secrets/bundles';
-import { ClusterSecretNames } from '../secrets/names';
+import { ClusterSecretNames } from '../../userdata/secret-names';
 import { parseClusterArgs } from './args';
 import { CliError, explainAwsError, reportFailure } from './errors';
 import { CliOutput } from './output';

@@ -6,9 +6,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import { API_SERVER_PORT as API_PORT } from '../../userdata/network';
 
-/** The API server's secure port on the masters, and the load balancer's: HTTPS. */
-export const API_PORT = 443;
 /**
  * The 2016 ELB drained for 60 s; long-running requests (watches, exec) reconnect anyway.
  */

@@ -8,17 +8,17 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { ClusterSecretsProperties } from '../secrets/handler';
-import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../secrets/names';
+import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../../userdata/secret-names';
 import { firstServiceIp } from '../secrets/service-ip';
+import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
 
 /** Three members survive the loss of one (one per AZ in a three-AZ region). */
 export const DEFAULT_ETCD_MEMBER_COUNT = 3;
 /** etcd advises against more than 7 members: every write waits for a majority. */
 export const MAX_ETCD_MEMBER_COUNT = 7;
-/** The service range of the original clusters; its first address, 10.3.0.1, is the API's ClusterIP. */
-export const DEFAULT_SERVICE_CIDR = '10.3.0.0/24';
-/** Kubernetes' default cluster DNS domain. */
-export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** The nodes' service range (its first address is the API's ClusterIP) and DNS domain. */
+export const DEFAULT_SERVICE_CIDR = SERVICE_CIDR;
+export const DEFAULT_CLUSTER_DOMAIN = CLUSTER_DOMAIN;
 /** The first generation of secrets; increase to rotate every secret of the set. */
 export const DEFAULT_REGENERATE = 0;
 /** Generous: RSA 2048 key generation takes seconds on a small Lambda, and writes are sequential. */

@@ -1,10 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from '../../userdata/network';
 
-/** etcd's ports (IANA): clients and peers. */
-export const ETCD_CLIENT_PORT = 2379;
-export const ETCD_PEER_PORT = 2380;
 /** Short, so that a replaced interface's new address is seen within a minute. */
 export const ETCD_RECORD_TTL = Duration.seconds(60);
 

@@ -3,9 +3,8 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { KUBELET_HEALTHZ_PORT } from '../../userdata/network';
 
-/** The kubelet's healthz port; workers bind it to all addresses for this check. */
-export const KUBELET_HEALTHZ_PORT = 10248;
 
 export interface KubeletHealthCheckProps {
   /** The VPC of the cluster. */

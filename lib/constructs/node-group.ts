@@ -24,8 +24,8 @@ export interface NodeGroupCapacity {
 
 /** The root volume of Flatcar; 20 GiB holds the OS, images and logs of a control-plane node. */
 export const DEFAULT_ROOT_VOLUME_SIZE = Size.gibibytes(20);
-/** How long a new node may take to signal that it is healthy before CloudFormation gives up. */
-export const DEFAULT_SIGNAL_TIMEOUT = Duration.minutes(15);
+/** How long a new node may take to signal health: above the nodes' own 15-minute deadline (userdata/health-signal.ts), after which they signal failure. */
+export const DEFAULT_SIGNAL_TIMEOUT = Duration.minutes(20);
 
 export interface NodeGroupProps {
   /** The cluster the nodes belong to: tagged `kubernetes.io/cluster/<name>=owned` and used in names. */
@@ -63,7 +63,7 @@ export interface NodeGroupProps {
    * @default - EC2 status checks only
    */
   readonly loadBalancerHealthCheckGrace?: Duration;
-  /** How long a new node may take to signal health. @default 15 minutes */
+  /** How long a new node may take to signal health. @default 20 minutes */
   readonly signalTimeout?: Duration;
 }
 

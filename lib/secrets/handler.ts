@@ -5,7 +5,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ClusterSecretsInput } from './inputs';
-import { ClusterSecretNames, SECRET_SETS, SecretSet } from './names';
+import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../../userdata/secret-names';
 import { planSecretValues } from './secret-set';
 
 // The custom resource behind ClusterSecrets (lib/constructs/cluster-secrets.ts), run by

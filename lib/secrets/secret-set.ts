@@ -10,7 +10,7 @@ import {
   workerBundle,
 } from './bundles';
 import { ClusterSecretsInput } from './inputs';
-import { ClusterSecretNames, SecretSet } from './names';
+import { ClusterSecretNames, SecretSet } from '../../userdata/secret-names';
 import { CertificateAuthority } from './pki';
 
 /** One secret value to write. */

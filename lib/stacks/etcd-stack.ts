@@ -1,15 +1,19 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
 import { importClusterNetwork } from '../constructs/cluster-network';
-import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, EtcdDnsRecords } from '../constructs/etcd-dns-records';
+import { EtcdDnsRecords } from '../constructs/etcd-dns-records';
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from '../../userdata/network';
 import { EtcdMemberIdentities } from '../constructs/etcd-member-identities';
 import { EtcdSnapshotBucket } from '../constructs/etcd-snapshot-bucket';
 import { flatcarMachineImage } from '../constructs/flatcar-image';
 import { NodeGroup } from '../constructs/node-group';
-import { placeholderUserData } from '../constructs/placeholder-user-data';
+import { ClusterSecrets } from '../constructs/cluster-secrets';
+import { IgnitionUserData } from '../constructs/ignition-user-data';
+import { etcdConfig } from '../../userdata';
 
 export interface EtcdStackProps extends StackProps {
   /** The validated cluster configuration. */
@@ -20,15 +24,19 @@ export interface EtcdStackProps extends StackProps {
 export interface EtcdClusterRef {
   /** The members' security group; clients are let in from the client's own stack. */
   readonly securityGroup: ec2.ISecurityGroup;
-  /** `https://etcd-N.etcd.<cluster>.<zone>:2379`, for `--etcd-servers` (which takes no SRV). */
-  readonly clientUrls: readonly string[];
+  /** `etcd-N.etcd.<cluster>.<zone>`, in member order: `--etcd-servers` takes a list, no SRV. */
+  readonly memberNames: readonly string[];
+  /** Lets an etcd client (the API server) read its client certificate. */
+  grantClientCertificateRead(grantee: iam.IGrantable): void;
 }
 
 /** `<cluster>-etcd`: the cluster's own etcd, found through DNS SRV records. */
 export class EtcdStack extends Stack implements EtcdClusterRef {
   readonly securityGroup: ec2.ISecurityGroup;
-  readonly clientUrls: readonly string[];
+  readonly memberNames: readonly string[];
   readonly members: NodeGroup;
+  readonly userData: IgnitionUserData;
+  private readonly secrets: ClusterSecrets;
 
   constructor(scope: Construct, id: string, props: EtcdStackProps) {
     super(scope, id, props);
@@ -39,6 +47,17 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       zoneName: config.hostedZone.name,
     });
     const domain = etcdDiscoveryDomain(config);
+    const snapshotBucketName = etcdSnapshotBucketName(config);
+
+    this.userData = new IgnitionUserData(this, 'UserData', {
+      config: etcdConfig({
+        cluster: config.clusterName,
+        zone: config.hostedZone.name,
+        region: config.region,
+        snapshotBucket: snapshotBucketName,
+        memberCount: config.etcd.count,
+      }),
+    });
 
     this.members = new NodeGroup(this, 'Members', {
       clusterName: config.clusterName,
@@ -47,10 +66,11 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       subnets: network.nodeSubnets,
       instanceType: new ec2.InstanceType(config.etcd.instanceType),
       machineImage: flatcarMachineImage(this, config.flatcarAmi, config.region),
-      userData: placeholderUserData(),
+      userData: this.userData.userData,
       members: config.etcd.count,
     });
     this.securityGroup = this.members.securityGroup;
+    this.userData.grantRead(this.members.role);
     this.members.connections.allowInternally(ec2.Port.tcp(ETCD_CLIENT_PORT), 'etcd clients among members');
     this.members.connections.allowInternally(ec2.Port.tcp(ETCD_PEER_PORT), 'etcd peers');
 
@@ -67,10 +87,22 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       domain,
       memberAddresses: identities.members.map((m) => m.privateIp),
     });
-    this.clientUrls = records.memberNames.map((name) => `https://${name}:${ETCD_CLIENT_PORT}`);
+    this.memberNames = records.memberNames;
 
-    const snapshots = new EtcdSnapshotBucket(this, 'Snapshots', { bucketName: etcdSnapshotBucketName(config) });
+    const snapshots = new EtcdSnapshotBucket(this, 'Snapshots', { bucketName: snapshotBucketName });
     snapshots.grantSnapshotWrite(this.members.role);
+
+    this.secrets = new ClusterSecrets(this, 'Secrets', {
+      set: 'etcd',
+      clusterName: config.clusterName,
+      zoneName: config.hostedZone.name,
+      etcdMemberCount: config.etcd.count,
+    });
+    this.secrets.grantEtcdMemberRead(this.members.role);
+  }
+
+  grantClientCertificateRead(grantee: iam.IGrantable): void {
+    this.secrets.grantApiServerEtcdClientRead(grantee);
   }
 }
 

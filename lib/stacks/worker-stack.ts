@@ -3,13 +3,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
-import { API_PORT } from '../constructs/api-load-balancer';
 import { importClusterNetwork } from '../constructs/cluster-network';
 import { flatcarMachineImage } from '../constructs/flatcar-image';
 import { KubeletHealthCheck } from '../constructs/kubelet-health-check';
 import { NodeGroup } from '../constructs/node-group';
-import { FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../constructs/node-ports';
-import { placeholderUserData } from '../constructs/placeholder-user-data';
+import { API_SERVER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../../userdata/network';
+import { IgnitionUserData } from '../constructs/ignition-user-data';
+import { workerConfig } from '../../userdata';
 import { ControlPlaneRef } from './master-stack';
 
 /** Images and container logs live on the root volume: the 2016 workers had 50 GB. */
@@ -27,11 +27,20 @@ export interface WorkerStackProps extends StackProps {
 /** `<cluster>-worker`: the workers, found and scaled by cluster-autoscaler. */
 export class WorkerStack extends Stack {
   readonly workers: NodeGroup;
+  readonly userData: IgnitionUserData;
 
   constructor(scope: Construct, id: string, props: WorkerStackProps) {
     super(scope, id, props);
     const { config } = props;
     const network = importClusterNetwork(this, config.network);
+    this.userData = new IgnitionUserData(this, 'UserData', {
+      config: workerConfig({
+        cluster: config.clusterName,
+        zone: config.hostedZone.name,
+        region: config.region,
+        apiDnsName: config.apiDomainName,
+      }),
+    });
 
     this.workers = new NodeGroup(this, 'Workers', {
       clusterName: config.clusterName,
@@ -40,11 +49,13 @@ export class WorkerStack extends Stack {
       subnets: network.nodeSubnets,
       instanceType: new ec2.InstanceType(config.worker.instanceType),
       machineImage: flatcarMachineImage(this, config.flatcarAmi, config.region),
-      userData: placeholderUserData(),
+      userData: this.userData.userData,
       capacity: { min: config.worker.minSize, desired: config.worker.desiredCapacity, max: config.worker.maxSize },
       rootVolumeSize: WORKER_ROOT_VOLUME_SIZE,
       loadBalancerHealthCheckGrace: WORKER_HEALTH_CHECK_GRACE,
     });
+    this.userData.grantRead(this.workers.role);
+    props.controlPlane.grantWorkerSecretsRead(this.workers.role);
     const [group] = this.workers.autoScalingGroups;
     // cluster-autoscaler's auto-discovery: --node-group-auto-discovery=asg:tag=<these keys>.
     Tags.of(group).add('k8s.io/cluster-autoscaler/enabled', 'true', { applyToLaunchedInstances: false });
@@ -64,6 +75,6 @@ export class WorkerStack extends Stack {
     this.workers.connections.allowInternally(ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
     this.workers.connections.allowFrom(masters, ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
     this.workers.connections.allowTo(masters, ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
-    this.workers.connections.allowTo(masters, ec2.Port.tcp(API_PORT), 'API from workers');
+    this.workers.connections.allowTo(masters, ec2.Port.tcp(API_SERVER_PORT), 'API from workers');
   }
 }

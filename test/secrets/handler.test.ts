@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { OnEventRequest, createOnEventHandler } from '../../lib/secrets/handler';
-import { ClusterSecretNames } from '../../lib/secrets/names';
+import { ClusterSecretNames } from '../../userdata/secret-names';
 
 const names = new ClusterSecretNames('kube-aws-test-1');
 const PROPS = {

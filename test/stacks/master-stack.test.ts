@@ -16,7 +16,7 @@ describe('MasterStack', () => {
         AutoScalingRollingUpdate: Match.objectLike({ MaxBatchSize: 1, MinInstancesInService: 1, WaitOnResourceSignals: true }),
         AutoScalingScheduledAction: Match.anyValue(),
       },
-      CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT15M' } },
+      CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT20M' } },
     });
   });
 

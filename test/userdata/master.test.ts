@@ -135,8 +135,14 @@ describe('master node', () => {
     expect(() => masterConfig(bad)).toThrow(/workerTokenFile is '\/etc\/kubernetes\/secrets\/worker-token'.*\/etc\/kubernetes\/pki\/worker-token/);
   });
 
-  test('the add-on applier is an honest placeholder', () => {
-    expect(unitText(config, 'kube-addons.service')).toContain('add-ons are delivered in a later change');
+  test('applies the add-on manifests to the local API server as the break-glass admin, once it is ready', () => {
+    expect(fileText(config, '/etc/kubernetes/addons/manifests.yaml')).toBe(masterInput.addonManifests);
+    const script = fileText(config, '/opt/bin/kube-addons');
+    expect(script).toContain('https://127.0.0.1:443/readyz');
+    expect(script).toMatch(/kubectl --kubeconfig=\/etc\/kubernetes\/auth\/admin.kubeconfig apply --server-side/);
+    const admin = load(fileText(config, '/etc/kubernetes/auth/admin.kubeconfig')) as { users: { user: Record<string, string> }[] };
+    expect(admin.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/admin-token' });
+    expect(unitText(config, 'kube-addons.service')).toMatch(/Requires=control-plane-auth.service/);
   });
 
   test('signals its ASG only once the local API server is ready', () => {

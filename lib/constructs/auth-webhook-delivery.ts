@@ -1,0 +1,56 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { S3Asset } from '../../userdata';
+import { bundleWebhookServer } from '../../webhook/bundle';
+import { DEFAULT_AUTHENTICATE_URL, DEFAULT_AUTHORIZE_URL, webhookKubeconfig } from '../../webhook/kubeconfig';
+import { renderWebhookConfig } from '../../webhook/render-config';
+import { RoleName } from '../../webhook/config';
+import { VerifiedAsset } from './verified-asset';
+
+export interface AuthWebhookDeliveryProps {
+  /** `aws:<account>:<region>:<cluster>`: users without it are denied. */
+  readonly clusterGroup: string;
+  /** The OAuth2 token-info endpoint that checks users' tokens. */
+  readonly tokenInfoUrl: string;
+  /** Which groups grant which role. */
+  readonly roleGroups: Readonly<Record<RoleName, readonly string[]>>;
+  /** Where the master writes the worker token it fetched at boot. */
+  readonly workerTokenFile: string;
+}
+
+/**
+ * What a master needs to run the authentication and authorization webhook: the server
+ * bundled into one file (an S3 asset Ignition fetches and checks), its config file, and the
+ * two kubeconfig-format files with which kube-apiserver calls it on loopback.
+ */
+export class AuthWebhookDelivery extends Construct {
+  readonly bundle: S3Asset;
+  readonly serverConfigYaml: string;
+  readonly authenticationKubeconfig: string;
+  readonly authorizationKubeconfig: string;
+  private readonly asset: VerifiedAsset;
+
+  constructor(scope: Construct, id: string, props: AuthWebhookDeliveryProps) {
+    super(scope, id);
+    // Validated here, at synth: a bad setting must not leave masters whose webhook won't start.
+    this.serverConfigYaml = renderWebhookConfig({
+      clusterGroup: props.clusterGroup,
+      workerTokenFile: props.workerTokenFile,
+      tokenInfo: { url: props.tokenInfoUrl },
+      roles: props.roleGroups,
+    });
+    const bundlePath = bundleWebhookServer(fs.mkdtempSync(path.join(os.tmpdir(), 'kube-auth-webhook-')));
+    this.asset = new VerifiedAsset(this, 'Bundle', { path: bundlePath });
+    this.bundle = this.asset.ignitionSource;
+    this.authenticationKubeconfig = webhookKubeconfig(DEFAULT_AUTHENTICATE_URL);
+    this.authorizationKubeconfig = webhookKubeconfig(DEFAULT_AUTHORIZE_URL);
+  }
+
+  /** Lets the masters fetch the bundle. */
+  grantRead(grantee: iam.IGrantable): void {
+    this.asset.grantRead(grantee);
+  }
+}
