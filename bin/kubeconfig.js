@@ -1,17 +1,4 @@
 #!/usr/bin/env node
-// npx entry point: runs bin/kubeconfig.ts through ts-node (no build step), exits with its code.
+// npx entry point: writes a kubeconfig for a cluster (bin/kubeconfig.ts).
 'use strict';
-const path = require('node:path');
-
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
-require('./kubeconfig.ts')
-  .main()
-  .then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+require('./run-ts')(require.resolve('./kubeconfig.ts'));

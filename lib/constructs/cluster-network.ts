@@ -1,7 +1,8 @@
 import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { NetworkConfig } from '../config';
+import { HostedZoneConfig, NetworkConfig } from '../config';
 
 /** The cluster's existing VPC and subnets, imported by id: synth makes no lookups. */
 export interface ClusterNetwork {
@@ -33,4 +34,9 @@ export function importClusterNetwork(scope: Construct, network: NetworkConfig): 
     nodeSubnets: subnets('Node', network.nodeSubnetIds),
     loadBalancerSubnets: subnets('LoadBalancer', network.loadBalancerSubnetIds),
   };
+}
+
+/** The cluster's hosted zone, imported by id and name: synth makes no lookups. */
+export function importHostedZone(scope: Construct, zone: HostedZoneConfig): route53.IHostedZone {
+  return route53.HostedZone.fromHostedZoneAttributes(scope, 'Zone', { hostedZoneId: zone.id, zoneName: zone.name });
 }

@@ -1,10 +1,9 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
-import { importClusterNetwork } from '../constructs/cluster-network';
+import { importClusterNetwork, importHostedZone } from '../constructs/cluster-network';
 import { EtcdDnsRecords } from '../constructs/etcd-dns-records';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from '../../userdata/network';
 import { EtcdMemberIdentities } from '../constructs/etcd-member-identities';
@@ -42,10 +41,7 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
     super(scope, id, props);
     const { config } = props;
     const network = importClusterNetwork(this, config.network);
-    const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
-      hostedZoneId: config.hostedZone.id,
-      zoneName: config.hostedZone.name,
-    });
+    const zone = importHostedZone(this, config.hostedZone);
     const domain = etcdDiscoveryDomain(config);
     const snapshotBucketName = etcdSnapshotBucketName(config);
 

@@ -1,12 +1,11 @@
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
 import { ApiLoadBalancer } from '../constructs/api-load-balancer';
 import { cloudControllerPolicy } from '../constructs/cloud-controller-policy';
-import { importClusterNetwork } from '../constructs/cluster-network';
+import { importClusterNetwork, importHostedZone } from '../constructs/cluster-network';
 import { flatcarMachineImage } from '../constructs/flatcar-image';
 import { NodeGroup } from '../constructs/node-group';
 import { API_SERVER_PORT, ETCD_CLIENT_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../../userdata/network';
@@ -50,10 +49,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     super(scope, id, props);
     const { config } = props;
     const network = importClusterNetwork(this, config.network);
-    const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
-      hostedZoneId: config.hostedZone.id,
-      zoneName: config.hostedZone.name,
-    });
+    const zone = importHostedZone(this, config.hostedZone);
 
     const webhook = new AuthWebhookDelivery(this, 'AuthWebhook', {
       clusterGroup: config.clusterGroup,
