@@ -106,6 +106,8 @@ export interface ClusterConfig {
   readonly apiAllowedCidrs: readonly string[];
   /** Which users' groups (from token-info) grant which role in the cluster. */
   readonly roleGroups: RoleGroupsConfig;
+  /** Generations of the generated secrets: raising one regenerates that set (a rotation). */
+  readonly secretsGeneration: { readonly etcd: number; readonly controlPlane: number };
 }
 
 /** Groups per role; a user also needs the cluster group `aws:<account>:<region>:<cluster>`. */
@@ -332,6 +334,12 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     Administrator: groups('administratorGroups', 'team-admins'),
   };
 
+  const generation = (key: string) => p.integer(key, { min: 0, max: 1000000, default: 0, what: 'a generation number' });
+  const secretsGeneration = {
+    etcd: generation('etcdSecretsGeneration'),
+    controlPlane: generation('controlPlaneSecretsGeneration'),
+  };
+
   if (p.problems.length > 0) throw new ConfigError(p.problems);
 
   return deepFreeze({
@@ -353,6 +361,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     tokenInfoUrl,
     apiAllowedCidrs,
     roleGroups,
+    secretsGeneration,
   });
 }
 

@@ -113,6 +113,7 @@ describe('loadClusterConfig', () => {
     ['desired above max', { workerDesiredCapacity: 11 }, 'workerDesiredCapacity', /between workerMinSize \(1\) and workerMaxSize \(10\), got 11/],
     ['plain-http token info', { tokenInfoUrl: 'http://auth.example.org/tokeninfo' }, 'tokenInfoUrl', /an https URL/],
     ['missing token info', { tokenInfoUrl: undefined }, 'tokenInfoUrl', /is required/],
+    ['negative secrets generation', { controlPlaneSecretsGeneration: -1 }, 'controlPlaneSecretsGeneration', /whole number from 0/],
     ['bad API CIDR', { apiAllowedCidrs: ['10.0.0.0/8', 'everywhere'] }, 'apiAllowedCidrs', /IPv4 CIDR blocks .*"everywhere"/],
   ])('%s is reported against its key with an example', (_, overrides, key, message) => {
     const problems = problemsOf(overrides);

@@ -93,6 +93,7 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       clusterName: config.clusterName,
       zoneName: config.hostedZone.name,
       etcdMemberCount: config.etcd.count,
+      regenerate: config.secretsGeneration.etcd,
     });
     this.secrets.grantEtcdMemberRead(this.members.role);
   }

@@ -93,6 +93,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       set: 'control-plane',
       clusterName: config.clusterName,
       zoneName: config.hostedZone.name,
+      regenerate: config.secretsGeneration.controlPlane,
     });
     this.secrets.grantControlPlaneRead(this.masters.role);
     for (const statement of cloudControllerPolicy(config.clusterName)) {

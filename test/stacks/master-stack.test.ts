@@ -109,6 +109,13 @@ describe('MasterStack', () => {
     );
   });
 
+  test('keeps its secrets across updates; raising controlPlaneSecretsGeneration asks for new ones', () => {
+    master().hasResourceProperties('Custom::ClusterSecrets', { Regenerate: '0' });
+    const rotated = synthesizeCluster({ controlPlaneSecretsGeneration: 1 });
+    rotated.templates.master.hasResourceProperties('Custom::ClusterSecrets', { Regenerate: '1' });
+    expect(rotated.templates.etcd.toJSON()).toEqual(cluster.templates.etcd.toJSON());
+  });
+
   test('depends on the etcd stack only', () => {
     expect(cluster.stacks.master.dependencies.map((s) => s.stackName)).toEqual(['kube-aws-test-1-etcd']);
   });
