@@ -225,10 +225,18 @@ case $rc in
 esac
 `;
 
+/**
+ * Key prefixes in the snapshot bucket (one bucket per cluster): a lifecycle rule expires
+ * `history/`; `latest/` always holds each member's newest snapshot.
+ */
+export const SNAPSHOT_HISTORY_PREFIX = 'history/';
+export const SNAPSHOT_LATEST_PREFIX = 'latest/';
+
 const snapshotScript = `#!/bin/bash
 # etcd-snapshot: saves a snapshot of this member and uploads it to
-# s3://$SNAPSHOT_BUCKET/$CLUSTER/etcd-N/snapshots/<UTC time>.db, then copies it to
-# .../etcd-N/latest.db. The bucket keeps versions and expires old ones (lifecycle rules).
+# s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-N/<UTC time>.db, then copies it to
+# s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}etcd-N.db. The bucket keeps versions and
+# expires the history (lifecycle rules).
 set -euo pipefail
 . ${CLUSTER_ENV}
 . ${NODE_ENV}
@@ -238,10 +246,9 @@ install -d -m 0700 "$dir"
 file="$dir/snapshot.db"
 rm -f "$file" "$file.part"
 ${ETCDCTL_MEMBER} snapshot save "$file" >/dev/null
-prefix="s3://$SNAPSHOT_BUCKET/$CLUSTER/etcd-$ETCD_MEMBER"
-key="$prefix/snapshots/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
+key="s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
 ${AWS} s3 cp --only-show-errors - "$key" <"$file"
-${AWS} s3 cp --only-show-errors "$key" "$prefix/latest.db"
+${AWS} s3 cp --only-show-errors "$key" "s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}etcd-$ETCD_MEMBER.db"
 rm -f "$file"
 echo "etcd-snapshot: uploaded $key"
 `;

@@ -2,11 +2,10 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SNAPSHOT_HISTORY_PREFIX } from '../../userdata/etcd';
 
 /** How long the minute-by-minute history of snapshots is kept. */
 export const SNAPSHOT_HISTORY_RETENTION = Duration.days(7);
-/** The key prefix of timestamped snapshots; `latest/` holds each member's newest one. */
-export const SNAPSHOT_HISTORY_PREFIX = 'history/';
 
 export interface EtcdSnapshotBucketProps {
   /** The bucket's name, known at synth so that nodes' static configs can name it. */

@@ -98,6 +98,13 @@ describe('EtcdStack', () => {
         BucketName: 'kube-aws-test-1-etcd-123456789012-eu-central-1',
         VersioningConfiguration: { Status: 'Enabled' },
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        // The members write history/ (userdata/etcd.ts): that is what expires.
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({ Prefix: 'history/', ExpirationInDays: 7, Status: 'Enabled' }),
+            Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }),
+          ],
+        },
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
           BlockPublicPolicy: true,

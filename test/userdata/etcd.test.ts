@@ -80,16 +80,16 @@ describe('etcd member', () => {
     expect(etcdUnit).toContain('--data-dir=/var/lib/etcd/data');
   });
 
-  test('snapshots to s3://<bucket>/<cluster>/etcd-N/ every minute, timestamped and latest', () => {
+  test('snapshots to s3://<bucket>/history/etcd-N/ every minute, and to latest/etcd-N.db', () => {
     const timer = unitText(config, 'etcd-snapshot.timer');
     expect(timer).toContain('OnCalendar=minutely');
     expect(timer).toContain('WantedBy=timers.target');
     expect(units(config).find((u) => u.name === 'etcd-snapshot.timer')?.enabled).toBe(true);
     const snapshot = fileText(config, '/opt/bin/etcd-snapshot');
     expect(snapshot).toContain('snapshot save "$file"');
-    expect(snapshot).toContain('prefix="s3://$SNAPSHOT_BUCKET/$CLUSTER/etcd-$ETCD_MEMBER"');
-    expect(snapshot).toContain('key="$prefix/snapshots/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"');
-    expect(snapshot).toContain('"$prefix/latest.db"');
+    // The bucket's lifecycle rule expires history/ (lib/constructs/etcd-snapshot-bucket.ts).
+    expect(snapshot).toContain('key="s3://$SNAPSHOT_BUCKET/history/etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"');
+    expect(snapshot).toContain('"s3://$SNAPSHOT_BUCKET/latest/etcd-$ETCD_MEMBER.db"');
     expect(fileText(config, '/etc/kubernetes-on-aws/etcd.env')).toContain('SNAPSHOT_BUCKET=kube-aws-test-1-etcd-snapshots\n');
   });
 
