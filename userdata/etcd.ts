@@ -27,8 +27,14 @@ export const ETCD_DATA_DIR = `${ETCD_DATA_MOUNT}/data`;
 export const ETCD_VOLUME_DEVICE_NAME = '/dev/xvdf';
 /** Device index of the member's network interface (0 is the instance's primary). */
 export const ETCD_ENI_DEVICE_INDEX = 1;
-/** Routing table for traffic from the member's interface address (any unused id). */
-export const ETCD_ENI_ROUTE_TABLE = 100;
+/**
+ * Route metric of the member's interface, below the primary interface's (networkd's DHCP
+ * default, 1024): its routes win, so the member's address is the source of every
+ * connection the node opens. etcd dials its peers without choosing a source address, and
+ * peers check the caller's certificate against the address the call comes from: the
+ * certificate names etcd-N.<domain>, whose A record is the member's address.
+ */
+export const ETCD_ENI_ROUTE_METRIC = 10;
 /** Snapshots to S3 every minute: losing all members loses at most a minute of writes. */
 export const SNAPSHOT_CALENDAR = 'minutely';
 
@@ -171,13 +177,9 @@ RequiredForOnline=no
 DHCP=ipv4
 
 [DHCPv4]
-RouteTable=${ETCD_ENI_ROUTE_TABLE}
+RouteMetric=${ETCD_ENI_ROUTE_METRIC}
 UseDNS=no
 UseHostname=no
-
-[RoutingPolicyRule]
-From=$eni_ip/32
-Table=${ETCD_ENI_ROUTE_TABLE}
 NETWORK
 networkctl reload
 address_up() { ip -4 -o addr show | grep -q " $eni_ip/"; }

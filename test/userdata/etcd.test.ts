@@ -57,9 +57,9 @@ describe('etcd member', () => {
     expect(attach).toContain('"Name=availability-zone,Values=$AVAILABILITY_ZONE"');
     expect(attach).toContain('ec2 attach-volume');
     expect(attach).toContain('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume/-/}');
-    // policy routing: replies from the member address leave through the member interface
-    expect(attach).toContain('[RoutingPolicyRule]\nFrom=$eni_ip/32\nTable=100');
-    expect(attach).toContain('[DHCPv4]\nRouteTable=100');
+    // The member's routes win over the primary interface's, so peers see the member's address.
+    expect(attach).toContain('[DHCPv4]\nRouteMetric=10\n');
+    expect(attach).not.toContain('RouteTable=');
   });
 
   test('formats the data volume only when it has no filesystem, and never reformats', () => {
