@@ -85,12 +85,12 @@ exec ${ETCDCTL_BINARY} --endpoints "https://etcd-$ETCD_MEMBER.$ETCD_DOMAIN:${ETC
  * tag + member index) and outlive instances: a replacement member keeps its address (what
  * the DNS record etcd-N points at) and its data.
  *
- * Why policy routing: the interface gets its address by DHCP like any other, but without a
- * rule, replies from that address would leave through the primary interface, whose
- * source/destination check drops packets from an address it does not own. A rule "from
- * <member address> -> table 100" with the interface's DHCP routes in table 100 sends them out
- * the right interface. The .network file matches the interface by MAC, known only after the
- * attach, so it is written at boot into /run (volatile; rewritten on every boot).
+ * Why a lower route metric: the interface gets its address by DHCP like any other; with its
+ * routes preferred over the primary interface's, the member's address is the source of
+ * everything the node sends (peers check it against the certificate's names), and packets
+ * from it leave through its own interface, whose source/destination check accepts them.
+ * The .network file matches the interface by MAC, known only after the attach, so it is
+ * written at boot into /run (volatile; rewritten on every boot).
  */
 const attachScript = `#!/bin/bash
 # etcd-attach: attaches this member's network interface (device index ${ETCD_ENI_DEVICE_INDEX}) and
