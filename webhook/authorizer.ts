@@ -50,6 +50,7 @@ export const RESOURCE_CLASSES = {
   'control-plane-access': 'secrets, exec, attach, portforward, proxy in kube-system or across all namespaces; nodes/proxy (the kubelet API)',
   nodes: 'nodes and their subresources, except nodes/proxy',
   rbac: 'anything in rbac.authorization.k8s.io',
+  interception: 'admission webhooks and policies (admissionregistration.k8s.io) and aggregated APIs (apiservices): each can see or change every request, kube-system\'s included',
   wildcard: '`*` as group, resource, subresource or namespace, or in a non-resource path',
   'non-resource': 'non-resource URLs (/api, /apis, /version, /openapi, /healthz, /metrics, ...)',
   'non-resource-diagnostics': 'non-resource URLs under /logs (the master\'s /var/log) and /debug (pprof, flags)',
@@ -71,6 +72,8 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<ResourceClass, Readonly<Recor
   'control-plane-access': { read: 'Administrator', write: 'Administrator', other: 'Administrator' },
   nodes: { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
   rbac: { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
+  // A mutating webhook or a redirected API group is a way into every namespace.
+  interception: { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
   wildcard: { read: 'Administrator', write: 'Administrator', other: 'Administrator' },
   // No API writes to a non-resource URL; nothing but an Administrator needs them.
   'non-resource': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
@@ -106,6 +109,7 @@ export function classifyResource(request: AccessRequest): ResourceClass {
   if ((group === 'authorization.k8s.io' && (resource === 'selfsubjectaccessreviews' || resource === 'selfsubjectrulesreviews')) ||
       (group === 'authentication.k8s.io' && resource === 'selfsubjectreviews')) return 'own-access-review';
   if (group === 'rbac.authorization.k8s.io') return 'rbac';
+  if (group === 'admissionregistration.k8s.io' || (group === 'apiregistration.k8s.io' && resource === 'apiservices')) return 'interception';
   const core = group === '';
   const isSecret = core && resource === 'secrets';
   const isConnect = core && (resource === 'pods' || resource === 'services') && CONNECT_SUBRESOURCES.has(subresource);

@@ -12,6 +12,7 @@ export const EXPECTED_MATRIX: Record<string, { read: string; write: string; othe
   'control-plane-access': { read: 'A', write: 'A', other: 'A' },
   nodes: { read: 'RPA', write: 'A', other: 'A' },
   rbac: { read: 'RPA', write: 'A', other: 'A' },
+  interception: { read: 'RPA', write: 'A', other: 'A' },
   wildcard: { read: 'A', write: 'A', other: 'A' },
   'non-resource': { read: 'RPA', write: 'A', other: 'A' },
   'non-resource-diagnostics': { read: 'A', write: 'A', other: 'A' },
@@ -71,6 +72,11 @@ export const SAMPLES: Record<string, Sample[]> = {
   nodes: [
     r({ group: '', version: 'v1', resource: 'nodes', name: 'ip-10-0-0-1.eu-central-1.compute.internal' }),
     r({ group: '', version: 'v1', resource: 'nodes', subresource: 'status' }),
+  ],
+  interception: [
+    r({ group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations', name: 'inject' }),
+    r({ group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingadmissionpolicies' }),
+    r({ group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices', name: 'v1beta1.metrics.k8s.io' }),
   ],
   rbac: [
     r({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings' }),
