@@ -224,6 +224,11 @@ export class NodeGroup extends Construct {
     return group;
   }
 
+  /** Launches no node before `dependency` exists (e.g. the secrets its nodes fetch at boot). */
+  launchAfter(dependency: Construct): void {
+    for (const group of this.autoScalingGroups) group.node.addDependency(dependency);
+  }
+
   /** What every node does at boot: read its own tags, and signal its group when healthy. */
   private grantBootstrap(): void {
     this.role.addToPrincipalPolicy(

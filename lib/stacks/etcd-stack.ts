@@ -96,6 +96,7 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       regenerate: config.secretsGeneration.etcd,
     });
     this.secrets.grantEtcdMemberRead(this.members.role);
+    this.members.launchAfter(this.secrets.resource);
   }
 
   grantClientCertificateRead(grantee: iam.IGrantable): void {

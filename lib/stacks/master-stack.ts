@@ -96,6 +96,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       regenerate: config.secretsGeneration.controlPlane,
     });
     this.secrets.grantControlPlaneRead(this.masters.role);
+    this.masters.launchAfter(this.secrets.resource);
     for (const statement of cloudControllerPolicy(config.clusterName)) {
       this.masters.role.addToPrincipalPolicy(statement);
     }

@@ -35,6 +35,9 @@ describe('EtcdStack', () => {
       });
       expect(group.CreationPolicy.ResourceSignal).toMatchObject({ Count: 1 });
     });
+    // No member boots before its certificates exist.
+    const [secretsId] = Object.keys(etcd().findResources('Custom::ClusterSecrets'));
+    for (const [, group] of groups) expect(group.DependsOn).toContain(secretsId);
     // Member N waits for member N-1: never two members down at once.
     expect(groups[1][1].DependsOn).toContain(groups[0][0]);
     expect(groups[2][1].DependsOn).toContain(groups[1][0]);

@@ -109,6 +109,12 @@ describe('MasterStack', () => {
     );
   });
 
+  test('launches no master before the control-plane secrets exist', () => {
+    const [secretsId] = Object.keys(master().findResources('Custom::ClusterSecrets'));
+    const [group] = Object.values(resourcesOfType(master(), 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(group.DependsOn).toContain(secretsId);
+  });
+
   test('keeps its secrets across updates; raising controlPlaneSecretsGeneration asks for new ones', () => {
     master().hasResourceProperties('Custom::ClusterSecrets', { Regenerate: '0' });
     const rotated = synthesizeCluster({ controlPlaneSecretsGeneration: 1 });
