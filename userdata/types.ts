@@ -147,6 +147,11 @@ export function defaultApiDnsName(input: ClusterIdentity & { readonly apiDnsName
 }
 
 /** The etcd DNS discovery domain, `etcd.<cluster>.<zone>` (SRV records live under it). */
-export function etcdDomain(input: ClusterIdentity): string {
+export function etcdDomain(input: Pick<ClusterIdentity, 'cluster' | 'zone'>): string {
   return `etcd.${input.cluster}.${input.zone}`;
+}
+
+/** Member N's name, `etcd-N.<domain>`: its A record, its advertised URLs, its certificate. */
+export function etcdMemberName(domain: string, index: number): string {
+  return `etcd-${index}.${domain}`;
 }

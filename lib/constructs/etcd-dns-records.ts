@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from '../../userdata/network';
+import { etcdMemberName } from '../../userdata/types';
 
 /** Short, so that a replaced interface's new address is seen within a minute. */
 export const ETCD_RECORD_TTL = Duration.seconds(60);
@@ -13,11 +14,6 @@ export interface EtcdDnsRecordsProps {
   readonly domain: string;
   /** The members' private addresses, in member order: member N is `etcd-N.<domain>`. */
   readonly memberAddresses: readonly string[];
-}
-
-/** The member name that etcd advertises and certificates carry. */
-export function etcdMemberName(domain: string, index: number): string {
-  return `etcd-${index}.${domain}`;
 }
 
 /**

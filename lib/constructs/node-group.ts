@@ -3,10 +3,9 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { NodeRole } from '../../userdata/types';
 import { NODE_TAGS, clusterTagKey } from './node-tags';
 
-/** What the nodes of a group do in the cluster. */
-export type NodeRole = 'etcd' | 'master' | 'worker';
 
 /** How many instances a pool of interchangeable nodes runs. */
 export interface NodeGroupCapacity {

@@ -1,3 +1,4 @@
+import { etcdDomain, etcdMemberName } from '../../userdata/types';
 import { ClusterSecretsInput } from './inputs';
 import { firstServiceIp } from './service-ip';
 
@@ -10,19 +11,15 @@ export interface SubjectAltNames {
 /** Loopback names: etcdctl and health checks on the node itself connect to localhost. */
 const LOOPBACK: SubjectAltNames = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
 
-/** `etcd.<cluster>.<zone>`: the SRV discovery domain, and a name clients may dial. */
-export function etcdDiscoveryDomain(input: Pick<ClusterSecretsInput, 'clusterName' | 'zoneName'>): string {
-  return `etcd.${input.clusterName}.${input.zoneName}`;
-}
-
 /**
  * Member N's names. One certificate serves clients and peers: SRV discovery resolves to
  * `etcd-N.etcd.<cluster>.<zone>`, and etcd checks peers against the discovery domain.
  */
 export function etcdMemberSans(input: Pick<ClusterSecretsInput, 'clusterName' | 'zoneName'>, index: number): SubjectAltNames {
-  const domain = etcdDiscoveryDomain(input);
+  // The discovery domain is also a name clients may dial.
+  const domain = etcdDomain({ cluster: input.clusterName, zone: input.zoneName });
   return {
-    dnsNames: [`etcd-${index}.${domain}`, domain, ...LOOPBACK.dnsNames],
+    dnsNames: [etcdMemberName(domain, index), domain, ...LOOPBACK.dnsNames],
     ipAddresses: [...LOOPBACK.ipAddresses],
   };
 }

@@ -13,6 +13,7 @@ import { NodeGroup } from '../constructs/node-group';
 import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
 import { etcdConfig } from '../../userdata';
+import { etcdDomain } from '../../userdata/types';
 
 export interface EtcdStackProps extends StackProps {
   /** The validated cluster configuration. */
@@ -42,7 +43,7 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
     const { config } = props;
     const network = importClusterNetwork(this, config.network);
     const zone = importHostedZone(this, config.hostedZone);
-    const domain = etcdDiscoveryDomain(config);
+    const domain = etcdDomain({ cluster: config.clusterName, zone: config.hostedZone.name });
     const snapshotBucketName = etcdSnapshotBucketName(config);
 
     this.userData = new IgnitionUserData(this, 'UserData', {
@@ -102,11 +103,6 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
   grantClientCertificateRead(grantee: iam.IGrantable): void {
     this.secrets.grantApiServerEtcdClientRead(grantee);
   }
-}
-
-/** `etcd.<cluster>.<zone>`: the SRV discovery domain. */
-export function etcdDiscoveryDomain(config: ClusterConfig): string {
-  return `etcd.${config.clusterName}.${config.hostedZone.name}`;
 }
 
 /** Known at synth, so that the members' static config can name it. */
