@@ -5,7 +5,8 @@ import { ConfigError, loadClusterConfig } from '../lib/config';
 
 const app = new App();
 try {
-  createCluster(app, loadClusterConfig((key) => app.node.tryGetContext(key)));
+  const config = loadClusterConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
+  createCluster(app, config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   // A configuration problem is the user's to fix: say what, without a stack trace.

@@ -6,6 +6,7 @@
  * valid example), then hand a typed object down to the stacks.
  */
 
+import { ContextProvider } from 'aws-cdk-lib/cloud-assembly-schema';
 import { KUBERNETES_VERSION } from '../userdata/versions';
 
 /** Reads one context value; `node.tryGetContext` has this shape. */
@@ -134,21 +135,45 @@ const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`);
 
-/** Collects problems while reading context values of the expected kinds. */
+/**
+ * IPv4 CIDR blocks as AWS takes them: four numbers 0 to 255, a prefix length 0 to 32, no
+ * leading zeros (which some parsers read as octal).
+ */
+const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+
+/** A value as a message quotes it: strings in single quotes, anything else as JSON. */
+function quote(raw: unknown): string {
+  if (raw === '') return 'an empty value';
+  return typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw);
+}
+
+/**
+ * Collects problems while reading context values of the expected kinds, and records every
+ * key it reads: those are the app's settings. Every key is read on every run, given or not,
+ * so that the recorded keys are the same whatever the context holds.
+ */
 class ContextParser {
   readonly problems: string[] = [];
+  /** The keys read so far, in the order read, each with a valid command-line value. */
+  readonly examples = new Map<string, string>();
 
-  constructor(private readonly read: ContextReader) {}
+  constructor(private readonly source: ContextReader) {}
 
-  problem(key: string, message: string, example: string): void {
-    this.problems.push(`${key}: ${message} (example: --context ${key}=${example})`);
+  read(key: string, example: string): unknown {
+    this.examples.set(key, example);
+    return this.source(key);
+  }
+
+  /** `example` is a valid value of `exampleKey` (the key itself unless a problem names another). */
+  problem(key: string, message: string, example: string, exampleKey: string = key): void {
+    this.problems.push(`${key}: ${message} (example: --context ${exampleKey}=${example})`);
   }
 
   string(key: string, opts: { pattern?: RegExp; what: string; example: string; default?: string }): string {
-    const raw = this.read(key);
+    const raw = this.read(key, opts.example);
     if (raw === undefined || raw === null || raw === '') {
       if (opts.default !== undefined) return opts.default;
-      this.problem(key, `is required: ${opts.what}`, opts.example);
+      this.problem(key, raw === '' ? `must be ${opts.what}, got an empty value` : `is required: ${opts.what}`, opts.example);
       return '';
     }
     if (typeof raw !== 'string') {
@@ -162,14 +187,14 @@ class ContextParser {
   }
 
   optionalString(key: string, opts: { pattern: RegExp; what: string; example: string }): string | undefined {
-    const raw = this.read(key);
+    const raw = this.read(key, opts.example);
     if (raw === undefined || raw === null || raw === '') return undefined;
     return this.string(key, opts);
   }
 
   /** Whole numbers; command-line context arrives as strings, cdk.json as numbers. */
   integer(key: string, opts: { min: number; max: number; default: number; what: string }): number {
-    const raw = this.read(key);
+    const raw = this.read(key, String(opts.default));
     if (raw === undefined || raw === null || raw === '') return opts.default;
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
     if (!Number.isInteger(value) || value < opts.min || value > opts.max) {
@@ -183,19 +208,32 @@ class ContextParser {
     return value;
   }
 
-  /** A list that may be left out. */
+  /** A list that may be left out; given, it must not be empty (an empty list is never the default by accident). */
   optionalList(key: string, opts: { pattern: RegExp; what: string; example: string; default: string[] }): string[] {
-    const raw = this.read(key);
-    return raw === undefined || raw === null ? opts.default : this.list(key, opts);
+    const raw = this.read(key, opts.example);
+    if (raw === undefined || raw === null) return opts.default;
+    const defaultText = opts.default.length > 0 ? opts.default.join(',') : 'none';
+    return this.list(key, { ...opts, ifEmpty: `list ${opts.what}, or leave ${key} out for the default (${defaultText})` });
   }
 
   /** Lists: a JSON array in cdk.json, or comma-separated on the command line. */
-  list(key: string, opts: { pattern: RegExp; what: string; example: string }): string[] {
-    const raw = this.read(key);
-    const items =
-      typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
-    if (!Array.isArray(items) || items.length === 0) {
+  list(key: string, opts: { pattern: RegExp; what: string; example: string; ifEmpty?: string }): string[] {
+    const raw = this.read(key, opts.example);
+    if (raw === undefined || raw === null) {
       this.problem(key, `is required: a list of ${opts.what}`, opts.example);
+      return [];
+    }
+    const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
+    if (!Array.isArray(items)) {
+      this.problem(
+        key,
+        `must be a list of ${opts.what} (a JSON array in cdk.json, comma-separated on the command line), got ${quote(raw)}`,
+        opts.example,
+      );
+      return [];
+    }
+    if (items.length === 0) {
+      this.problem(key, `is empty: ${opts.ifEmpty ?? `list ${opts.what}`}`, opts.example);
       return [];
     }
     const bad = items.filter((item) => typeof item !== 'string' || !opts.pattern.test(item));
@@ -209,11 +247,29 @@ class ContextParser {
 /**
  * Reads and validates the cluster configuration.
  *
+ * @param read reads one context value (`key => app.node.tryGetContext(key)`)
+ * @param givenKeys every key the context holds (`Object.keys(app.node.getAllContext())`):
+ *   a key that is neither a setting nor the CDK's own is a problem (a typo would otherwise
+ *   be ignored and its default used)
  * @throws ConfigError listing every problem, before any stack is built.
  */
-export function loadClusterConfig(read: ContextReader): ClusterConfig {
+export function loadClusterConfig(read: ContextReader, givenKeys: Iterable<string>): ClusterConfig {
   const p = new ContextParser(read);
+  const config = readClusterConfig(p);
+  reportUnknownKeys(p, givenKeys, read);
+  if (p.problems.length > 0) throw new ConfigError(p.problems);
+  return deepFreeze(config);
+}
 
+/** The app's settings: every context key it reads, in the order read. */
+export function clusterContextKeys(): readonly string[] {
+  const p = new ContextParser(() => undefined);
+  readClusterConfig(p);
+  return [...p.examples.keys()];
+}
+
+/** Fills defaults and validates; the problems are left in `p`, the result is valid only without them. */
+function readClusterConfig(p: ContextParser): ClusterConfig {
   const stack = p.string('stack', {
     pattern: DNS_LABEL_PART,
     what: 'a name of lowercase letters, digits and inner hyphens',
@@ -268,7 +324,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
   }
 
   const network = readNetwork(p, region);
-  const flatcarAmi = readFlatcarAmi(p, read, region);
+  const flatcarAmi = readFlatcarAmi(p, region);
 
   const kubernetesVersion = p.string('kubernetesVersion', {
     what: `one of the supported Kubernetes versions ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}`,
@@ -300,7 +356,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
   // Left out, the Auto Scaling group starts at workerMinSize and an update keeps the size
   // it has (cluster-autoscaler's choice); set, every deploy resets the group to it.
   const desiredCapacity =
-    read('workerDesiredCapacity') === undefined
+    p.read('workerDesiredCapacity', '3') === undefined
       ? undefined
       : p.integer('workerDesiredCapacity', { min: 0, max: 1000, default: minSize, what: 'the number of workers to run' });
   if (minSize > maxSize) {
@@ -320,12 +376,27 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     example: 'https://auth.example.org/oauth2/tokeninfo',
   });
 
+  const cidrExample = '203.0.113.0/24,198.51.100.7/32';
   const apiAllowedCidrs = p.optionalList('apiAllowedCidrs', {
-    pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
-    what: 'IPv4 CIDR blocks that may reach the API',
-    example: '203.0.113.0/24,198.51.100.0/24',
+    pattern: IPV4_CIDR,
+    what: 'IPv4 CIDR blocks that may reach the API (a.b.c.d/n: numbers 0 to 255, prefix length 0 to 32)',
+    example: cidrExample,
     default: ['0.0.0.0/0'],
   });
+  // AWS accepts a block with host bits set and silently stores its network (EC2
+  // AuthorizeSecurityGroupIngress, CidrIp: "100.68.0.18/18" becomes "100.68.0.0/18"): someone
+  // who wrote their own address with a short prefix would open the API to the whole network.
+  for (const cidr of apiAllowedCidrs.filter((c) => IPV4_CIDR.test(c))) {
+    const network = ipv4Network(cidr);
+    if (network !== cidr) {
+      p.problem(
+        'apiAllowedCidrs',
+        `'${cidr}' has host bits set, and AWS would widen it to ${network} without a word: ` +
+          `write ${network} for that network, or ${cidr.replace(/\/\d+$/, '/32')} for the one address`,
+        network,
+      );
+    }
+  }
   const groups = (key: string, example: string) =>
     p.optionalList(key, { pattern: /^[^\s,]+$/, what: 'group names without spaces or commas', example, default: [] });
   const roleGroups = {
@@ -340,9 +411,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     controlPlane: generation('controlPlaneSecretsGeneration'),
   };
 
-  if (p.problems.length > 0) throw new ConfigError(p.problems);
-
-  return deepFreeze({
+  return {
     stack,
     version,
     clusterName,
@@ -362,7 +431,7 @@ export function loadClusterConfig(read: ContextReader): ClusterConfig {
     apiAllowedCidrs,
     roleGroups,
     secretsGeneration,
-  });
+  };
 }
 
 function readNetwork(p: ContextParser, region: string): NetworkConfig {
@@ -395,24 +464,114 @@ function readNetwork(p: ContextParser, region: string): NetworkConfig {
   return { vpcId, availabilityZones, nodeSubnetIds, loadBalancerSubnetIds };
 }
 
-function readFlatcarAmi(p: ContextParser, read: ContextReader, region: string): FlatcarAmiConfig {
-  const raw = read('flatcarAmi');
+function readFlatcarAmi(p: ContextParser, region: string): FlatcarAmiConfig {
+  const raw = p.read('flatcarAmi', 'lookup');
   const ami = AWS_ID('ami');
-  const example = `{"${region || 'eu-central-1'}":"ami-0f1e2d3c4b5a69788"}' in cdk.json, or --context flatcarAmi=lookup`;
+  const amiWhat = 'an AMI id (ami- and 8 or 17 hex digits)';
+  const lookupWhat = "'lookup' (needs AWS credentials once; the image is cached in cdk.context.json)";
+  // Command-line context values are strings, so a map only fits in cdk.json: the example
+  // gives the two forms that work on the command line.
+  const example = 'ami-0f1e2d3c4b5a69788 or --context flatcarAmi=lookup';
   if (raw === 'lookup') return { kind: 'lookup' };
   if (typeof raw === 'string' && ami.test(raw)) return { kind: 'id', amiId: raw };
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    const amiId = (raw as Record<string, unknown>)[region];
+    const map = raw as Record<string, unknown>;
+    const amiId = map[region];
     if (typeof amiId === 'string' && ami.test(amiId)) return { kind: 'id', amiId };
-    p.problem('flatcarAmi', `has no valid AMI id for the region '${region}', got ${JSON.stringify(amiId ?? null)}`, example);
+    if (!region) return { kind: 'lookup' }; // the region's own problem is reported
+    p.problem(
+      'flatcarAmi',
+      amiId === undefined
+        ? `has no AMI id for the region '${region}' (the map in cdk.json names ${Object.keys(map).join(', ') || 'no region'}): ` +
+            `add "${region}": "ami-..." to the flatcarAmi map in cdk.json, or give this deploy one image`
+        : `must map the region '${region}' to ${amiWhat}, got ${quote(amiId)}`,
+      example,
+    );
     return { kind: 'lookup' };
   }
-  p.problem(
-    'flatcarAmi',
-    `is required: an AMI id, a map of region to AMI id, or 'lookup' (needs AWS credentials once; cached in cdk.context.json), got ${JSON.stringify(raw ?? null)}`,
-    example,
-  );
+  if (raw === undefined || raw === null) {
+    p.problem('flatcarAmi', `is required: ${amiWhat}, a map of region to AMI id in cdk.json, or ${lookupWhat}`, example);
+  } else if (typeof raw === 'string' && raw.trim().startsWith('{')) {
+    p.problem(
+      'flatcarAmi',
+      `must be ${amiWhat} or 'lookup' on the command line, got the map ${quote(raw)}: ` +
+        'command-line context values are strings; put a map of region to AMI id in cdk.json',
+      example,
+    );
+  } else {
+    p.problem('flatcarAmi', `must be ${amiWhat}, a map of region to AMI id in cdk.json, or ${lookupWhat}, got ${quote(raw)}`, example);
+  }
   return { kind: 'lookup' };
+}
+
+/** `a.b.c.d/n` with its host bits cleared: the network AWS stores for it. */
+function ipv4Network(cidr: string): string {
+  const [address, length] = cidr.split('/');
+  const prefix = Number(length);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const value = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const network = (value & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((shift) => (network >>> shift) & 255).join('.')}/${prefix}`;
+}
+
+/**
+ * Context keys that belong to the CDK, not to this app: feature flags (`@aws-cdk/...`), the
+ * CLI's own settings (`aws:cdk:...`, `aws-cdk:...`, `cdk-...`, and the acknowledged notices),
+ * and the lookup cache in cdk.context.json, whose keys are `<provider>:<props>`
+ * (aws-cdk-lib ContextProvider.getKey, providers from cloud-assembly-schema).
+ */
+const CDK_CONTEXT_KEY_PREFIXES: readonly string[] = [
+  '@aws-cdk/',
+  'aws:cdk:',
+  'aws-cdk:',
+  'cdk-',
+  ...Object.values(ContextProvider).map((provider) => `${provider}:`),
+];
+const CDK_CONTEXT_KEYS: readonly string[] = ['acknowledged-issue-numbers'];
+
+function isCdkContextKey(key: string): boolean {
+  return CDK_CONTEXT_KEYS.includes(key) || CDK_CONTEXT_KEY_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+/** A key the app does not read would be ignored, and its setting left at the default: name the nearest setting instead. */
+function reportUnknownKeys(p: ContextParser, givenKeys: Iterable<string>, read: ContextReader): void {
+  const settings = [...p.examples.keys()];
+  for (const key of givenKeys) {
+    if (p.examples.has(key) || isCdkContextKey(key)) continue;
+    const nearest = settings.reduce((best, setting) => (editDistance(key, setting) < editDistance(key, best) ? setting : best));
+    p.problem(
+      key,
+      `is not a setting of this app; did you mean ${nearest}? (every setting is in the Settings table of README.md)`,
+      commandLineValue(read(key)) ?? p.examples.get(nearest)!,
+      nearest,
+    );
+  }
+}
+
+/** A context value as `--context KEY=VALUE` writes it (lists comma-separated), if it can be written there. */
+function commandLineValue(value: unknown): string | undefined {
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  if (scalar(value)) return String(value);
+  if (Array.isArray(value) && value.every(scalar)) return value.join(',');
+  return undefined;
+}
+
+/**
+ * Edits (insert, delete, change, swap two neighbours) between two keys, ignoring case: a
+ * typo is usually one or two of them.
+ */
+function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= s.length; i++) {
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[s.length][t.length];
 }
 
 function deepFreeze<T>(value: T): T {

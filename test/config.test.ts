@@ -1,5 +1,10 @@
-import { ConfigError, DEFAULTS, DEFAULT_KUBERNETES_VERSION, loadClusterConfig } from '../lib/config';
-import { EXAMPLE_CONTEXT, exampleConfig } from './util';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as fc from 'fast-check';
+import { ConfigError, DEFAULTS, DEFAULT_KUBERNETES_VERSION, clusterContextKeys, loadClusterConfig } from '../lib/config';
+import { flatcarMachineImage } from '../lib/constructs/flatcar-image';
+import { EXAMPLE_CONTEXT, exampleConfig, exampleContext } from './util';
 
 /** The problems a context yields, or none. */
 function problemsOf(overrides: Record<string, unknown>): readonly string[] {
@@ -99,8 +104,20 @@ describe('loadClusterConfig', () => {
     ['bad subnet id', { nodeSubnetIds: ['subnet-1', 'subnet-0b000000000000002', 'subnet-0c000000000000003'] }, 'nodeSubnetIds', /subnet ids, got "subnet-1"/],
     ['subnets not one per zone', { loadBalancerSubnetIds: ['subnet-0a000000000000011'] }, 'loadBalancerSubnetIds', /one subnet per availability zone.*\(3\), got 1/],
     ['missing Flatcar image', { flatcarAmi: undefined }, 'flatcarAmi', /is required/],
-    ['bad Flatcar image', { flatcarAmi: 'flatcar' }, 'flatcarAmi', /an AMI id, a map of region to AMI id, or 'lookup'/],
-    ['Flatcar map without the region', { flatcarAmi: { 'us-east-1': 'ami-0f1e2d3c4b5a69788' } }, 'flatcarAmi', /no valid AMI id for the region 'eu-central-1'/],
+    ['bad Flatcar image', { flatcarAmi: 'flatcar' }, 'flatcarAmi', /must be an AMI id .*, a map of region to AMI id in cdk.json, or 'lookup' .*got 'flatcar'/],
+    [
+      'Flatcar map without the region',
+      { flatcarAmi: { 'us-east-1': 'ami-0f1e2d3c4b5a69788' } },
+      'flatcarAmi',
+      /has no AMI id for the region 'eu-central-1' \(the map in cdk.json names us-east-1\): add "eu-central-1": "ami-..." to the flatcarAmi map in cdk.json/,
+    ],
+    ['Flatcar map with a bad id for the region', { flatcarAmi: { 'eu-central-1': 'ami-xyz' } }, 'flatcarAmi', /must map the region 'eu-central-1' to an AMI id .*got 'ami-xyz'/],
+    [
+      'Flatcar map on the command line',
+      { flatcarAmi: '{"eu-central-1":"ami-0f1e2d3c4b5a69788"}' },
+      'flatcarAmi',
+      /command-line context values are strings; put a map of region to AMI id in cdk.json/,
+    ],
     ['unsupported Kubernetes', { kubernetesVersion: '1.20.0' }, 'kubernetesVersion', /supported versions .*got '1.20.0'/],
     ['bad instance type', { workerInstanceType: 'large' }, 'workerInstanceType', /EC2 instance type, got 'large'/],
     ['bad etcd instance type', { etcdInstanceType: 'M6I.LARGE' }, 'etcdInstanceType', /EC2 instance type/],
@@ -115,12 +132,67 @@ describe('loadClusterConfig', () => {
     ['missing token info', { tokenInfoUrl: undefined }, 'tokenInfoUrl', /is required/],
     ['negative secrets generation', { controlPlaneSecretsGeneration: -1 }, 'controlPlaneSecretsGeneration', /whole number from 0/],
     ['bad API CIDR', { apiAllowedCidrs: ['10.0.0.0/8', 'everywhere'] }, 'apiAllowedCidrs', /IPv4 CIDR blocks .*"everywhere"/],
+    ['API CIDR numbers above 255', { apiAllowedCidrs: '999.999.999.999/99' }, 'apiAllowedCidrs', /numbers 0 to 255, prefix length 0 to 32\), got "999.999.999.999\/99"/],
+    ['API CIDR prefix above 32', { apiAllowedCidrs: ['1.2.3.4/33'] }, 'apiAllowedCidrs', /prefix length 0 to 32\), got "1.2.3.4\/33"/],
+    ['API CIDR with a leading zero', { apiAllowedCidrs: '010.0.0.0/8' }, 'apiAllowedCidrs', /got "010.0.0.0\/8"/],
+    [
+      'API CIDR with host bits set',
+      { apiAllowedCidrs: '203.0.113.0/24,10.0.0.1/8' },
+      'apiAllowedCidrs',
+      /'10.0.0.1\/8' has host bits set, and AWS would widen it to 10.0.0.0\/8 .*write 10.0.0.0\/8 for that network, or 10.0.0.1\/32 for the one address/,
+    ],
+    // Given but malformed says what is wrong, never "is required".
+    ['stack given empty', { stack: '' }, 'stack', /^stack: must be a name .*, got an empty value/],
+    ['Flatcar image given empty', { flatcarAmi: '' }, 'flatcarAmi', /^flatcarAmi: must be an AMI id .*got an empty value/],
+    ['zones given empty', { availabilityZones: ' , ' }, 'availabilityZones', /^availabilityZones: is empty: list availability zone names/],
+    ['zones not a list', { availabilityZones: 3 }, 'availabilityZones', /must be a list of availability zone names \(a JSON array in cdk.json, comma-separated on the command line\), got 3/],
+    [
+      'empty API CIDR list',
+      { apiAllowedCidrs: [] },
+      'apiAllowedCidrs',
+      /^apiAllowedCidrs: is empty: list IPv4 CIDR blocks .*, or leave apiAllowedCidrs out for the default \(0.0.0.0\/0\)/,
+    ],
+    ['empty group list', { readOnlyGroups: ',' }, 'readOnlyGroups', /^readOnlyGroups: is empty: list group names .*, or leave readOnlyGroups out for the default \(none\)/],
   ])('%s is reported against its key with an example', (_, overrides, key, message) => {
     const problems = problemsOf(overrides);
     const problem = problems.find((p) => p.startsWith(`${key}: `));
     expect(problem).toBeDefined();
     expect(problem).toMatch(message);
     expect(problem).toMatch(new RegExp(`\\(example: --context ${key}=\\S+`));
+  });
+
+  test('accepts IPv4 CIDR blocks at the edges of the ranges', () => {
+    const cidrs = ['0.0.0.0/0', '255.255.255.255/32', '10.0.0.0/8', '192.168.1.128/25', '203.0.113.7/32'];
+    expect(exampleConfig({ apiAllowedCidrs: cidrs.join(',') }).apiAllowedCidrs).toEqual(cidrs);
+  });
+
+  test('a CIDR block is accepted exactly when its host bits are clear, and the network it suggests is accepted', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    fc.assert(
+      fc.property(fc.tuple(octet, octet, octet, octet), fc.integer({ min: 0, max: 32 }), (octets, prefix) => {
+        const cidr = `${octets.join('.')}/${prefix}`;
+        // Independent of the code under test: the address as a 32-bit number, in BigInt.
+        const value = octets.reduce((n, o) => n * 256n + BigInt(o), 0n);
+        const hostBitsClear = value % (1n << BigInt(32 - prefix)) === 0n;
+        const problems = problemsOf({ apiAllowedCidrs: cidr });
+        expect(problems).toHaveLength(hostBitsClear ? 0 : 1);
+        if (!hostBitsClear) {
+          const network = problems[0].match(/widen it to (\S+)/)![1];
+          const networkValue = network.split(/[./]/).slice(0, 4).reduce((n, o) => n * 256n + BigInt(o), 0n);
+          expect(networkValue).toBe(value - (value % (1n << BigInt(32 - prefix))));
+          expect(network.endsWith(`/${prefix}`)).toBe(true);
+          expect(problemsOf({ apiAllowedCidrs: network })).toEqual([]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a setting given a value that fits none is reported as malformed, never as missing', () => {
+    for (const key of clusterContextKeys()) {
+      const problem = problemsOf({ [key]: ' ' }).find((p) => p.startsWith(`${key}: `));
+      expect({ key, problem }).toEqual({ key, problem: expect.stringMatching(/^\S+: (must|is empty)/) });
+    }
   });
 
   test('reports every problem at once', () => {
@@ -130,6 +202,102 @@ describe('loadClusterConfig', () => {
 
   test('the error message lists the problems and says where to fix them', () => {
     const read = (key: string) => ({ ...EXAMPLE_CONTEXT, etcdCount: 2 } as Record<string, unknown>)[key];
-    expect(() => loadClusterConfig(read)).toThrow(/1 problem\); fix these context values in cdk.json or with --context KEY=VALUE:\n {2}- etcdCount: must be odd/);
+    expect(() => loadClusterConfig(read, Object.keys(EXAMPLE_CONTEXT))).toThrow(/1 problem\); fix these context values in cdk.json or with --context KEY=VALUE:\n {2}- etcdCount: must be odd/);
+  });
+});
+
+describe('context keys', () => {
+  test.each<[string, string]>([
+    ['workerInstanceTyp', 'workerInstanceType'], // the issue's example: a letter left out
+    ['wrokerMaxSize', 'workerMaxSize'], // two letters swapped
+    ['WorkerMinSize', 'workerMinSize'], // case
+    ['apiAllowedCidr', 'apiAllowedCidrs'],
+    ['etcdcount', 'etcdCount'],
+  ])('an unknown key %s is an error that names the nearest setting, %s', (unknown, nearest) => {
+    const problems = problemsOf({ [unknown]: '5' });
+    expect(problems).toEqual([
+      `${unknown}: is not a setting of this app; did you mean ${nearest}? (every setting is in the Settings table of README.md) ` +
+        `(example: --context ${nearest}=5)`,
+    ]);
+  });
+
+  test('the example for an unknown key carries its value as the command line writes it', () => {
+    expect(problemsOf({ nodeSubnetId: ['subnet-0a000000000000001', 'subnet-0b000000000000002'] })).toEqual([
+      expect.stringMatching(/^nodeSubnetId: .*did you mean nodeSubnetIds\? .*\(example: --context nodeSubnetIds=subnet-0a000000000000001,subnet-0b000000000000002\)$/),
+    ]);
+  });
+
+  test("a map under an unknown key gets the setting's own example, as a map does not fit on the command line", () => {
+    expect(problemsOf({ flatcarAmiMap: { 'eu-central-1': 'ami-0f1e2d3c4b5a69788' } })).toEqual([
+      expect.stringMatching(/^flatcarAmiMap: .*did you mean flatcarAmi\? .*\(example: --context flatcarAmi=lookup\)$/),
+    ]);
+  });
+
+  test('unknown keys are reported with the other problems', () => {
+    const problems = problemsOf({ workerInstanceTyp: 'm5.large', etcdCount: 2 });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['etcdCount', 'workerInstanceTyp']);
+  });
+
+  test("the CDK's own keys are not the app's to judge", () => {
+    // What the CLI injects (seen with a debug print under `npx cdk synth`, aws-cdk 2.1148.1),
+    // what cdk.json and cdk.context.json may hold, and one lookup-cache key of every provider
+    // (`<provider>:<props>`, aws-cdk-lib core/lib/context-provider.ts ContextProvider.getKey).
+    const cdkKeys = [
+      'aws:cdk:enable-path-metadata',
+      'aws:cdk:enable-asset-metadata',
+      'aws:cdk:version-reporting',
+      'aws:cdk:bundling-stacks',
+      '@aws-cdk/core:newStyleStackSynthesis',
+      'aws-cdk:enableDiffNoFail',
+      'cdk-migrate',
+      'acknowledged-issue-numbers',
+      'ami:account=123456789012:filters.image-type.0=machine:region=eu-central-1',
+      'availability-zones:account=123456789012:region=eu-central-1',
+      'hosted-zone:account=123456789012:domainName=team.example.org:region=eu-central-1',
+      'ssm:account=123456789012:parameterName=/x:region=eu-central-1',
+      'vpc-provider:account=123456789012:filter.vpc-id=vpc-0a1b2c3d4e5f60718:region=eu-central-1',
+      'endpoint-service-availability-zones:account=123456789012:region=eu-central-1:serviceName=x',
+      'load-balancer:account=123456789012:region=eu-central-1',
+      'load-balancer-listener:account=123456789012:region=eu-central-1',
+      'security-group:account=123456789012:region=eu-central-1:securityGroupId=sg-1',
+      'key-provider:account=123456789012:aliasName=alias/x:region=eu-central-1',
+      'cc-api-provider:account=123456789012:region=eu-central-1',
+      'plugin:account=123456789012:pluginName=x:region=eu-central-1',
+    ];
+    expect(problemsOf(Object.fromEntries(cdkKeys.map((key) => [key, 'x'])))).toEqual([]);
+  });
+
+  test('the key of the Flatcar image lookup, as cdk.context.json caches it, is accepted', () => {
+    const app = new App();
+    flatcarMachineImage(new Stack(app, 'Lookup', { env: { account: '123456789012', region: 'eu-central-1' } }), { kind: 'lookup' }, 'eu-central-1');
+    const [lookup] = app.synth().manifest.missing ?? [];
+    expect(lookup.key).toMatch(/^ami:/);
+    expect(problemsOf({ flatcarAmi: 'lookup', [lookup.key]: 'ami-0f1e2d3c4b5a69788' })).toEqual([]);
+  });
+
+  test('every key is read whatever the context holds, so the settings do not depend on it', () => {
+    const readKeys = (overrides: Record<string, unknown>) => {
+      const context = exampleContext(overrides);
+      const seen = new Set<string>();
+      try {
+        loadClusterConfig((key) => (seen.add(key), context[key]), Object.keys(context));
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+      }
+      return [...seen];
+    };
+    for (const overrides of [{}, { flatcarAmi: 'lookup', workerDesiredCapacity: 2 }, { region: undefined, stack: 'Bad' }, { flatcarAmi: 'x' }]) {
+      expect(readKeys(overrides)).toEqual(clusterContextKeys());
+    }
+  });
+
+  test("README's Settings table lists every setting and no other", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.split(/^## Settings \(CDK context\)$/m)[1].split(/^#/m)[0];
+    const documented = section
+      .split('\n')
+      .filter((line) => /^\| `/.test(line))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual([...clusterContextKeys()].sort());
   });
 });

@@ -26,7 +26,7 @@ describe('offline synth of the example cluster', () => {
 
   test('asks for a lookup only when the user chooses one (flatcarAmi=lookup)', () => {
     const app = new App({ context: exampleContext({ flatcarAmi: 'lookup' }) });
-    createCluster(app, loadClusterConfig((key) => app.node.tryGetContext(key)));
+    createCluster(app, loadClusterConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext())));
     // The first pass must pass validation with the placeholder image, or the CLI never sees the lookup.
     const missing = app.synth().manifest.missing ?? [];
     // One lookup, shared by the three stacks (same account, region and filters).
@@ -59,7 +59,7 @@ describe('checks on every synth', () => {
 });
 
 describe('the CDK app (bin/kubernetes-on-aws.ts)', () => {
-  test('refuses bad context with every problem named, and writes no stack', () => {
+  test('refuses bad context with every problem named (unknown keys too, not the CDK CLI\'s own), and writes no stack', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
     const result = spawnSync(
       process.execPath,
@@ -67,7 +67,18 @@ describe('the CDK app (bin/kubernetes-on-aws.ts)', () => {
       {
         env: {
           ...process.env,
-          CDK_CONTEXT_JSON: JSON.stringify(exampleContext({ etcdCount: 2, account: 'nope' })),
+          // The aws:cdk: keys are those `npx cdk synth` adds (aws-cdk 2.1148.1).
+          CDK_CONTEXT_JSON: JSON.stringify(
+            exampleContext({
+              etcdCount: 2,
+              account: 'nope',
+              workerInstanceTyp: 'm5.large',
+              'aws:cdk:enable-path-metadata': true,
+              'aws:cdk:enable-asset-metadata': true,
+              'aws:cdk:version-reporting': true,
+              'aws:cdk:bundling-stacks': ['**'],
+            }),
+          ),
           CDK_OUTDIR: outdir,
         },
         encoding: 'utf8',
@@ -76,6 +87,8 @@ describe('the CDK app (bin/kubernetes-on-aws.ts)', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/account: must be a 12-digit AWS account id, got 'nope'/);
     expect(result.stderr).toMatch(/etcdCount: must be odd/);
+    expect(result.stderr).toMatch(/workerInstanceTyp: is not a setting of this app; did you mean workerInstanceType\?/);
+    expect(result.stderr).toMatch(/\(3 problems\)/);
     expect(result.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace for a user's mistake
     expect(fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'))).toEqual([]);
   });

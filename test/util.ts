@@ -20,7 +20,7 @@ export function exampleContext(overrides: Record<string, unknown> = {}): Record<
 /** Reads a config from the example context with overrides. */
 export function exampleConfig(overrides: Record<string, unknown> = {}): ClusterConfig {
   const context = exampleContext(overrides);
-  return loadClusterConfig((key) => context[key]);
+  return loadClusterConfig((key) => context[key], Object.keys(context));
 }
 
 export interface SynthesizedCluster {
@@ -34,7 +34,7 @@ export interface SynthesizedCluster {
 export function synthesizeCluster(overrides: Record<string, unknown> = {}): SynthesizedCluster {
   const context = exampleContext(overrides);
   const app = new App({ context });
-  const config = loadClusterConfig((key) => app.node.tryGetContext(key));
+  const config = loadClusterConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
   const stacks = createCluster(app, config);
   return {
     app,
