@@ -5,6 +5,13 @@ export type SecretSet = 'etcd' | 'control-plane';
 export const SECRET_SETS: readonly SecretSet[] = ['etcd', 'control-plane'];
 
 /**
+ * The API server's EncryptionConfiguration (Secrets encrypted at rest in etcd): a file of
+ * the `control-plane` secret only, never of `worker` or `admin`. kube-apiserver reads it
+ * with `--encryption-provider-config`.
+ */
+export const ENCRYPTION_CONFIG_FILE = 'encryption-config.yaml';
+
+/**
  * Names of the Secrets Manager secrets of one cluster.
  *
  * The names are a contract: the construct creates secrets under them, node user data

@@ -1,3 +1,5 @@
+import { ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
+import { rotatedEncryptionConfig } from './encryption-config';
 import { ClusterSecretsInput } from './inputs';
 import {
   CertificateAuthority,
@@ -46,6 +48,8 @@ export interface ControlPlaneBundle {
   readonly 'front-proxy-client.key': string;
   readonly 'worker-token': string;
   readonly 'admin-token': string;
+  /** The API server's EncryptionConfiguration (`encryption-config.ts`); masters only. */
+  readonly [ENCRYPTION_CONFIG_FILE]: string;
 }
 
 /** `worker`: what a worker needs. */
@@ -104,8 +108,15 @@ export async function apiServerEtcdClientBundle(ca: CertificateAuthority): Promi
   };
 }
 
-/** A complete new control plane: cluster CA, front-proxy CA, API server cert, SA keys, tokens. */
-export async function createControlPlaneBundle(input: ClusterSecretsInput): Promise<ControlPlaneBundle> {
+/**
+ * A complete new control plane: cluster CA, front-proxy CA, API server cert, SA keys,
+ * tokens, and a new Secrets encryption key placed before the keys of
+ * `previousEncryptionConfig` (the config of the control plane this one replaces, if any).
+ */
+export async function createControlPlaneBundle(
+  input: ClusterSecretsInput,
+  previousEncryptionConfig?: string,
+): Promise<ControlPlaneBundle> {
   const ca = await createCertificateAuthority(COMMON_NAMES.clusterCa);
   const apiServer = await issueCertificate(ca, {
     commonName: COMMON_NAMES.apiServer,
@@ -132,8 +143,17 @@ export async function createControlPlaneBundle(input: ClusterSecretsInput): Prom
     'front-proxy-client.key': frontProxyClient.privateKeyPem,
     'worker-token': generateToken(),
     'admin-token': generateToken(),
+    [ENCRYPTION_CONFIG_FILE]: rotatedEncryptionConfig(previousEncryptionConfig),
   };
 }
+
+/**
+ * Files that a control-plane bundle written before they existed gains on the next deploy,
+ * each made on its own: everything else of the bundle stays as it is.
+ */
+export const ADDED_CONTROL_PLANE_FILES: Readonly<Record<string, () => string>> = {
+  [ENCRYPTION_CONFIG_FILE]: () => rotatedEncryptionConfig(undefined),
+};
 
 /** The worker's share of the control plane. */
 export function workerBundle(controlPlane: ControlPlaneBundle): WorkerBundle {

@@ -22,6 +22,12 @@ export interface ClusterSecretsProperties {
   readonly ClusterDomain: string;
   /** Changing this value replaces every secret of the set (rotation). */
   readonly Regenerate: string;
+  /**
+   * The set's bundle files (BUNDLE_FILES), comma-separated. Not read here: a release that
+   * adds a file changes it, so CloudFormation calls this handler, which adds the file to
+   * the existing bundles.
+   */
+  readonly BundleFiles: string;
 }
 
 /** The part of the Provider framework's onEvent request this handler reads. */

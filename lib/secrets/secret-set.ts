@@ -1,4 +1,5 @@
 import {
+  ADDED_CONTROL_PLANE_FILES,
   ControlPlaneBundle,
   EtcdCaBundle,
   adminBundle,
@@ -10,7 +11,7 @@ import {
   workerBundle,
 } from './bundles';
 import { ClusterSecretsInput } from './inputs';
-import { ClusterSecretNames, SecretSet } from '../../userdata/secret-names';
+import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE, SecretSet } from '../../userdata/secret-names';
 import { CertificateAuthority } from './pki';
 
 /** One secret value to write. */
@@ -43,23 +44,40 @@ export class InconsistentSecretsError extends Error {
 
 /**
  * The values to write so that every secret of the set has one. Existing values are
- * kept, and missing ones are derived from the existing CA, unless `regenerate` is set.
+ * kept, and missing ones are derived from the existing CA, unless `regenerate` is set. An
+ * existing control-plane bundle gains the files added since it was written
+ * (ADDED_CONTROL_PLANE_FILES) and keeps every other value. A regenerated control plane
+ * keeps the earlier Secrets encryption keys after its new one.
  */
 export async function planSecretValues(plan: SecretSetPlanInput): Promise<SecretWrite[]> {
   const names = new ClusterSecretNames(plan.input.clusterName).ofSet(plan.set, plan.input.etcdMemberCount);
   const existing = plan.regenerate ? new Map<string, string>() : plan.existing;
   const missing = names.filter((name) => !existing.has(name));
-  if (missing.length === 0) {
-    return [];
-  }
   const caHolder = names[0];
   const caValue = existing.get(caHolder);
-  if (caValue === undefined && missing.length < names.length) {
+  if (caValue === undefined && missing.length > 0 && missing.length < names.length) {
     throw new InconsistentSecretsError(caHolder, names.filter((name) => existing.has(name)));
   }
-  return plan.set === 'etcd'
-    ? planEtcd(plan.input, missing, caValue)
-    : planControlPlane(plan.input, missing, caValue);
+  if (plan.set === 'etcd') {
+    return missing.length === 0 ? [] : planEtcd(plan.input, missing, caValue);
+  }
+  return planControlPlane(plan.input, missing, caValue, plan.existing.get(caHolder));
+}
+
+/** A stored SecretString as a bundle. The error never quotes the value: it holds keys. */
+function parseBundle(name: string, value: string): Record<string, string> {
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(value);
+  } catch {
+    bundle = undefined;
+  }
+  const isBundle =
+    typeof bundle === 'object' && bundle !== null && !Array.isArray(bundle) && Object.values(bundle).every((v) => typeof v === 'string');
+  if (!isBundle) {
+    throw new Error(`${name} does not hold a JSON object of file names to strings; restore its previous version (AWSPREVIOUS).`);
+  }
+  return bundle as Record<string, string>;
 }
 
 async function planEtcd(input: ClusterSecretsInput, missing: string[], caValue: string | undefined): Promise<SecretWrite[]> {
@@ -71,7 +89,7 @@ async function planEtcd(input: ClusterSecretsInput, missing: string[], caValue: 
     ca = created.ca;
     writes.push({ name: names.etcdCa, value: JSON.stringify(created.bundle) });
   } else {
-    ca = await loadEtcdCa(JSON.parse(caValue) as EtcdCaBundle);
+    ca = await loadEtcdCa(parseBundle(names.etcdCa, caValue) as unknown as EtcdCaBundle);
   }
   for (let index = 0; index < input.etcdMemberCount; index++) {
     if (missing.includes(names.etcdMember(index))) {
@@ -84,19 +102,33 @@ async function planEtcd(input: ClusterSecretsInput, missing: string[], caValue: 
   return writes;
 }
 
+/**
+ * `controlPlaneValue` is the bundle to keep (undefined: make a new one); `storedValue` is
+ * what the secret holds now, also when it is being replaced: its encryption keys live on.
+ */
 async function planControlPlane(
   input: ClusterSecretsInput,
   missing: string[],
   controlPlaneValue: string | undefined,
+  storedValue: string | undefined,
 ): Promise<SecretWrite[]> {
   const names = new ClusterSecretNames(input.clusterName);
   const writes: SecretWrite[] = [];
   let controlPlane: ControlPlaneBundle;
   if (controlPlaneValue === undefined) {
-    controlPlane = await createControlPlaneBundle(input);
+    const stored = storedValue === undefined ? undefined : parseBundle(names.controlPlane, storedValue);
+    controlPlane = await createControlPlaneBundle(input, stored?.[ENCRYPTION_CONFIG_FILE]);
     writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane) });
   } else {
-    controlPlane = JSON.parse(controlPlaneValue) as ControlPlaneBundle;
+    const stored = parseBundle(names.controlPlane, controlPlaneValue);
+    const added = Object.keys(ADDED_CONTROL_PLANE_FILES).filter((file) => !(file in stored));
+    controlPlane = {
+      ...stored,
+      ...Object.fromEntries(added.map((file) => [file, ADDED_CONTROL_PLANE_FILES[file]()])),
+    } as unknown as ControlPlaneBundle;
+    if (added.length > 0) {
+      writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane) });
+    }
   }
   if (missing.includes(names.worker)) {
     writes.push({ name: names.worker, value: JSON.stringify(workerBundle(controlPlane)) });

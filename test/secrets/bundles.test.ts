@@ -9,6 +9,10 @@ import {
   etcdMemberBundle,
   workerBundle,
 } from '../../lib/secrets/bundles';
+import { BUNDLE_FILES } from '../../lib/secrets/bundle-files';
+import { readEncryptionKeys } from '../../lib/secrets/encryption-config';
+import { ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
+import { encryptionConfigErrors } from './encryption-config-rules';
 import { ClusterSecretsInput } from '../../lib/secrets/inputs';
 import {
   PEM_CERTIFICATE,
@@ -53,6 +57,12 @@ describe('etcd bundles', () => {
     expect(extendedKeyUsages(member['member.crt'])).toEqual(['clientAuth', 'serverAuth']);
   });
 
+  test('the etcd set announces exactly the files of its bundles', async () => {
+    const { ca, bundle: caBundle } = await createEtcdCa();
+    const files = [caBundle, await etcdMemberBundle(ca, INPUT, 0), await apiServerEtcdClientBundle(ca)].flatMap(Object.keys);
+    expect([...BUNDLE_FILES.etcd].sort()).toEqual([...new Set(files)].sort());
+  });
+
   test('apiserver-etcd-client: client-only certificate of the etcd CA', async () => {
     const { ca, bundle: caBundle } = await createEtcdCa();
     const client = await apiServerEtcdClientBundle(ca);
@@ -72,13 +82,28 @@ describe('control-plane bundle', () => {
     bundle = await createControlPlaneBundle(INPUT);
   });
 
-  test('has exactly the agreed files', () => {
+  test('has exactly the agreed files, the ones its custom resource announces', () => {
     expect(Object.keys(bundle).sort()).toEqual(
       [
         'ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt',
-        'front-proxy-client.crt', 'front-proxy-client.key', 'worker-token', 'admin-token',
+        'front-proxy-client.crt', 'front-proxy-client.key', 'worker-token', 'admin-token', 'encryption-config.yaml',
       ].sort(),
     );
+    expect([...BUNDLE_FILES['control-plane']].sort()).toEqual(Object.keys(bundle).sort());
+  });
+
+  test('carries a Secrets encryption config that kube-apiserver v1.35 loads, with one new key', () => {
+    expect(ENCRYPTION_CONFIG_FILE).toBe('encryption-config.yaml'); // the name the master fetches
+    expect(encryptionConfigErrors(bundle[ENCRYPTION_CONFIG_FILE])).toEqual([]);
+    expect(readEncryptionKeys(bundle[ENCRYPTION_CONFIG_FILE]).map((key) => key.name)).toEqual([expect.stringMatching(/^key-1-[0-9a-f]{6}$/)]);
+  });
+
+  test('a replacement control plane puts a new key before the keys of the one it replaces', async () => {
+    const next = await createControlPlaneBundle(INPUT, bundle[ENCRYPTION_CONFIG_FILE]);
+    const keys = readEncryptionKeys(next[ENCRYPTION_CONFIG_FILE]);
+    expect(keys.map((key) => key.name)).toEqual([expect.stringMatching(/^key-2-[0-9a-f]{6}$/), expect.stringMatching(/^key-1-[0-9a-f]{6}$/)]);
+    expect(keys[1]).toEqual(readEncryptionKeys(bundle[ENCRYPTION_CONFIG_FILE])[0]);
+    expect(next['ca.crt']).not.toBe(bundle['ca.crt']);
   });
 
   test('the API server certificate is the cluster CA\'s, serves every name clients use, and matches its key', () => {
@@ -122,7 +147,7 @@ describe('control-plane bundle', () => {
     expect(bundle['worker-token']).not.toBe(bundle['admin-token']);
   });
 
-  test('worker and admin bundles carry the CA certificate and only their own token', () => {
+  test('worker and admin bundles carry the CA certificate and only their own token (no encryption key)', () => {
     expect(workerBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'], 'worker-token': bundle['worker-token'] });
     expect(adminBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'], 'admin-token': bundle['admin-token'] });
   });

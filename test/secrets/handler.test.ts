@@ -8,7 +8,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { OnEventRequest, createOnEventHandler } from '../../lib/secrets/handler';
-import { ClusterSecretNames } from '../../userdata/secret-names';
+import { readEncryptionKeys } from '../../lib/secrets/encryption-config';
+import { BUNDLE_FILES } from '../../lib/secrets/bundle-files';
+import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
+import { encryptionConfigErrors } from './encryption-config-rules';
 
 const names = new ClusterSecretNames('kube-aws-test-1');
 const PROPS = {
@@ -20,8 +23,9 @@ const PROPS = {
   ServiceCidr: '10.3.0.0/24',
   ClusterDomain: 'cluster.local',
   Regenerate: '0',
+  BundleFiles: BUNDLE_FILES.etcd.join(','),
 };
-const CONTROL_PLANE_PROPS = { ...PROPS, Set: 'control-plane' };
+const CONTROL_PLANE_PROPS = { ...PROPS, Set: 'control-plane', BundleFiles: BUNDLE_FILES['control-plane'].join(',') };
 
 /** Secrets Manager at the SDK boundary: the created (empty) secrets of both sets, in memory. */
 function fakeSecretsManager(memberSecrets = 3) {
@@ -186,16 +190,129 @@ describe('secrets handler', () => {
     await expect(aws.handler(create(withoutZone))).rejects.toThrow(/ZoneName is missing/);
   });
 
-  test('logs which secrets it wrote, never their values', async () => {
+  test('logs which secrets it wrote, never their values (tokens, keys, the encryption key)', async () => {
     const aws = fakeSecretsManager();
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
 
     await aws.handler(create(CONTROL_PLANE_PROPS));
+    await aws.handler(update(CONTROL_PLANE_PROPS, { ...CONTROL_PLANE_PROPS, Regenerate: '1' }));
 
     const logged = log.mock.calls.flat().join('\n');
     expect(logged).toContain(names.worker);
     const token = json(aws.values.get(names.worker))['worker-token'];
     expect(logged).not.toContain(token);
     expect(logged).not.toContain('PRIVATE KEY');
+    for (const key of readEncryptionKeys(json(aws.values.get(names.controlPlane))[ENCRYPTION_CONFIG_FILE])) {
+      expect(logged).not.toContain(key.secret);
+    }
+  });
+});
+
+describe('secrets handler: Secrets encryption key', () => {
+  beforeAll(() => jest.spyOn(console, 'log').mockImplementation(() => undefined));
+
+  /** A control-plane secret as a release before encryption at rest wrote it. */
+  async function clusterFromBeforeEncryption() {
+    const aws = fakeSecretsManager();
+    await aws.handler(create(CONTROL_PLANE_PROPS));
+    const { [ENCRYPTION_CONFIG_FILE]: _added, ...old } = json(aws.values.get(names.controlPlane));
+    aws.values.set(names.controlPlane, JSON.stringify(old));
+    aws.puts.length = 0;
+    return { aws, old };
+  }
+
+  test('an existing control-plane secret without the file gains it on the next deploy, and nothing else changes', async () => {
+    const { aws, old } = await clusterFromBeforeEncryption();
+    const before = new Map(aws.values);
+    const olderRelease = { ...CONTROL_PLANE_PROPS, BundleFiles: BUNDLE_FILES['control-plane'].filter((f) => f !== ENCRYPTION_CONFIG_FILE).join(',') };
+
+    await aws.handler(update(olderRelease, CONTROL_PLANE_PROPS));
+
+    expect(aws.puts).toEqual([names.controlPlane]);
+    const now = json(aws.values.get(names.controlPlane));
+    const { [ENCRYPTION_CONFIG_FILE]: config, ...rest } = now;
+    expect(rest).toEqual(old);
+    expect(Object.keys(rest)).toEqual(Object.keys(old)); // same order: a byte-for-byte superset
+    expect(encryptionConfigErrors(config)).toEqual([]);
+    expect(readEncryptionKeys(config).map((k) => k.name)).toEqual([expect.stringMatching(/^key-1-[0-9a-f]{6}$/)]);
+    expect(aws.values.get(names.worker)).toBe(before.get(names.worker));
+    expect(aws.values.get(names.admin)).toBe(before.get(names.admin));
+  });
+
+  test('the file is added once: the next deploy keeps the key it made', async () => {
+    const { aws } = await clusterFromBeforeEncryption();
+    await aws.handler(update(CONTROL_PLANE_PROPS, CONTROL_PLANE_PROPS));
+    const withKey = aws.values.get(names.controlPlane);
+    aws.puts.length = 0;
+
+    await aws.handler(update(CONTROL_PLANE_PROPS, CONTROL_PLANE_PROPS));
+    await aws.handler(create(CONTROL_PLANE_PROPS));
+
+    expect(aws.puts).toEqual([]);
+    expect(aws.values.get(names.controlPlane)).toBe(withKey);
+  });
+
+  test('worker and admin secrets never carry the encryption config', async () => {
+    const aws = fakeSecretsManager();
+    await aws.handler(create(CONTROL_PLANE_PROPS));
+    await aws.handler(update(CONTROL_PLANE_PROPS, { ...CONTROL_PLANE_PROPS, Regenerate: '1' }));
+
+    for (const name of [names.worker, names.admin]) {
+      expect(Object.keys(json(aws.values.get(name)))).not.toContain(ENCRYPTION_CONFIG_FILE);
+      expect(aws.values.get(name)).not.toContain('secretbox');
+    }
+  });
+
+  test('rotation makes a new current key and keeps every earlier key after it, oldest last', async () => {
+    const aws = fakeSecretsManager();
+    await aws.handler(create(CONTROL_PLANE_PROPS));
+    const keysAt = () => readEncryptionKeys(json(aws.values.get(names.controlPlane))[ENCRYPTION_CONFIG_FILE]);
+    const first = keysAt();
+
+    await aws.handler(update(CONTROL_PLANE_PROPS, { ...CONTROL_PLANE_PROPS, Regenerate: '1' }));
+    const second = keysAt();
+    await aws.handler(update({ ...CONTROL_PLANE_PROPS, Regenerate: '1' }, { ...CONTROL_PLANE_PROPS, Regenerate: '2' }));
+    const third = keysAt();
+
+    expect(third.map((k) => k.name)).toEqual([expect.stringMatching(/^key-3-[0-9a-f]{6}$/), expect.stringMatching(/^key-2-[0-9a-f]{6}$/), expect.stringMatching(/^key-1-[0-9a-f]{6}$/)]);
+    expect(third.slice(1)).toEqual(second);
+    expect(second.slice(1)).toEqual(first);
+    expect(encryptionConfigErrors(json(aws.values.get(names.controlPlane))[ENCRYPTION_CONFIG_FILE])).toEqual([]);
+  });
+
+  test('rotating a control plane from before encryption starts its keys at key-1', async () => {
+    const { aws } = await clusterFromBeforeEncryption();
+
+    await aws.handler(update(CONTROL_PLANE_PROPS, { ...CONTROL_PLANE_PROPS, Regenerate: '1' }));
+
+    expect(readEncryptionKeys(json(aws.values.get(names.controlPlane))[ENCRYPTION_CONFIG_FILE]).map((k) => k.name)).toEqual([expect.stringMatching(/^key-1-[0-9a-f]{6}$/)]);
+  });
+
+  test('a rotation over an unreadable encryption config fails without writing or quoting anything', async () => {
+    const aws = fakeSecretsManager();
+    await aws.handler(create(CONTROL_PLANE_PROPS));
+    const bundle = json(aws.values.get(names.controlPlane));
+    const damaged = bundle[ENCRYPTION_CONFIG_FILE].replace(/secret: (\S+)/, 'secret: $1: damaged');
+    aws.values.set(names.controlPlane, JSON.stringify({ ...bundle, [ENCRYPTION_CONFIG_FILE]: damaged }));
+    aws.puts.length = 0;
+
+    const failure = aws.handler(update(CONTROL_PLANE_PROPS, { ...CONTROL_PLANE_PROPS, Regenerate: '1' }));
+
+    await expect(failure).rejects.toThrow(/encryption-config.yaml of the control-plane secret cannot be read \(not YAML \(line \d+\)\)/);
+    const message = await failure.catch((error: Error) => error.message);
+    expect(message).not.toContain(readEncryptionKeys(bundle[ENCRYPTION_CONFIG_FILE])[0].secret);
+    expect(aws.puts).toEqual([]);
+  });
+
+  test('a control-plane secret that is not a JSON object fails without quoting it', async () => {
+    const aws = fakeSecretsManager();
+    await aws.handler(create(CONTROL_PLANE_PROPS));
+    const token = json(aws.values.get(names.controlPlane))['admin-token'];
+    aws.values.set(names.controlPlane, `{"admin-token": "${token}"`);
+
+    const failure = aws.handler(update(CONTROL_PLANE_PROPS, CONTROL_PLANE_PROPS));
+
+    await expect(failure).rejects.toThrow(/control-plane does not hold a JSON object/);
+    expect(await failure.catch((error: Error) => error.message)).not.toContain(token);
   });
 });
