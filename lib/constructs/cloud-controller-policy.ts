@@ -1,16 +1,65 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { clusterTagKey } from './node-tags';
+
+/** The ELB calls that create a resource and tag it in the same request (the controller's tags). */
+const ELB_CREATE_ACTIONS = ['CreateListener', 'CreateLoadBalancer', 'CreateTargetGroup'] as const;
+
+/** The ELB resources the controller creates: load balancers (classic, network), their listeners and target groups. */
+const ELB_RESOURCES = ['loadbalancer/*', 'listener/*', 'targetgroup/*'] as const;
+
+/** The service-linked role ELB needs once per account, created by the first load balancer. */
+const ELB_SERVICE = 'elasticloadbalancing.amazonaws.com';
+
+export interface CloudControllerPolicyProps {
+  /** The cluster: its tag `kubernetes.io/cluster/<name>=owned` marks what the controller owns. */
+  readonly clusterName: string;
+  /** The cluster's VPC: the only one the controller creates security groups in. */
+  readonly vpc: ec2.IVpc;
+}
+
+/**
+ * Gives `role` (the masters') what the out-of-tree aws-cloud-controller-manager needs, and
+ * acknowledges the resource wildcards that tagging conditions narrow.
+ */
+export function grantCloudController(role: iam.IRole, props: CloudControllerPolicyProps): void {
+  for (const statement of cloudControllerPolicy(props)) role.addToPrincipalPolicy(statement);
+  const stack = Stack.of(props.vpc);
+  const wildcards = [
+    stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: '*' }),
+    ...ELB_RESOURCES.map((resource) => stack.formatArn({ service: 'elasticloadbalancing', resource })),
+  ];
+  Validations.of(role).acknowledge(
+    ...wildcards.map((resource) => ({
+      id: `AwsSolutions-IAM5[Resource::${stack.resolve(resource)}]`,
+      reason:
+        'Security groups and load balancers the controller has yet to create: every statement on them requires ' +
+        "the cluster's tag in the creating request, or on the resource already.",
+    })),
+  );
+}
 
 /**
  * What the out-of-tree aws-cloud-controller-manager on the masters needs: read the
  * instances and network, and manage the load balancers and security groups of
- * `type: LoadBalancer` Services. Changes are limited to resources tagged as the cluster's
- * own (the controller tags what it creates), instead of the 2016 `ec2:*` and
- * `elasticloadbalancing:*`.
+ * `type: LoadBalancer` Services (the control-plane policy of kubernetes/cloud-provider-aws
+ * docs/prerequisites.md, scoped as kops v1.36.2 pkg/model/iam/iam_builder.go
+ * AddCCMPermissions / AddEC2CreateAction scope it).
+ *
+ * Tagging is what ownership rests on, so a tag can only be set in the request that creates
+ * the resource (`ec2:CreateAction`, `elasticloadbalancing:CreateAction`), or on what the
+ * cluster owns already: the role can't make another resource of the account the cluster's
+ * own, and then change or delete it.
  */
-export function cloudControllerPolicy(clusterName: string): iam.PolicyStatement[] {
-  const owned = { StringEquals: { [`aws:ResourceTag/${clusterTagKey(clusterName)}`]: 'owned' } };
-  const tagsOnCreate = { StringEquals: { [`aws:RequestTag/${clusterTagKey(clusterName)}`]: 'owned' } };
+function cloudControllerPolicy(props: CloudControllerPolicyProps): iam.PolicyStatement[] {
+  const clusterTag = clusterTagKey(props.clusterName);
+  const stack = Stack.of(props.vpc);
+  const ec2Arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'ec2', resource, resourceName });
+  const elbArns = ELB_RESOURCES.map((resource) => stack.formatArn({ service: 'elasticloadbalancing', resource }));
+  const securityGroups = ec2Arn('security-group', '*');
+  const owned = { StringEquals: { [`aws:ResourceTag/${clusterTag}`]: 'owned' } };
+  const createdOwned = { [`aws:RequestTag/${clusterTag}`]: 'owned' };
   return [
     new iam.PolicyStatement({
       sid: 'ReadInventory',
@@ -21,6 +70,8 @@ export function cloudControllerPolicy(clusterName: string): iam.PolicyStatement[
         'autoscaling:DescribeTags',
         'ec2:DescribeAvailabilityZones',
         'ec2:DescribeInstances',
+        // Topology labels (cloud-provider-aws v1.35.2 pkg/providers/v1/topology.go; only a warning without it).
+        'ec2:DescribeInstanceTopology',
         'ec2:DescribeRegions',
         'ec2:DescribeRouteTables',
         'ec2:DescribeSecurityGroups',
@@ -38,20 +89,45 @@ export function cloudControllerPolicy(clusterName: string): iam.PolicyStatement[
       resources: ['*'],
     }),
     new iam.PolicyStatement({
-      sid: 'CreateTaggedLoadBalancers',
-      actions: [
-        'ec2:CreateSecurityGroup',
-        'elasticloadbalancing:CreateLoadBalancer',
-        'elasticloadbalancing:CreateTargetGroup',
-      ],
-      resources: ['*'],
-      conditions: tagsOnCreate,
+      sid: 'CreateTaggedSecurityGroups',
+      // The controller tags the group in CreateSecurityGroup itself (TagSpecifications:
+      // cloud-provider-aws v1.35.2 pkg/providers/v1/aws.go ensureSecurityGroup).
+      actions: ['ec2:CreateSecurityGroup'],
+      resources: [securityGroups],
+      conditions: { StringEquals: createdOwned },
     }),
     new iam.PolicyStatement({
-      sid: 'TagOnCreate',
-      actions: ['ec2:CreateTags', 'elasticloadbalancing:AddTags'],
+      sid: 'CreateSecurityGroupsInTheClusterVpc',
+      // The VPC half of CreateSecurityGroup has no request tag to check: name the VPC instead.
+      actions: ['ec2:CreateSecurityGroup'],
+      resources: [ec2Arn('vpc', props.vpc.vpcId)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagSecurityGroupsOnCreate',
+      actions: ['ec2:CreateTags'],
+      resources: [securityGroups],
+      conditions: { StringEquals: { ...createdOwned, 'ec2:CreateAction': 'CreateSecurityGroup' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'RetagOwnedSecurityGroups',
+      // Other tags on the cluster's own groups (read-repair), never the cluster tag itself.
+      actions: ['ec2:CreateTags'],
+      resources: [securityGroups],
+      conditions: { ...owned, Null: { [`aws:RequestTag/${clusterTag}`]: 'true' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'CreateTaggedLoadBalancers',
+      actions: ELB_CREATE_ACTIONS.map((action) => `elasticloadbalancing:${action}`),
       resources: ['*'],
-      conditions: tagsOnCreate,
+      conditions: { StringEquals: createdOwned },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagLoadBalancersOnCreate',
+      // Tags in a Create* request are authorized as AddTags too (ELB User Guide, "ELB API
+      // permissions to tag resources during creation").
+      actions: ['elasticloadbalancing:AddTags'],
+      resources: elbArns,
+      conditions: { StringEquals: { ...createdOwned, 'elasticloadbalancing:CreateAction': [...ELB_CREATE_ACTIONS] } },
     }),
     new iam.PolicyStatement({
       sid: 'ManageOwnedLoadBalancers',
@@ -60,10 +136,11 @@ export function cloudControllerPolicy(clusterName: string): iam.PolicyStatement[
         'ec2:RevokeSecurityGroupIngress',
         'ec2:DeleteSecurityGroup',
         'ec2:ModifyInstanceAttribute',
+        // A Service's extra tags on its own classic load balancer (addLoadBalancerTags).
+        'elasticloadbalancing:AddTags',
         'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer',
         'elasticloadbalancing:AttachLoadBalancerToSubnets',
         'elasticloadbalancing:ConfigureHealthCheck',
-        'elasticloadbalancing:CreateListener',
         'elasticloadbalancing:CreateLoadBalancerListeners',
         'elasticloadbalancing:CreateLoadBalancerPolicy',
         'elasticloadbalancing:DeleteListener',
@@ -84,6 +161,20 @@ export function cloudControllerPolicy(clusterName: string): iam.PolicyStatement[
       ],
       resources: ['*'],
       conditions: owned,
+    }),
+    new iam.PolicyStatement({
+      sid: 'CreateTheLoadBalancingServiceLinkedRole',
+      // An account's first load balancer creates ELB's service-linked role.
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [
+        stack.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName: `aws-service-role/${ELB_SERVICE}/AWSServiceRoleForElasticLoadBalancing`,
+        }),
+      ],
+      conditions: { StringEquals: { 'iam:AWSServiceName': ELB_SERVICE } },
     }),
   ];
 }

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { ClusterSecretsProperties } from '../secrets/handler';
 import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../../userdata/secret-names';
 import { firstServiceIp } from '../secrets/service-ip';
+import { BUNDLE_FILES } from '../secrets/bundle-files';
 import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
 
 /** Three members survive the loss of one (one per AZ in a three-AZ region). */
@@ -174,6 +175,7 @@ export class ClusterSecrets extends Construct {
       ServiceCidr: config.serviceCidr,
       ClusterDomain: config.clusterDomain,
       Regenerate: String(config.regenerate),
+      BundleFiles: BUNDLE_FILES[config.set].join(','),
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -216,17 +218,16 @@ export class ClusterSecrets extends Construct {
   }
 
   /**
-   * Lets etcd members read their certificates: member `member`'s secret only, or every
-   * member's when `member` is left out (members sharing one role).
+   * Lets etcd member `member` read its certificates (its own member secret, which holds the
+   * etcd CA certificate too) and no other member's: each member has a role of its own.
    */
-  public grantEtcdMemberRead(grantee: iam.IGrantable, member?: number): iam.Grant {
-    if (member !== undefined && !(Number.isInteger(member) && member >= 0 && member < this.etcdMemberCount)) {
+  public grantEtcdMemberRead(grantee: iam.IGrantable, member: number): iam.Grant {
+    if (!(Number.isInteger(member) && member >= 0 && member < this.etcdMemberCount)) {
       throw new Error(
         `grantEtcdMemberRead: member must be an integer from 0 to ${this.etcdMemberCount - 1}, got ${member}`,
       );
     }
-    const secrets = member === undefined ? this.etcdMemberSecrets : [this.secret(this.names.etcdMember(member))];
-    return this.grantRead(grantee, secrets);
+    return this.grantRead(grantee, [this.secret(this.names.etcdMember(member))]);
   }
 
   /** Lets masters read the API server's etcd client certificate. */

@@ -44,13 +44,13 @@ export class EtcdMemberIdentities extends Construct {
     this.clusterName = props.clusterName;
     this.members = Array.from({ length: props.count }, (_, index) => {
       const subnet = props.subnets[index % props.subnets.length];
-      const memberTag = { key: NODE_TAGS.member('etcd'), value: String(index) };
-      const clusterTag = { key: clusterTagKey(props.clusterName), value: 'owned' };
+      // The tags the member's instance carries too: the attach grant requires them on both.
+      const identityTags = Object.entries(memberTags(props.clusterName, index)).map(([key, value]) => ({ key, value }));
       const networkInterface = new ec2.CfnNetworkInterface(this, `Member${index}Interface`, {
         subnetId: subnet.subnetId,
         groupSet: [props.securityGroup.securityGroupId],
         description: `${props.clusterName} etcd-${index}`,
-        tags: [memberTag, clusterTag, { key: 'Name', value: `${props.clusterName}-etcd-${index}` }],
+        tags: [...identityTags, { key: 'Name', value: `${props.clusterName}-etcd-${index}` }],
       });
       const dataVolume = new ec2.Volume(this, `Member${index}Data`, {
         availabilityZone: subnet.availabilityZone,
@@ -61,7 +61,7 @@ export class EtcdMemberIdentities extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
         volumeName: `${props.clusterName}-etcd-${index}`,
       });
-      for (const tag of [memberTag, clusterTag]) Tags.of(dataVolume).add(tag.key, tag.value);
+      for (const tag of identityTags) Tags.of(dataVolume).add(tag.key, tag.value);
       Validations.of(dataVolume).acknowledge({
         id: 'CloudFormation-Validate::W3010',
         reason: "A volume can only attach in its own zone: it must be the zone of its member's subnet, which the configuration names.",
@@ -70,8 +70,18 @@ export class EtcdMemberIdentities extends Construct {
     });
   }
 
-  /** Lets the members' instances find and attach their interface and volume. */
-  grantAttach(grantee: iam.IGrantable): void {
+  /**
+   * Lets member `member`'s instances find and attach that member's interface and volume,
+   * and nothing else: both halves of each attach call (the instance, the interface or
+   * volume) must carry the cluster tag, the etcd role tag and the member's index, so a
+   * member's role can't attach anything to a master or worker, nor take another member's
+   * identity. No detach: a replaced instance lets go when it terminates.
+   */
+  grantAttach(grantee: iam.IGrantable, member: number): void {
+    const identity = this.members[member];
+    if (!identity) {
+      throw new Error(`EtcdMemberIdentities.grantAttach: member must be an integer from 0 to ${this.members.length - 1}, got ${member}`);
+    }
     const stack = Stack.of(this);
     const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'ec2', resource, resourceName });
     iam.Grant.addToPrincipal({
@@ -80,20 +90,34 @@ export class EtcdMemberIdentities extends Construct {
       actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeVolumes'],
       resourceArns: ['*'],
     });
+    const requiredTags = Object.fromEntries(
+      Object.entries(memberTags(this.clusterName, member)).map(([key, value]) => [`aws:ResourceTag/${key}`, value]),
+    );
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['ec2:AttachNetworkInterface', 'ec2:AttachVolume'],
+      actions: [...ATTACH_ACTIONS],
       resourceArns: [
-        ...this.members.map((m) => arn('network-interface', m.networkInterface.ref)),
-        ...this.members.map((m) => arn('volume', m.dataVolume.volumeId)),
+        arn('network-interface', identity.networkInterface.ref),
+        arn('volume', identity.dataVolume.volumeId),
         arn('instance', '*'),
       ],
-      // Only the cluster's own instances, which carry its tag like the interfaces and volumes.
-      conditions: { StringEquals: { [`aws:ResourceTag/${clusterTagKey(this.clusterName)}`]: 'owned' } },
+      conditions: { StringEquals: requiredTags },
     });
     Validations.of(grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : this).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arn('instance', '*')}]`,
-      reason: "Attaching needs the instance too, unknown before launch; the condition limits it to the cluster's own instances.",
+      reason: "Attaching needs the instance too, unknown before launch; the conditions limit it to the member's own etcd instances.",
     });
   }
+}
+
+/** The attach calls a member makes at boot (userdata/etcd.ts, etcd-attach). */
+const ATTACH_ACTIONS = ['ec2:AttachNetworkInterface', 'ec2:AttachVolume'] as const;
+
+/** What marks member N's instances, interface and volume: cluster, role and member index. */
+function memberTags(clusterName: string, member: number): Record<string, string> {
+  return {
+    [clusterTagKey(clusterName)]: 'owned',
+    [NODE_TAGS.role]: 'etcd',
+    [NODE_TAGS.member('etcd')]: String(member),
+  };
 }

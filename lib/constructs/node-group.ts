@@ -25,6 +25,14 @@ export interface NodeGroupCapacity {
 export const DEFAULT_ROOT_VOLUME_SIZE = Size.gibibytes(20);
 /** How long a new node may take to signal health: above the nodes' own 15-minute deadline (userdata/health-signal.ts), after which they signal failure. */
 export const DEFAULT_SIGNAL_TIMEOUT = Duration.minutes(20);
+/**
+ * IMDSv2's token response (PUT) travels one hop: it reaches processes on the host network
+ * (every caller of ours: userdata/node-bootstrap.ts runs the AWS CLI with `--network host`)
+ * and dies at the bridge in front of a pod, so no pod gets a token, and with IMDSv1 off no
+ * pod reads the instance role. kops' default too (pkg/model/awsmodel/autoscalinggroup.go,
+ * v1.36.2: `HTTPPutResponseHopLimit: 1`, `HTTPTokens: required`).
+ */
+export const IMDS_HOP_LIMIT = 1;
 
 export interface NodeGroupProps {
   /** The cluster the nodes belong to: tagged `kubernetes.io/cluster/<name>=owned` and used in names. */
@@ -50,7 +58,8 @@ export interface NodeGroupProps {
   /**
    * Nodes with a stable identity: one Auto Scaling group of exactly one instance per
    * member, member N in `subnets[N % subnets.length]`, its instances tagged
-   * `kubernetes-on-aws:<role>-member=N`, the groups updated one after another.
+   * `kubernetes-on-aws:<role>-member=N`, the groups updated one after another. Each member
+   * has its own instance role (and launch template), so that a grant can name one member.
    * @default - no members
    */
   readonly members?: number;
@@ -58,7 +67,8 @@ export interface NodeGroupProps {
   readonly rootVolumeSize?: Size;
   /**
    * Load-balancer health checks to act on besides EC2's own (a node that fails them is
-   * replaced), after the grace period.
+   * replaced), after the grace period. Only for checks that fail on the node alone: a check
+   * that fails on every node at once (a shared dependency down) replaces them all.
    * @default - EC2 status checks only
    */
   readonly loadBalancerHealthCheckGrace?: Duration;
@@ -67,31 +77,27 @@ export interface NodeGroupProps {
 }
 
 /**
- * The nodes of one role: launch template (IMDSv2 only, encrypted root volume), Auto
- * Scaling group(s) that wait for each node's health signal on create and update, an
+ * The nodes of one role: launch template (IMDSv2 only, hop limit 1, encrypted root volume),
+ * Auto Scaling group(s) that wait for each node's health signal on create and update, an
  * instance role and a security group. Used by etcd, masters and workers alike.
  */
 export class NodeGroup extends Construct {
-  /** The instance role of every node of the group. */
-  readonly role: iam.IRole;
+  /** Every instance role of the group: the pool's one, or one per member in member order. */
+  readonly roles: readonly iam.IRole[];
   /** The security group of every node of the group. */
   readonly securityGroup: ec2.SecurityGroup;
   /** The connections of the nodes, for `allowFrom` / `allowTo`. */
   readonly connections: ec2.Connections;
-  /** The launch template; a change to it is what rolls the nodes. */
-  readonly launchTemplate: ec2.LaunchTemplate;
+  /** The launch templates, parallel to `autoScalingGroups`; a change to one rolls its nodes. */
+  readonly launchTemplates: readonly ec2.LaunchTemplate[];
   /** One group for a pool; one per member for members, in member order. */
   readonly autoScalingGroups: readonly autoscaling.AutoScalingGroup[];
+  private readonly props: NodeGroupProps;
 
   constructor(scope: Construct, id: string, props: NodeGroupProps) {
     super(scope, id);
     validate(props);
-
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `${props.clusterName} ${props.role} nodes`,
-    });
-    this.grantBootstrap();
+    this.props = props;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -103,15 +109,88 @@ export class NodeGroup extends Construct {
     // Egress is open already, so the egress half of `allowTo` rules is redundant.
     Annotations.of(this.securityGroup).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule');
 
-    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+    const nodes = props.members !== undefined ? this.createMembers(props.members) : [this.createPool(props.capacity!)];
+    this.roles = nodes.map((n) => n.role);
+    this.launchTemplates = nodes.map((n) => n.launchTemplate);
+    this.autoScalingGroups = nodes.map((n) => n.group);
+  }
+
+  /**
+   * The one instance role of a pool's nodes. Members have one role each: a grant to all of
+   * them goes through `roles`, a grant to member N through `memberRoles[N]`.
+   */
+  get role(): iam.IRole {
+    if (this.props.members !== undefined) {
+      throw new Error(
+        `NodeGroup ${this.node.path}: its ${this.props.members} members have one instance role each; ` +
+          'grant to each of `roles` (all members) or to `memberRoles[N]` (member N) instead of `role`',
+      );
+    }
+    return this.roles[0];
+  }
+
+  /** Member N's own instance role at index N (members only; empty for a pool). */
+  get memberRoles(): readonly iam.IRole[] {
+    return this.props.members !== undefined ? this.roles : [];
+  }
+
+  private createPool(capacity: NodeGroupCapacity): NodeResources {
+    const role = this.createRole('Role', `${this.props.clusterName} ${this.props.role} nodes`);
+    const launchTemplate = this.createLaunchTemplate('LaunchTemplate', role);
+    const group = this.createGroup('Group', launchTemplate, {
+      subnets: this.props.subnets,
+      minCapacity: capacity.min,
+      desiredCapacity: capacity.desired,
+      maxCapacity: capacity.max,
+      // The extra instance of the update comes first; `max` leaves room for it.
+      minInstancesInService: Math.min(capacity.desired ?? capacity.min, capacity.max - 1),
+    });
+    return { role, launchTemplate, group };
+  }
+
+  private createMembers(count: number): NodeResources[] {
+    const props = this.props;
+    const members: NodeResources[] = [];
+    for (let index = 0; index < count; index++) {
+      // IAM can't tie a request to the tags of the instance that makes it: only a role of
+      // its own lets member N read member N's secrets and nothing of the others'.
+      const role = this.createRole(`Member${index}Role`, `${props.clusterName} ${props.role} member ${index}`);
+      const launchTemplate = this.createLaunchTemplate(`Member${index}LaunchTemplate`, role);
+      const group = this.createGroup(`Member${index}`, launchTemplate, {
+        subnets: [props.subnets[index % props.subnets.length]],
+        minCapacity: 1,
+        desiredCapacity: 1,
+        maxCapacity: 1,
+        // A member's identity (address, data volume) can be held by one instance at a
+        // time, so the old instance goes before the new one comes.
+        minInstancesInService: 0,
+      });
+      Tags.of(group).add(NODE_TAGS.member(props.role), String(index), { applyToLaunchedInstances: true });
+      // One member at a time: the next starts updating only once the previous one has
+      // signalled that it is healthy again, so the cluster never loses its majority.
+      const previous = members[index - 1];
+      if (previous) group.node.addDependency(previous.group);
+      members.push({ role, launchTemplate, group });
+    }
+    return members;
+  }
+
+  private createRole(id: string, description: string): iam.Role {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'), description });
+    grantBootstrap(role);
+    return role;
+  }
+
+  private createLaunchTemplate(id: string, role: iam.IRole): ec2.LaunchTemplate {
+    const props = this.props;
+    return new ec2.LaunchTemplate(this, id, {
       instanceType: props.instanceType,
       machineImage: props.machineImage,
       userData: props.userData,
-      role: this.role,
+      role,
       securityGroup: this.securityGroup,
       requireImdsv2: true,
-      // Containers on the node (the AWS CLI image used at boot) sit one hop further away.
-      httpPutResponseHopLimit: 2,
+      httpPutResponseHopLimit: IMDS_HOP_LIMIT,
       blockDevices: [
         {
           // Flatcar's root device.
@@ -124,51 +203,11 @@ export class NodeGroup extends Construct {
         },
       ],
     });
-
-    const groups =
-      props.members !== undefined
-        ? this.createMembers(props, props.members)
-        : [this.createPool(props, props.capacity!)];
-    this.autoScalingGroups = groups;
-  }
-
-  private createPool(props: NodeGroupProps, capacity: NodeGroupCapacity): autoscaling.AutoScalingGroup {
-    const group = this.createGroup(props, 'Group', {
-      subnets: props.subnets,
-      minCapacity: capacity.min,
-      desiredCapacity: capacity.desired,
-      maxCapacity: capacity.max,
-      // The extra instance of the update comes first; `max` leaves room for it.
-      minInstancesInService: Math.min(capacity.desired ?? capacity.min, capacity.max - 1),
-    });
-    return group;
-  }
-
-  private createMembers(props: NodeGroupProps, count: number): autoscaling.AutoScalingGroup[] {
-    const groups: autoscaling.AutoScalingGroup[] = [];
-    for (let index = 0; index < count; index++) {
-      const group = this.createGroup(props, `Member${index}`, {
-        subnets: [props.subnets[index % props.subnets.length]],
-        minCapacity: 1,
-        desiredCapacity: 1,
-        maxCapacity: 1,
-        // A member's identity (address, data volume) can be held by one instance at a
-        // time, so the old instance goes before the new one comes.
-        minInstancesInService: 0,
-      });
-      Tags.of(group).add(NODE_TAGS.member(props.role), String(index), { applyToLaunchedInstances: true });
-      // One member at a time: the next starts updating only once the previous one has
-      // signalled that it is healthy again, so the cluster never loses its majority.
-      const previous = groups[index - 1];
-      if (previous) group.node.addDependency(previous);
-      groups.push(group);
-    }
-    return groups;
   }
 
   private createGroup(
-    props: NodeGroupProps,
     id: string,
+    launchTemplate: ec2.LaunchTemplate,
     sizing: {
       subnets: readonly ec2.ISubnet[];
       minCapacity: number;
@@ -177,11 +216,12 @@ export class NodeGroup extends Construct {
       minInstancesInService: number;
     },
   ): autoscaling.AutoScalingGroup {
+    const props = this.props;
     const signalTimeout = props.signalTimeout ?? DEFAULT_SIGNAL_TIMEOUT;
     const group = new autoscaling.AutoScalingGroup(this, id, {
       vpc: props.vpc,
       vpcSubnets: { subnets: [...sizing.subnets] },
-      launchTemplate: this.launchTemplate,
+      launchTemplate,
       minCapacity: sizing.minCapacity,
       desiredCapacity: sizing.desiredCapacity,
       maxCapacity: sizing.maxCapacity,
@@ -227,29 +267,36 @@ export class NodeGroup extends Construct {
   launchAfter(dependency: Construct): void {
     for (const group of this.autoScalingGroups) group.node.addDependency(dependency);
   }
+}
 
-  /** What every node does at boot: read its own tags, and signal its group when healthy. */
-  private grantBootstrap(): void {
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        // DescribeTags supports no resource-level permissions.
-        actions: ['ec2:DescribeTags'],
-        resources: ['*'],
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:SignalResource'],
-        resources: [Aws.STACK_ID],
-      }),
-    );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Resource * only for actions that support no resource-level permissions (EC2, Auto Scaling and ' +
-        'load-balancer Describe calls, DescribeTags) or that are narrowed by conditions on the cluster tag.',
-    });
-  }
+/** One Auto Scaling group of a NodeGroup, with its launch template and instance role. */
+interface NodeResources {
+  readonly role: iam.Role;
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly group: autoscaling.AutoScalingGroup;
+}
+
+/** What every node does at boot: read its own tags, and signal its group when healthy. */
+function grantBootstrap(role: iam.Role): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      // DescribeTags supports no resource-level permissions.
+      actions: ['ec2:DescribeTags'],
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['cloudformation:SignalResource'],
+      resources: [Aws.STACK_ID],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Resource * only for actions that support no resource-level permissions (EC2, Auto Scaling and ' +
+      'load-balancer Describe calls, DescribeTags) or that are narrowed by conditions on the cluster tag.',
+  });
 }
 
 function validate(props: NodeGroupProps): void {

@@ -12,6 +12,9 @@ import { flatcarMachineImage } from '../constructs/flatcar-image';
 import { NodeGroup } from '../constructs/node-group';
 import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
+import { LeftoverCheck } from '../constructs/leftover-check';
+import { NODE_TAGS, clusterTagKey } from '../constructs/node-tags';
+import { ClusterSecretNames } from '../../userdata/secret-names';
 import { etcdConfig } from '../../userdata';
 import { etcdDomain } from '../../userdata/types';
 
@@ -67,7 +70,7 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       members: config.etcd.count,
     });
     this.securityGroup = this.members.securityGroup;
-    this.userData.grantRead(this.members.role);
+    for (const role of this.members.roles) this.userData.grantRead(role);
     this.members.connections.allowInternally(ec2.Port.tcp(ETCD_CLIENT_PORT), 'etcd clients among members');
     this.members.connections.allowInternally(ec2.Port.tcp(ETCD_PEER_PORT), 'etcd peers');
 
@@ -77,7 +80,6 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       subnets: network.nodeSubnets,
       securityGroup: this.members.securityGroup,
     });
-    identities.grantAttach(this.members.role);
 
     const records = new EtcdDnsRecords(this, 'Dns', {
       zone,
@@ -87,7 +89,6 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
     this.memberNames = records.memberNames;
 
     const snapshots = new EtcdSnapshotBucket(this, 'Snapshots', { bucketName: snapshotBucketName });
-    snapshots.grantSnapshotWrite(this.members.role);
 
     this.secrets = new ClusterSecrets(this, 'Secrets', {
       set: 'etcd',
@@ -96,8 +97,26 @@ export class EtcdStack extends Stack implements EtcdClusterRef {
       etcdMemberCount: config.etcd.count,
       regenerate: config.secretsGeneration.etcd,
     });
-    this.secrets.grantEtcdMemberRead(this.members.role);
     this.members.launchAfter(this.secrets.resource);
+
+    // A destroyed cluster of this name may hold these names: stop before creating them, and
+    // before the retained data volumes, which a rolled-back create would leave behind.
+    new LeftoverCheck(this, 'LeftoverCheck', {
+      clusterName: config.clusterName,
+      secretNames: new ClusterSecretNames(config.clusterName).ofSet('etcd', config.etcd.count),
+      bucketName: snapshotBucketName,
+      retainedVolumeFilters: [
+        `Name=tag:${clusterTagKey(config.clusterName)},Values=owned`,
+        `Name=tag-key,Values=${NODE_TAGS.member('etcd')}`,
+      ],
+    }).guard(this.secrets, snapshots, identities);
+
+    // Member N's role: member N's certificates, interface, volume and snapshots only.
+    this.members.memberRoles.forEach((role, member) => {
+      this.secrets.grantEtcdMemberRead(role, member);
+      identities.grantAttach(role, member);
+      snapshots.grantSnapshotWrite(role, member);
+    });
   }
 
   grantClientCertificateRead(grantee: iam.IGrantable): void {

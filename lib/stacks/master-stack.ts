@@ -1,10 +1,10 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
 import { ApiLoadBalancer } from '../constructs/api-load-balancer';
-import { cloudControllerPolicy } from '../constructs/cloud-controller-policy';
+import { grantCloudController } from '../constructs/cloud-controller-policy';
 import { importClusterNetwork, importHostedZone } from '../constructs/cluster-network';
 import { flatcarMachineImage } from '../constructs/flatcar-image';
 import { NodeGroup } from '../constructs/node-group';
@@ -12,13 +12,12 @@ import { API_SERVER_PORT, ETCD_CLIENT_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } f
 import { AuthWebhookDelivery } from '../constructs/auth-webhook-delivery';
 import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
+import { LeftoverCheck } from '../constructs/leftover-check';
+import { ClusterSecretNames } from '../../userdata/secret-names';
 import { addonManifests } from '../../manifests';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_WORKER_TOKEN_FILE } from '../../userdata/master';
 import { EtcdClusterRef } from './etcd-stack';
-
-/** The 2016 ELB waited 480 s before acting on a new master's health checks. */
-export const MASTER_HEALTH_CHECK_GRACE = Duration.seconds(480);
 
 export interface MasterStackProps extends StackProps {
   /** The validated cluster configuration. */
@@ -68,7 +67,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
         authenticationWebhookKubeconfig: webhook.authenticationKubeconfig,
         authorizationWebhookKubeconfig: webhook.authorizationKubeconfig,
         webhookBundle: webhook.bundle,
-        addonManifests: addonManifests(),
+        addonManifests: addonManifests({ clusterGroup: config.clusterGroup, administratorGroups: config.roleGroups.Administrator }),
       }),
     });
 
@@ -82,7 +81,10 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       userData: this.userData.userData,
       // One slot above the count for the rolling update's extra master.
       capacity: { min: config.master.count, desired: config.master.count, max: config.master.count + 1 },
-      loadBalancerHealthCheckGrace: MASTER_HEALTH_CHECK_GRACE,
+      // EC2's checks only: /readyz and /livez both fail on every master at once when etcd is
+      // down (kubernetes/apiserver v0.35.1, pkg/server/options/etcd.go addEtcdHealthEndpoint:
+      // the "etcd" check goes to healthz, livez and readyz), and replacing every master would
+      // not bring etcd back. The load balancer still sends traffic only to masters passing /readyz.
     });
     this.securityGroup = this.masters.securityGroup;
     this.userData.grantRead(this.masters.role);
@@ -97,9 +99,11 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     });
     this.secrets.grantControlPlaneRead(this.masters.role);
     this.masters.launchAfter(this.secrets.resource);
-    for (const statement of cloudControllerPolicy(config.clusterName)) {
-      this.masters.role.addToPrincipalPolicy(statement);
-    }
+    new LeftoverCheck(this, 'LeftoverCheck', {
+      clusterName: config.clusterName,
+      secretNames: new ClusterSecretNames(config.clusterName).ofSet('control-plane', config.etcd.count),
+    }).guard(this.secrets);
+    grantCloudController(this.masters.role, { clusterName: config.clusterName, vpc: network.vpc });
 
     const api = new ApiLoadBalancer(this, 'Api', {
       vpc: network.vpc,

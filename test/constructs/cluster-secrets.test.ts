@@ -20,13 +20,13 @@ function fixture() {
   const controlPlane = new ClusterSecrets(stack, 'ControlPlaneSecrets', { ...BASE, set: 'control-plane' });
   const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
   const roles = {
-    etcd: role('EtcdRole'),
+    etcdMember0: role('EtcdMember0Role'),
     etcdMember1: role('EtcdMember1Role'),
     master: role('MasterRole'),
     worker: role('WorkerRole'),
     admin: role('AdminRole'),
   };
-  etcd.grantEtcdMemberRead(roles.etcd);
+  etcd.grantEtcdMemberRead(roles.etcdMember0, 0);
   etcd.grantEtcdMemberRead(roles.etcdMember1, 1);
   etcd.grantApiServerEtcdClientRead(roles.master);
   controlPlane.grantControlPlaneRead(roles.master);
@@ -156,8 +156,8 @@ describe('ClusterSecrets', () => {
     ]);
   });
 
-  test('etcd members may read the member secrets (not the etcd CA); one member only its own', () => {
-    expect(statementsOf(roles.etcd)).toEqual(readStatements(etcd, etcd.etcdMemberSecrets.map((s) => ref(s.secretArn))));
+  test('etcd member N may read its own member secret only (not the etcd CA, not another member\'s)', () => {
+    expect(statementsOf(roles.etcdMember0)).toEqual(readStatements(etcd, [ref(etcd.etcdMemberSecrets[0].secretArn)]));
     expect(statementsOf(roles.etcdMember1)).toEqual(readStatements(etcd, [ref(etcd.etcdMemberSecrets[1].secretArn)]));
   });
 
@@ -167,8 +167,8 @@ describe('ClusterSecrets', () => {
 
   test('a set has no secrets of the other set', () => {
     expect(() => etcd.grantWorkerRead(roles.worker)).toThrow(/holds the etcd set .*worker is not one of its secrets/);
-    expect(() => controlPlane.grantEtcdMemberRead(roles.etcd)).toThrow(/holds the control-plane set/);
-    expect(() => etcd.grantEtcdMemberRead(roles.etcd, 3)).toThrow(/member must be an integer from 0 to 2, got 3/);
+    expect(() => controlPlane.grantEtcdMemberRead(roles.etcdMember0, 0)).toThrow(/holds the control-plane set/);
+    expect(() => etcd.grantEtcdMemberRead(roles.etcdMember0, 3)).toThrow(/member must be an integer from 0 to 2, got 3/);
   });
 
   test('cdk-nag AwsSolutions finds nothing unacknowledged, and nothing secret is synthesized', () => {

@@ -1,5 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { NodeGroup, NodeGroupProps } from '../../lib/constructs/node-group';
 
@@ -42,6 +42,55 @@ describe('NodeGroup', () => {
       ]),
     );
     expect(asg.UpdatePolicy.AutoScalingRollingUpdate.MinInstancesInService).toBe(2);
+  });
+
+  test('launches every node with IMDSv2 only, its token response one hop (host network) only', () => {
+    for (const overrides of [{ capacity: { min: 1, max: 2 } }, { role: 'etcd' as const, members: 3 }]) {
+      const templates = Object.values(Template.fromStack(nodeGroup(overrides).stack).findResources('AWS::EC2::LaunchTemplate'));
+      expect(templates.length).toBe(overrides.members ?? 1);
+      for (const t of templates) expect(t.Properties.LaunchTemplateData.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    }
+  });
+
+  test("checks a node by EC2's status checks unless load-balancer checks are asked for", () => {
+    const ec2Only = Template.fromStack(nodeGroup({ capacity: { min: 1, max: 2 } }).stack);
+    ec2Only.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { HealthCheckType: 'EC2', HealthCheckGracePeriod: 1200 });
+    const withElb = Template.fromStack(nodeGroup({ capacity: { min: 1, max: 2 }, loadBalancerHealthCheckGrace: Duration.minutes(8) }).stack);
+    withElb.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { HealthCheckType: 'ELB', HealthCheckGracePeriod: 480 });
+  });
+
+  test('a pool has one role for all its nodes', () => {
+    const { stack, group } = nodeGroup({ capacity: { min: 1, max: 2 } });
+    expect(group.roles).toEqual([group.role]);
+    expect(group.memberRoles).toEqual([]);
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::IAM::Role'))).toHaveLength(1);
+  });
+
+  test('each member has its own role, instance profile and launch template, so that a grant can name one member', () => {
+    const { stack, group } = nodeGroup({ role: 'etcd', members: 3 });
+    const template = Template.fromStack(stack);
+    const launchTemplates = template.findResources('AWS::EC2::LaunchTemplate');
+    const profiles = template.findResources('AWS::IAM::InstanceProfile');
+    const roleOfGroup = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup')).map((asg) => {
+      const lt = launchTemplates[asg.Properties.LaunchTemplate.LaunchTemplateId.Ref];
+      return profiles[lt.Properties.LaunchTemplateData.IamInstanceProfile.Arn['Fn::GetAtt'][0]].Properties.Roles[0].Ref;
+    });
+    expect(roleOfGroup).toEqual(group.memberRoles.map((role) => stack.getLogicalId(role.node.defaultChild as CfnElement)));
+    expect(new Set(roleOfGroup).size).toBe(3);
+    expect(group.roles).toEqual(group.memberRoles);
+    expect(group.launchTemplates).toHaveLength(3);
+    // Every member boots the same way: it reads its tags and signals its own group.
+    for (const role of group.memberRoles) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: stack.getLogicalId(role.node.defaultChild as CfnElement) }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ec2:DescribeTags' }), Match.objectLike({ Action: 'cloudformation:SignalResource' })]) },
+      });
+    }
+  });
+
+  test("refuses 'role' on members, saying what to use instead", () => {
+    const { group } = nodeGroup({ role: 'etcd', members: 3 });
+    expect(() => group.role).toThrow(/3 members have one instance role each; grant to each of `roles` .* or to `memberRoles\[N\]`/);
   });
 
   test('members are groups of one, spread round-robin over the subnets', () => {

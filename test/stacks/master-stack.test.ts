@@ -1,6 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { Statement, allows, statementsOfRole } from '../iam-policy';
 import { templateSnapshot } from '../template-snapshot';
 import { SynthesizedCluster, resourcesOfType, synthesizeCluster } from '../util';
+
+const CLUSTER_TAG = 'kubernetes.io/cluster/kube-aws-test-1';
+const EC2_ARN = 'arn:aws:ec2:eu-central-1:123456789012';
+const ELB_ARN = 'arn:aws:elasticloadbalancing:eu-central-1:123456789012';
 
 describe('MasterStack', () => {
   let cluster: SynthesizedCluster;
@@ -11,7 +16,7 @@ describe('MasterStack', () => {
 
   test('runs the masters in one group that never goes below the master count while rolling', () => {
     master().hasResource('AWS::AutoScaling::AutoScalingGroup', {
-      Properties: Match.objectLike({ MinSize: '1', DesiredCapacity: '1', MaxSize: '2', HealthCheckType: 'ELB', HealthCheckGracePeriod: 480 }),
+      Properties: Match.objectLike({ MinSize: '1', DesiredCapacity: '1', MaxSize: '2' }),
       UpdatePolicy: {
         AutoScalingRollingUpdate: Match.objectLike({ MaxBatchSize: 1, MinInstancesInService: 1, WaitOnResourceSignals: true }),
         AutoScalingScheduledAction: Match.anyValue(),
@@ -20,12 +25,22 @@ describe('MasterStack', () => {
     });
   });
 
+  test("replaces a master only when EC2 finds it broken; the load balancer's /readyz decides only where traffic goes", () => {
+    // An etcd outage fails /readyz (and /livez) on every master at once: acting on it would
+    // replace them all. (kubernetes/apiserver v0.35.1 addEtcdHealthEndpoint.)
+    const [group] = Object.values(resourcesOfType(master(), 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(group.Properties.HealthCheckType).toBe('EC2');
+    const [targetGroupRef] = group.Properties.TargetGroupARNs;
+    const targetGroup = resourcesOfType(master(), 'AWS::ElasticLoadBalancingV2::TargetGroup')[targetGroupRef.Ref];
+    expect(targetGroup.Properties).toMatchObject({ HealthCheckPath: '/readyz', HealthCheckProtocol: 'HTTPS' });
+  });
+
   test('launches masters with IMDSv2 only and an encrypted root volume', () => {
     master().hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         InstanceType: 'm6i.large',
         ImageId: 'ami-0f1e2d3c4b5a69788',
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 20, VolumeType: 'gp3', DeleteOnTermination: true } }],
       }),
     });
@@ -107,6 +122,100 @@ describe('MasterStack', () => {
     expect(statements).toEqual(
       expect.arrayContaining([expect.objectContaining({ Action: 'cloudformation:SignalResource', Resource: { Ref: 'AWS::StackId' } })]),
     );
+  });
+
+  describe("the cloud controller's AWS permissions", () => {
+    let statements: Statement[];
+    beforeAll(() => {
+      const [role] = Object.keys(resourcesOfType(master(), 'AWS::IAM::Role')).filter((id) => id.startsWith('MastersRole'));
+      statements = statementsOfRole(master(), role);
+    });
+    const created = { [`aws:RequestTag/${CLUSTER_TAG}`]: 'owned' };
+    const owned = { [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned' };
+
+    test("can't make an existing resource of the account the cluster's own", () => {
+      // Tagging an existing security group, instance or load balancer as owned: denied.
+      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0foreign`, created)).toBe(false);
+      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:instance/i-0etcd`, created)).toBe(false);
+      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:volume/vol-0etcd`, created)).toBe(false);
+      expect(allows(statements, 'elasticloadbalancing:AddTags', `${ELB_ARN}:loadbalancer/net/foreign/0123`, created)).toBe(false);
+      expect(allows(statements, 'elasticloadbalancing:AddTags', `${ELB_ARN}:targetgroup/foreign/0123`, created)).toBe(false);
+      // ...nor take a group it owns away from the cluster tag's value.
+      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0owned`, { ...owned, ...created })).toBe(false);
+    });
+
+    test('tags what it creates, in the creating request, and retags what the cluster owns', () => {
+      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0new`, { ...created, 'ec2:CreateAction': 'CreateSecurityGroup' })).toBe(true);
+      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0owned`, owned)).toBe(true);
+      for (const [action, resource] of [
+        ['CreateLoadBalancer', 'loadbalancer/net/a0123/0123'],
+        ['CreateLoadBalancer', 'loadbalancer/a0123'],
+        ['CreateTargetGroup', 'targetgroup/k8s-a0123/0123'],
+        ['CreateListener', 'listener/net/a0123/0123/4567'],
+      ]) {
+        expect(allows(statements, `elasticloadbalancing:${action}`, `${ELB_ARN}:${resource}`, created)).toBe(true);
+        expect(allows(statements, 'elasticloadbalancing:AddTags', `${ELB_ARN}:${resource}`, { ...created, 'elasticloadbalancing:CreateAction': action })).toBe(true);
+        // Untagged, it can't create at all.
+        expect(allows(statements, `elasticloadbalancing:${action}`, `${ELB_ARN}:${resource}`, {})).toBe(false);
+      }
+      expect(allows(statements, 'elasticloadbalancing:AddTags', `${ELB_ARN}:loadbalancer/a0123`, owned)).toBe(true);
+    });
+
+    test("creates security groups in the cluster's VPC only, each tagged as the cluster's", () => {
+      // CreateSecurityGroup is authorized on the new group and on the VPC: both halves must pass.
+      const create = (vpc: string, context: Record<string, string>) =>
+        allows(statements, 'ec2:CreateSecurityGroup', `${EC2_ARN}:vpc/${vpc}`, context) &&
+        allows(statements, 'ec2:CreateSecurityGroup', `${EC2_ARN}:security-group/*`, context);
+      expect(create('vpc-0a1b2c3d4e5f60718', created)).toBe(true);
+      expect(create('vpc-0a1b2c3d4e5f60718', {})).toBe(false);
+      expect(create('vpc-0ffffffffffffffff', created)).toBe(false);
+    });
+
+    test("may create ELB's service-linked role for an account's first load balancer, and no other role", () => {
+      const elbRole = 'arn:aws:iam::123456789012:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing';
+      expect(allows(statements, 'iam:CreateServiceLinkedRole', elbRole, { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' })).toBe(true);
+      expect(allows(statements, 'iam:CreateServiceLinkedRole', elbRole, { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' })).toBe(false);
+      const other = 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
+      expect(allows(statements, 'iam:CreateServiceLinkedRole', other, { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' })).toBe(false);
+    });
+
+    test('has what cloud-provider-aws documents for the control plane, minus what this cluster turns off', () => {
+      // kubernetes/cloud-provider-aws docs/prerequisites.md, "Control Plane Policy" (v1.35.2).
+      const documented = [
+        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLaunchConfigurations', 'autoscaling:DescribeTags',
+        'ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets', 'ec2:DescribeVolumes', 'ec2:DescribeAvailabilityZones', 'ec2:CreateSecurityGroup',
+        'ec2:CreateTags', 'ec2:CreateVolume', 'ec2:ModifyInstanceAttribute', 'ec2:ModifyVolume', 'ec2:AttachVolume',
+        'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateRoute', 'ec2:DeleteRoute', 'ec2:DeleteSecurityGroup',
+        'ec2:DeleteVolume', 'ec2:DetachVolume', 'ec2:RevokeSecurityGroupIngress', 'ec2:DescribeVpcs',
+        'ec2:DescribeInstanceTopology', 'elasticloadbalancing:AddTags', 'elasticloadbalancing:AttachLoadBalancerToSubnets',
+        'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer', 'elasticloadbalancing:CreateLoadBalancer',
+        'elasticloadbalancing:CreateLoadBalancerPolicy', 'elasticloadbalancing:CreateLoadBalancerListeners',
+        'elasticloadbalancing:ConfigureHealthCheck', 'elasticloadbalancing:DeleteLoadBalancer',
+        'elasticloadbalancing:DeleteLoadBalancerListeners', 'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeLoadBalancerAttributes', 'elasticloadbalancing:DetachLoadBalancerFromSubnets',
+        'elasticloadbalancing:DeregisterInstancesFromLoadBalancer', 'elasticloadbalancing:ModifyLoadBalancerAttributes',
+        'elasticloadbalancing:RegisterInstancesWithLoadBalancer', 'elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer',
+        'elasticloadbalancing:CreateListener', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteListener',
+        'elasticloadbalancing:DeleteTargetGroup', 'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeLoadBalancerPolicies', 'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth', 'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyTargetGroup',
+        'elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets',
+        'elasticloadbalancing:SetLoadBalancerPoliciesOfListener', 'elasticloadbalancing:SetSecurityGroups',
+        'iam:CreateServiceLinkedRole', 'kms:DescribeKey',
+      ];
+      const turnedOff = [
+        // Volumes are the EBS CSI driver's, not the controller's (the in-tree volume plugins are gone).
+        'ec2:DescribeVolumes', 'ec2:CreateVolume', 'ec2:ModifyVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:DetachVolume',
+        // Routes: flannel's VXLAN routes pods; no controller configures cloud routes (userdata/master.ts).
+        'ec2:CreateRoute', 'ec2:DeleteRoute',
+        // Only with NLBSecurityGroupMode=Managed (cloud-provider-aws v1.35.2 pkg/providers/v1/aws.go), not set here.
+        'elasticloadbalancing:SetSecurityGroups',
+      ];
+      const granted = (action: string) => statements.some((s) => s.Effect === 'Allow' && [s.Action].flat().includes(action));
+      expect(documented.filter((action) => !turnedOff.includes(action) && !granted(action))).toEqual([]);
+      expect(turnedOff.filter(granted)).toEqual([]);
+    });
   });
 
   test('launches no master before the control-plane secrets exist', () => {

@@ -52,11 +52,11 @@ describe('WorkerStack', () => {
     });
   });
 
-  test('launches the configured instance type with a 50 GiB encrypted root volume and IMDSv2', () => {
+  test('launches the configured instance type with a 50 GiB encrypted root volume and IMDSv2, one hop only', () => {
     worker().hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         InstanceType: 'm6i.large',
-        MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, VolumeSize: 50 }) })],
       }),
     });

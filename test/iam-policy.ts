@@ -1,0 +1,151 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { resourcesOfType } from './util';
+
+/** One IAM policy statement as synthesized (values may be CloudFormation intrinsics). */
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource?: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** A statement with the logical id of the role whose policy holds it. */
+export interface RoleStatement {
+  readonly role: string;
+  readonly statement: Statement;
+}
+
+/**
+ * Every statement of every role of a template: attached policies (AWS::IAM::Policy,
+ * AWS::IAM::ManagedPolicy) and inline ones. AWS-managed policies attached by ARN are
+ * listed by `managedPolicyArnsOf`, not read.
+ */
+export function roleStatements(template: Template): RoleStatement[] {
+  const result: RoleStatement[] = [];
+  const add = (roles: unknown, statements: Statement[]) => {
+    for (const role of (roles as { Ref: string }[] | undefined) ?? []) {
+      for (const statement of statements) result.push({ role: role.Ref, statement });
+    }
+  };
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const policy of Object.values(resourcesOfType(template, type))) {
+      add(policy.Properties.Roles, policy.Properties.PolicyDocument.Statement);
+    }
+  }
+  for (const [id, role] of Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))) {
+    for (const policy of role.Properties.Policies ?? []) add([{ Ref: id }], policy.PolicyDocument.Statement);
+  }
+  return result;
+}
+
+/** The statements of one role. */
+export function statementsOfRole(template: Template, roleId: string): Statement[] {
+  return roleStatements(template)
+    .filter((s) => s.role === roleId)
+    .map((s) => s.statement);
+}
+
+export const actionsOf = (statement: Statement): string[] => [statement.Action].flat();
+export const resourcesOf = (statement: Statement): unknown[] => [statement.Resource].flat();
+
+/** IAM's wildcards: `*` any run of characters, `?` one character; case-insensitive for actions. */
+export function wildcardMatches(pattern: string, value: string, ignoreCase = false): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`, ignoreCase ? 'i' : '').test(value);
+}
+
+/** Whether a statement's Action (possibly a pattern such as `ec2:Create*`) covers `action`. */
+export function grantsAction(statement: Statement, action: string): boolean {
+  return actionsOf(statement).some((pattern) => wildcardMatches(pattern, action, true));
+}
+
+/** A request's condition keys: absent keys are left out; values may be intrinsics. */
+export type RequestContext = Record<string, unknown>;
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const like = (pattern: unknown, value: unknown) =>
+  typeof pattern === 'string' && typeof value === 'string' ? wildcardMatches(pattern, value) : same(pattern, value);
+
+/**
+ * Whether a statement's Condition block holds for a request, by IAM's rules for the
+ * operators this project uses: every operator and key must hold (AND), any listed value may
+ * match (OR); a missing key fails a positive operator, passes a negated one (`StringNotEquals`)
+ * and any `...IfExists`; `Null: true` means "key absent". An operator it doesn't know throws,
+ * so a test can't pass by accident.
+ */
+export function conditionHolds(condition: Statement['Condition'], context: RequestContext): boolean {
+  return Object.entries(condition ?? {}).every(([rawOperator, keys]) => {
+    const ifExists = rawOperator.endsWith('IfExists');
+    const operator = ifExists ? rawOperator.slice(0, -'IfExists'.length) : rawOperator;
+    return Object.entries(keys).every(([key, expected]) => {
+      const values = [expected].flat();
+      const present = key in context;
+      const actual = context[key];
+      if (operator === 'Null') return values.every((v) => (v === 'true' ? !present : present));
+      if (!present) return ifExists || operator.includes('Not');
+      switch (operator) {
+        case 'StringEquals':
+        case 'ArnEquals':
+        case 'Bool':
+          return values.some((v) => same(v, actual));
+        case 'StringLike':
+        case 'ArnLike':
+          return values.some((v) => like(v, actual));
+        case 'StringNotEquals':
+        case 'ArnNotEquals':
+          return !values.some((v) => same(v, actual));
+        case 'StringNotLike':
+        case 'ArnNotLike':
+          return !values.some((v) => like(v, actual));
+        default:
+          throw new Error(`conditionHolds: operator ${rawOperator} is not modelled; add it`);
+      }
+    });
+  });
+}
+
+/** `aws:ResourceTag/<key>` context keys for a resource's tags. */
+export function resourceTagContext(tags: Record<string, string>): RequestContext {
+  return Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:ResourceTag/${key}`, value]));
+}
+
+/** The tags a resource carries (`Tags: [{Key, Value}]` or `[{key, value}]`), as a map. */
+export function tagsOf(resource: { Properties: { Tags?: { Key?: string; Value?: string; key?: string; value?: string }[] } }): Record<string, string> {
+  return Object.fromEntries((resource.Properties.Tags ?? []).map((t) => [t.Key ?? t.key, t.Value ?? t.value]));
+}
+
+/**
+ * Whether `statements` let a request through: some Allow statement covers the action, the
+ * resource (an ARN, or an intrinsic compared as written) and its conditions hold, and no
+ * Deny statement does. Only the statements given count (no SCP, boundary or session policy).
+ */
+export function allows(statements: Statement[], action: string, resource: unknown, context: RequestContext = {}): boolean {
+  const covers = (s: Statement) =>
+    grantsAction(s, action) &&
+    resourcesOf(s).some((r) => (typeof r === 'string' && typeof resource === 'string' ? wildcardMatches(r, resource) : same(r, resource))) &&
+    conditionHolds(s.Condition, context);
+  const matching = statements.filter(covers);
+  return matching.some((s) => s.Effect === 'Allow') && !matching.some((s) => s.Effect === 'Deny');
+}
+
+/**
+ * Replaces `Ref`, `Fn::GetAtt` and `Fn::Join` by the values given (`{ 'Bucket.Arn': 'arn:...',
+ * 'Volume': 'vol-...' }`), so that ARN patterns can be matched; what it can't resolve stays.
+ */
+export function resolveIntrinsics<T>(value: T, values: Record<string, string>): T {
+  const resolve = (v: any): any => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v === null || typeof v !== 'object') return v;
+    if ('Ref' in v && v.Ref in values) return values[v.Ref];
+    if ('Fn::GetAtt' in v && v['Fn::GetAtt'].join('.') in values) return values[v['Fn::GetAtt'].join('.')];
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'];
+      const resolved = resolve(parts);
+      if (resolved.every((p: unknown) => typeof p === 'string')) return resolved.join(separator);
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+  };
+  return resolve(value);
+}

@@ -1,0 +1,111 @@
+import {
+  RoleStatement,
+  Statement,
+  actionsOf,
+  grantsAction,
+  resourcesOf,
+  roleStatements,
+} from '../iam-policy';
+import { SynthesizedCluster, resourcesOfType, synthesizeCluster } from '../util';
+
+const STACKS = ['etcd', 'master', 'worker'] as const;
+const CLUSTER_TAG = 'kubernetes.io/cluster/kube-aws-test-1';
+
+/** Verbs that write tags, in any AWS service (ec2:CreateTags, elasticloadbalancing:AddTags, kms:TagResource...). */
+const TAG_WRITE_VERBS = ['CreateTags', 'DeleteTags', 'AddTags', 'RemoveTags', 'TagResource', 'UntagResource'];
+
+/** Whether a statement can write tags: an action naming a tag write, or a pattern that covers one. */
+function writesTags(statement: Statement): boolean {
+  return actionsOf(statement).some((action) => {
+    const [service, name] = action.split(':');
+    if (name.includes('*')) return TAG_WRITE_VERBS.some((verb) => grantsAction(statement, `${service}:${verb}`));
+    return /Tag/.test(name) && !/^(Describe|List|Get)/.test(name);
+  });
+}
+
+/**
+ * Tagging may happen only in the request that creates the resource (a create-action
+ * condition), or on what the cluster owns already: otherwise the role tags any resource of
+ * the account as the cluster's own, and every "owned only" statement then covers it.
+ */
+function tagsOnlyOnCreateOrOwned(statement: Statement): boolean {
+  const equals = statement.Condition?.StringEquals ?? {};
+  const onCreate = ['ec2:CreateAction', 'elasticloadbalancing:CreateAction'].some((key) => equals[key] !== undefined);
+  const owned = equals[`aws:ResourceTag/${CLUSTER_TAG}`] === 'owned';
+  return onCreate || owned;
+}
+
+/** The KMS calls that use a key's material, or hand its use to someone else. */
+const KMS_USAGE = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant'];
+
+describe("the cluster's node permissions, across all three stacks", () => {
+  let cluster: SynthesizedCluster;
+  beforeAll(() => {
+    cluster = synthesizeCluster();
+  });
+  const allRoleStatements = (): (RoleStatement & { stack: string })[] =>
+    STACKS.flatMap((stack) => roleStatements(cluster.templates[stack]).map((s) => ({ ...s, stack })));
+
+  test('every launch template of every stack requires IMDSv2 and returns its token one hop only (no pod reaches it)', () => {
+    const templates = STACKS.flatMap((stack) =>
+      Object.entries(resourcesOfType(cluster.templates[stack], 'AWS::EC2::LaunchTemplate')).map(([id, lt]) => ({ stack, id, lt })),
+    );
+    // 3 etcd members (a template each), the masters, the workers.
+    expect(templates.map((t) => t.stack)).toEqual(['etcd', 'etcd', 'etcd', 'master', 'worker']);
+    for (const { stack, id, lt } of templates) {
+      expect({ stack, id, metadata: lt.Properties.LaunchTemplateData.MetadataOptions }).toEqual({
+        stack,
+        id,
+        metadata: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      });
+    }
+    // Nothing launches an instance any other way (its own metadata options).
+    for (const stack of STACKS) {
+      for (const type of ['AWS::EC2::Instance', 'AWS::AutoScaling::LaunchConfiguration', 'AWS::EC2::SpotFleet', 'AWS::EC2::EC2Fleet']) {
+        expect({ stack, type, count: Object.keys(resourcesOfType(cluster.templates[stack], type)).length }).toEqual({ stack, type, count: 0 });
+      }
+      for (const group of Object.values(resourcesOfType(cluster.templates[stack], 'AWS::AutoScaling::AutoScalingGroup'))) {
+        expect(group.Properties.LaunchTemplate.LaunchTemplateId.Ref).toMatch(/LaunchTemplate/);
+      }
+    }
+  });
+
+  test('no role tags anything in bulk: every tag write on a wildcard resource is conditioned on creation or ownership', () => {
+    const tagging = allRoleStatements().filter(({ statement }) => statement.Effect === 'Allow' && writesTags(statement));
+    // The masters' cloud controller tags what it creates: the check below is not vacuous.
+    expect(tagging.map((t) => t.stack)).toContain('master');
+    const wildcard = tagging.filter(({ statement }) => resourcesOf(statement).some((r) => typeof r === 'string' && r.includes('*')));
+    const unscoped = wildcard.filter(({ statement }) => !tagsOnlyOnCreateOrOwned(statement));
+    expect(unscoped.map(({ stack, role, statement }) => ({ stack, role, sid: statement.Sid, actions: statement.Action }))).toEqual([]);
+  });
+
+  test('only the etcd members attach volumes and network interfaces; nobody detaches them', () => {
+    const attaching = allRoleStatements().filter(({ statement }) =>
+      ['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachVolume', 'ec2:DetachNetworkInterface'].some((a) => grantsAction(statement, a)),
+    );
+    expect(attaching.length).toBeGreaterThan(0);
+    for (const { stack, role, statement } of attaching) {
+      expect({ stack, role }).toEqual({ stack: 'etcd', role: expect.stringMatching(/^MembersMember\d+Role/) });
+      expect(actionsOf(statement).sort()).toEqual(['ec2:AttachNetworkInterface', 'ec2:AttachVolume']);
+      // The instance half must be an etcd instance: the role tag, not only the cluster's.
+      expect(statement.Condition?.StringEquals).toMatchObject({ 'aws:ResourceTag/kubernetes-on-aws:role': 'etcd', [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned' });
+    }
+  });
+
+  test("only the etcd members' roles may use the snapshot key; the masters and workers get nothing of it", () => {
+    const keyUsers = allRoleStatements().filter(
+      ({ statement }) =>
+        statement.Effect === 'Allow' &&
+        KMS_USAGE.some((action) => grantsAction(statement, action)) &&
+        resourcesOf(statement).some((r) => r === '*' || JSON.stringify(r).includes('SnapshotsKey')),
+    );
+    expect(keyUsers.map((u) => `${u.stack}/${u.role.replace(/[0-9A-F]{8}$/, '')}`).sort()).toEqual([
+      'etcd/MembersMember0Role',
+      'etcd/MembersMember1Role',
+      'etcd/MembersMember2Role',
+    ]);
+    for (const stack of ['master', 'worker'] as const) {
+      expect(JSON.stringify(cluster.templates[stack].toJSON())).not.toMatch(/SnapshotsKey|SnapshotsBucket/);
+    }
+  });
+});
