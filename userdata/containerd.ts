@@ -1,11 +1,16 @@
 /**
  * containerd, as Flatcar ships it (2.x), with our config: systemd cgroups (cgroup v2), the
- * pinned pause image, and CNI binaries in /opt/cni/bin (Flatcar's /usr is read-only).
+ * pinned pause image, and the CNI config directory flannel's config is written to.
  * Docker on Flatcar uses the same containerd, so `docker run` keeps working.
+ *
+ * The config must load in both containerd lines Flatcar stable ships: 2.0.7 (stable
+ * 4459.2.4: the amd64-stable ebuild) and 2.1.5 (stable 4593.2.5 accepts containerd-2.1*),
+ * per flatcar/scripts sdk_container/src/third_party/{portage-stable/app-containers/containerd,
+ * coreos-overlay/profiles/coreos/base/package.accept_keywords} at those tags.
  */
 import { file } from './files';
 import { NodeParts } from './ignition';
-import { CNI_BIN_DIR, CNI_CONF_DIR } from './paths';
+import { CNI_CONF_DIR } from './paths';
 import { dropins } from './units';
 import { IMAGES } from './versions';
 
@@ -35,7 +40,10 @@ export function containerdConfigToml(): string {
       "plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc": { runtime_type: 'io.containerd.runc.v2' },
       // The kubelet's cgroupDriver is systemd too: both must agree (cgroup v2).
       "plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options": { SystemdCgroup: true },
-      "plugins.'io.containerd.cri.v1.runtime'.cni": { bin_dirs: [CNI_BIN_DIR], conf_dir: CNI_CONF_DIR },
+      // No bin dir key: `bin_dirs` exists only from 2.1 (2.0 knows `bin_dir`), and both
+      // default to CNI_BIN_DIR, /opt/cni/bin (containerd internal/cri/config/config_unix.go
+      // DefaultRuntimeConfig at v2.0.7 and v2.1.5). conf_dir is the same in both versions.
+      "plugins.'io.containerd.cri.v1.runtime'.cni": { conf_dir: CNI_CONF_DIR },
     },
   );
 }

@@ -22,6 +22,14 @@ export const CNI_INSTALL_UNIT = 'cni-plugins-install.service';
 const CNI_TARBALL_PATH = `/opt/cni/cni-plugins-linux-amd64-${CNI_PLUGINS_VERSION}.tgz`;
 export const FLANNEL_NET_CONF = '/etc/kube-flannel/net-conf.json';
 export const FLANNEL_CNI_CONF = `${CNI_CONF_DIR}/10-flannel.conflist`;
+const FLANNEL_RUN_DIR = '/run/flannel';
+/**
+ * Where flanneld writes its lease once it holds one: FLANNEL_NETWORK (the pod network) and
+ * FLANNEL_SUBNET (the first address of this node's podCIDR, with its prefix). flanneld's
+ * default --subnet-file (flannel-io/flannel v0.27.3 main.go; pkg/subnet/subnet.go
+ * WriteSubnetFile). /run is a tmpfs: no file survives from an earlier boot.
+ */
+export const FLANNEL_SUBNET_FILE = `${FLANNEL_RUN_DIR}/subnet.env`;
 
 /** flannel's network config: the whole pod network, one /24 per node from the node's podCIDR. */
 export function flannelNetConf(network: ResolvedNetwork): Record<string, unknown> {
@@ -59,7 +67,7 @@ export function flannelParts(options: FlannelOptions): NodeParts {
   const mounts: HostMount[] = [
     ...apiClientMounts(options.kubeconfig, options.tokenFile),
     { name: 'net-conf', path: FLANNEL_NET_CONF, type: 'File', readOnly: true },
-    { name: 'run-flannel', path: '/run/flannel', type: 'DirectoryOrCreate', readOnly: false },
+    { name: 'run-flannel', path: FLANNEL_RUN_DIR, type: 'DirectoryOrCreate', readOnly: false },
     { name: 'cni-bin', path: CNI_BIN_DIR, type: 'DirectoryOrCreate', readOnly: false },
     { name: 'xtables-lock', path: '/run/xtables.lock', type: 'FileOrCreate', readOnly: false },
   ];

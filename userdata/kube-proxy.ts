@@ -5,12 +5,18 @@
 import { file } from './files';
 import { NodeParts } from './ignition';
 import { apiClientMounts } from './flannel';
+import { KUBE_PROXY_HEALTHZ_PORT } from './network';
 import { KUBERNETES_DIR } from './paths';
 import { HostMount, staticPodFile, yaml } from './static-pod';
 import { ResolvedNetwork } from './types';
 import { IMAGES } from './versions';
 
 export const KUBE_PROXY_CONFIG = `${KUBERNETES_DIR}/kube-proxy.yaml`;
+/**
+ * kube-proxy's health server. Its default is 0.0.0.0:10256 (kubernetes/kube-proxy v0.35.1
+ * config/v1alpha1/types.go healthzBindAddress); loopback is enough for the node health check.
+ */
+export const KUBE_PROXY_HEALTHZ_ADDRESS = `127.0.0.1:${KUBE_PROXY_HEALTHZ_PORT}`;
 
 export interface KubeProxyOptions {
   readonly network: ResolvedNetwork;
@@ -27,6 +33,7 @@ export function kubeProxyConfiguration(options: KubeProxyOptions): Record<string
     clusterCIDR: options.network.podCidr,
     clientConnection: { kubeconfig: options.kubeconfig },
     metricsBindAddress: '127.0.0.1:10249',
+    healthzBindAddress: KUBE_PROXY_HEALTHZ_ADDRESS,
   };
 }
 

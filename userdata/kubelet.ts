@@ -1,10 +1,12 @@
 /**
  * The kubelet of masters and workers: release binary checked by sha256, a
- * KubeletConfiguration file, and a unit that names the node after its EC2 private DNS name.
+ * KubeletConfiguration file, the ECR credential provider it execs for private images, and a
+ * unit that names the node after its EC2 private DNS name.
  */
 import { CONTAINERD_SOCKET } from './containerd';
 import { file, MODE_EXECUTABLE, remoteFile } from './files';
-import { NodeParts } from './ignition';
+import { mergeParts, NodeParts } from './ignition';
+import { CREDENTIAL_PROVIDER_FLAGS, imageCredentialProviderParts } from './image-credential-provider';
 import { KUBELET_HEALTHZ_PORT } from './network';
 import { AFTER_IDENTITY } from './node-bootstrap';
 import { bin, CLUSTER_ENV, KUBERNETES_DIR, KUBERNETES_PKI_DIR, NODE_ENV, STATIC_POD_DIR } from './paths';
@@ -20,6 +22,9 @@ export const KUBELET_UNIT = 'kubelet.service';
 export const KUBELET_CONFIG = `${KUBERNETES_DIR}/kubelet.yaml`;
 /** The node's kubeconfig (kubelet, kube-proxy, flannel): the shared worker token, by file. */
 export const NODE_KUBECONFIG = `${KUBERNETES_DIR}/kubeconfig`;
+
+/** systemd-resolved's list of upstream servers; Flatcar's /etc/resolv.conf is a link to it. */
+export const HOST_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
 
 export interface Taint {
   readonly key: string;
@@ -62,8 +67,12 @@ export function kubeletConfiguration(options: KubeletOptions): Record<string, un
     containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
     clusterDNS: [options.network.clusterDnsIp],
     clusterDomain: options.network.clusterDomain,
-    // Flatcar runs systemd-resolved: give pods the real upstream servers, not the 127.0.0.53 stub.
-    resolvConf: '/run/systemd/resolve/resolv.conf',
+    // The node's resolver for host-network pods (their default ClusterFirst policy means this
+    // file's servers: kubelet getPodDNSType) and the search list of every pod. Flatcar runs
+    // systemd-resolved; this is its list of real upstream servers (the VPC resolver), the file
+    // Flatcar's /etc/resolv.conf links to (flatcar/scripts sys-apps/systemd ebuild), not the
+    // 127.0.0.53 stub that a pod's own network namespace could not reach.
+    resolvConf: HOST_RESOLV_CONF,
     healthzBindAddress: options.healthzBindAddress,
     healthzPort: KUBELET_HEALTHZ_PORT,
     readOnlyPort: 0,
@@ -82,7 +91,7 @@ export function kubeletParts(options: KubeletOptions): NodeParts {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const before = [...AFTER_IDENTITY, FETCH_SECRETS_UNIT, 'containerd.service'];
-  return {
+  return mergeParts(imageCredentialProviderParts(), {
     directories: [],
     files: [
       remoteFile(KUBELET_BINARY, KUBELET.url, KUBELET.hash, { mode: MODE_EXECUTABLE }),
@@ -109,6 +118,8 @@ export function kubeletParts(options: KubeletOptions): NodeParts {
             // Out-of-tree AWS: the node stays tainted uninitialized until the cloud controller runs.
             '--cloud-provider=external',
             `--node-labels=${labels}`,
+            // Private ECR images: the kubelet asks the ECR credential provider for a token.
+            ...CREDENTIAL_PROVIDER_FLAGS,
           ]),
           Restart: 'always',
           RestartSec: 5,
@@ -116,5 +127,5 @@ export function kubeletParts(options: KubeletOptions): NodeParts {
         Install: { WantedBy: 'multi-user.target' },
       }),
     ],
-  };
+  });
 }

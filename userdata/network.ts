@@ -29,6 +29,13 @@ export const WEBHOOK_PORT = 8443;
 /** kubelet healthz: bound to 0.0.0.0 on workers so an internal load balancer can check it (as in 2016). */
 export const KUBELET_HEALTHZ_PORT = 10248;
 
+/**
+ * kube-proxy's health server (/healthz, /livez): kube-proxy's default port, bound to loopback
+ * since only the node's own health check reads it (aws-cloud-controller-manager probes it only
+ * in its non-default `Shared` health-probe mode).
+ */
+export const KUBE_PROXY_HEALTHZ_PORT = 10256;
+
 /** The kubelet's API (logs, exec, metrics): reached from the masters only. */
 export const KUBELET_PORT = 10250;
 

@@ -31,7 +31,7 @@ exec curl -fsS --retry 10 --retry-connrefused --retry-delay 1 \\
 /**
  * The one way our units call AWS: Flatcar has no aws cli, so run the pinned official image.
  * --network host: the CLI reads the instance role's credentials from IMDSv2 like any host
- * process (the hop limit of 2 would also let a bridged container through).
+ * process; the launch templates' hop limit of 1 keeps bridged containers (pods) out.
  * -i: standard input is passed through, so `aws s3 cp - s3://...` streams a file.
  */
 const awsScript = `#!/bin/bash

@@ -24,5 +24,6 @@ export const WEBHOOK_DIR = `${KUBERNETES_DIR}/webhook`;
 /** Secrets fetched at boot on etcd members (ca.crt, member.crt, member.key), each file 0600. */
 export const ETCD_PKI_DIR = '/etc/etcd/pki';
 
+/** containerd's default CNI bin dir, which is why its config does not name it. */
 export const CNI_BIN_DIR = '/opt/cni/bin';
 export const CNI_CONF_DIR = '/etc/cni/net.d';

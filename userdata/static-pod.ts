@@ -70,7 +70,16 @@ function container(spec: StaticPodSpec, c: StaticContainer): Record<string, unkn
   };
 }
 
-/** The manifest object of a host-network, node-critical static pod in kube-system. */
+/**
+ * The manifest object of a host-network, node-critical static pod in kube-system.
+ *
+ * No dnsPolicy, as kubeadm writes its control-plane pods: it defaults to ClusterFirst
+ * (kubernetes/api v0.35.1 core/v1/types.go PodSpec.DNSPolicy), which the kubelet turns into
+ * the node's resolver for a host-network pod (kubernetes/kubernetes pkg/kubelet/network/dns/
+ * dns.go getPodDNSType: ClusterFirst + hostNetwork falls through to podDNSHost, the servers of
+ * the kubelet's resolvConf). ClusterFirstWithHostNet would send these pods to the cluster DNS,
+ * which cannot answer before the API server they are part of runs.
+ */
 export function staticPod(spec: StaticPodSpec): Record<string, unknown> {
   return {
     apiVersion: 'v1',
@@ -78,7 +87,6 @@ export function staticPod(spec: StaticPodSpec): Record<string, unknown> {
     metadata: { name: spec.name, namespace: 'kube-system', labels: spec.labels },
     spec: {
       hostNetwork: true,
-      dnsPolicy: 'ClusterFirstWithHostNet',
       priorityClassName: 'system-node-critical',
       // Static pods run on their node whatever its taints; tolerating all keeps the mirror pods honest.
       tolerations: [{ operator: 'Exists' }],

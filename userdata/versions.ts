@@ -64,6 +64,26 @@ export const CNI_PLUGINS_TARBALL: PinnedBinary = {
   hash: 'sha256-ab3bda535f9d90766cccc90d3dddb5482003dd744d7f22bcf98186bf8eea8be6',
 };
 
+/**
+ * The kubelet's ECR credential provider (kubernetes/cloud-provider-aws). v1.31.7 is the newest
+ * release published to artifacts.k8s.io: the promotion manifests of v1.32.0 and later name
+ * their files without the version directory, so nothing is served under v1.3[2-6].x
+ * (kubernetes/cloud-provider-aws issues #1324 and #1481, open). It speaks
+ * credentialprovider.kubelet.k8s.io/v1, the exec API the 1.35 kubelet serves (GA since 1.26),
+ * and is what kOps installs for every Kubernetes version it supports.
+ */
+export const ECR_CREDENTIAL_PROVIDER_VERSION = 'v1.31.7';
+
+// Source: kubernetes/kops pkg/assets/assetdata/ecr.yaml at commit 268927e26409f861634e18f3632c9dd483c350cf
+//   (v1.31.7/linux/amd64/ecr-credential-provider-linux-amd64), the same value as the file
+//   promotion manifest kubernetes/k8s.io artifacts/manifests/k8s-staging-provider-aws/v1.31.7.yaml
+//   at commit e10ab5f95c9786e66745737e865fd6f593358eae.
+export const ECR_CREDENTIAL_PROVIDER: PinnedBinary = {
+  version: ECR_CREDENTIAL_PROVIDER_VERSION,
+  url: `https://artifacts.k8s.io/binaries/cloud-provider-aws/${ECR_CREDENTIAL_PROVIDER_VERSION}/linux/amd64/ecr-credential-provider-linux-amd64`,
+  hash: 'sha256-7644623e4ec9ad443ab352a8a5800a5180ee28741288be805286ba72bb8e7164',
+};
+
 /** Container images, by tag. */
 export const IMAGES = {
   kubeApiServer: `registry.k8s.io/kube-apiserver:${KUBERNETES_VERSION}`,

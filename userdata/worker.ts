@@ -2,32 +2,35 @@
  * A worker: what runs on a worker node, in one file.
  *
  * Boot order: node-identity -> fetch-secrets (ca.crt, worker-token) -> containerd, kubelet
- * (static pods: kube-proxy, flannel) -> cfn-signal once the kubelet is healthy and the API
- * reports the node Ready.
+ * (static pods: kube-proxy, flannel) -> cfn-signal once the kubelet is healthy, the API
+ * reports the node Ready and the pod network is up (flannel's subnet, kube-proxy healthy).
  */
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts } from './ignition';
-import { KUBECTL_BINARY, KUBELET_UNIT, NODE_KUBECONFIG } from './kubelet';
+import { KUBELET_UNIT } from './kubelet';
 import { kubernetesNodeParts } from './kubernetes-node';
 import { KUBELET_HEALTHZ_PORT } from './network';
 import { nodeBootstrapParts } from './node-bootstrap';
-import { NODE_ENV, KUBERNETES_PKI_DIR } from './paths';
+import { KUBERNETES_PKI_DIR } from './paths';
+import { nodeReadyWithPodNetwork } from './pod-network-health';
 import { fetchSecretsParts } from './secrets';
-import { defaultApiDnsName, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
+import { defaultApiDnsName, ResolvedNetwork, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
 import { ClusterSecretNames } from './secret-names';
 
 /** What a worker reads from its secret: the cluster CA (kubelet client-cert checks) and its token. */
 export const WORKER_SECRET_FILES = ['ca.crt', 'worker-token'];
 
-const healthCheck = `#!/bin/bash
-# node-health-check (worker): the kubelet answers healthz and the API reports this node Ready.
+/** The worker's health check: the kubelet answers healthz, the node is Ready, its pod network is up. */
+function healthCheck(network: ResolvedNetwork): string {
+  return `#!/bin/bash
+# node-health-check (worker): kubelet healthz, node Ready, pod network up.
 set -euo pipefail
-. ${NODE_ENV}
-curl -fsS --max-time 5 http://127.0.0.1:${KUBELET_HEALTHZ_PORT}/healthz >/dev/null
-ready=$(${KUBECTL_BINARY} --kubeconfig ${NODE_KUBECONFIG} --request-timeout=10s \\
-  get node "$PRIVATE_DNS_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
-[ "$ready" = True ]
-`;
+if ! curl -fsS --max-time 5 http://127.0.0.1:${KUBELET_HEALTHZ_PORT}/healthz >/dev/null; then
+  echo "node-health-check: the kubelet's healthz does not answer" >&2
+  exit 1
+fi
+${nodeReadyWithPodNetwork(network)}`;
+}
 
 /** The full Ignition config of a worker (an S3 asset; the user data is the stub). */
 export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
@@ -52,7 +55,7 @@ export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
         nodeLabels: { 'kubernetes-on-aws/role': 'worker' },
         after: [],
       }),
-      healthSignalParts({ healthCheck, after: [KUBELET_UNIT] }),
+      healthSignalParts({ healthCheck: healthCheck(network), after: [KUBELET_UNIT] }),
     ),
   );
 }

@@ -1,9 +1,12 @@
 /**
  * The boot scripts run for real, as rendered, against a fake AWS CLI and a fake IMDS: the
- * node's paths (/opt/bin, /etc/kubernetes-on-aws, /var/lib/kubernetes-on-aws) are mapped
- * into a temporary directory. Needs bash and jq (both in Flatcar and in this machine's image).
+ * node's paths (/opt/bin, /etc/kubernetes-on-aws, /var/lib/kubernetes-on-aws, /run/flannel)
+ * are mapped into a temporary directory. Needs bash and jq (both in Flatcar and in this
+ * machine's image).
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
+import { createServer, Server } from 'http';
+import { AddressInfo } from 'net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -57,7 +60,8 @@ class Node {
       .replaceAll('/etc/kubernetes-on-aws/', `${this.root}/etc/`)
       .replaceAll('/var/lib/kubernetes-on-aws/', `${this.root}/state/`)
       .replaceAll('/etc/kubernetes/pki', `${this.root}/pki`)
-      .replaceAll('/etc/kubernetes/auth', `${this.root}/auth`);
+      .replaceAll('/etc/kubernetes/auth', `${this.root}/auth`)
+      .replaceAll('/run/flannel/', `${this.root}/run/flannel/`);
   }
 
   write(path: string, text: string, mode = 0o644): void {
@@ -68,10 +72,37 @@ class Node {
     return readFileSync(join(this.root, path), 'utf8');
   }
 
+  /**
+   * Writes /opt/bin/<name> as rendered, paths mapped, then each `replace` key (which must occur:
+   * a test never runs a script its replacement missed) by its value; returns its path.
+   */
+  install(name: string, replace: Record<string, string> = {}): string {
+    let text = this.mapPaths(fileText(this.config, `/opt/bin/${name}`));
+    for (const [from, to] of Object.entries(replace)) {
+      if (!text.includes(from)) throw new Error(`${name} does not contain '${from}'`);
+      text = text.replaceAll(from, to);
+    }
+    this.write(`bin/${name}`, text, 0o755);
+    return join(this.root, 'bin', name);
+  }
+
+  private env(env: Record<string, string>): NodeJS.ProcessEnv {
+    return { ...process.env, FAKE: join(this.root, 'fake'), ...env };
+  }
+
   /** Runs /opt/bin/<name> as rendered (paths mapped). */
   run(name: string, args: string[] = [], env: Record<string, string> = {}) {
-    this.write(`bin/${name}`, this.mapPaths(fileText(this.config, `/opt/bin/${name}`)), 0o755);
-    return spawnSync(join(this.root, 'bin', name), args, { encoding: 'utf8', env: { ...process.env, FAKE: join(this.root, 'fake'), ...env }, timeout: 20000 });
+    return spawnSync(this.install(name), args, { encoding: 'utf8', env: this.env(env), timeout: 20000 });
+  }
+
+  /** Like run, without blocking the event loop (for fakes served by this process). */
+  runAsync(name: string, replace: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const child = spawn(this.install(name, replace), [], { env: this.env({}), timeout: 20000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
   }
 
   remove(): void {
@@ -189,6 +220,109 @@ class Node {
       expect(result.status).toBe(1);
       expect(node.read('fake/signals')).toContain('--status FAILURE');
     });
+  });
+});
+
+/** An HTTP server on a free loopback port that answers every request with `status`, recording paths. */
+class FakeHealthServer {
+  status = 200;
+  readonly paths: string[] = [];
+  /** Kept after close(), so a test can point a client at a port nothing listens on. */
+  private port = 0;
+  private readonly server: Server = createServer((req, res) => {
+    this.paths.push(req.url ?? '');
+    res.writeHead(this.status).end('{}');
+  });
+
+  static async start(): Promise<FakeHealthServer> {
+    const fake = new FakeHealthServer();
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    fake.port = (fake.server.address() as AddressInfo).port;
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The fake kubectl: logs its arguments, prints the node's "podCIDR|Ready" from $FAKE/node. */
+const FAKE_KUBECTL = `#!/bin/bash
+echo "$*" >>"$FAKE/kubectl.log"
+cat "$FAKE/node"
+`;
+
+/** Each Kubernetes role's own first check, the local endpoint it probes, and its complaint. */
+const HEALTH_CHECKS = [
+  { role: 'worker', config: () => workerConfig(workerInput), localEndpoint: 'http://127.0.0.1:10248/', localPath: '/healthz', complaint: /the kubelet's healthz does not answer/ },
+  { role: 'master', config: () => masterConfig(masterInput), localEndpoint: 'https://127.0.0.1:443/', localPath: '/readyz', complaint: /the local API server is not ready/ },
+] as const;
+
+(existsSync('/usr/bin/curl') || process.env.CI ? describe.each(HEALTH_CHECKS) : describe.skip.each(HEALTH_CHECKS))(
+  'node-health-check ($role) against a fake local endpoint, kube-proxy, API and flannel',
+  ({ config, localEndpoint, localPath, complaint }) => {
+  const NODE_NAME = 'ip-10-0-1-23.eu-central-1.compute.internal';
+  const SUBNET_ENV = 'run/flannel/subnet.env';
+  /** What flanneld v0.27.3 writes for podCIDR 10.2.5.0/24 in the pod network 10.2.0.0/16. */
+  const flannelLease = (subnet: string) => `FLANNEL_NETWORK=10.2.0.0/16\nFLANNEL_SUBNET=${subnet}\nFLANNEL_MTU=8951\nFLANNEL_IPMASQ=true\n`;
+  let node: Node;
+  let local: FakeHealthServer;
+  let kubeProxy: FakeHealthServer;
+
+  beforeEach(async () => {
+    // GIVEN a healthy node: its local endpoint (kubelet or API server) and kube-proxy answer,
+    // the node is Ready with podCIDR 10.2.5.0/24, and flanneld holds that subnet.
+    node = new Node(config());
+    local = await FakeHealthServer.start();
+    kubeProxy = await FakeHealthServer.start();
+    node.write('etc/node.env', `PRIVATE_DNS_NAME=${NODE_NAME}\n`);
+    node.write('bin/kubectl', FAKE_KUBECTL, 0o755);
+    node.write('fake/node', '10.2.5.0/24|True');
+    mkdirSync(join(node.root, 'run/flannel'), { recursive: true });
+    node.write(SUBNET_ENV, flannelLease('10.2.5.1/24'));
+  });
+  afterEach(async () => {
+    await Promise.all([local.close(), kubeProxy.close().catch(() => undefined)]);
+    node.remove();
+  });
+
+  // The production endpoints, pointed at the fakes (install() fails if the script lacks one).
+  const check = () =>
+    node.runAsync('node-health-check', {
+      [localEndpoint]: local.url,
+      'http://127.0.0.1:10256/': kubeProxy.url,
+    });
+
+  test('passes when the local endpoint, the node and its pod network are up', async () => {
+    // WHEN
+    const result = await check();
+    // THEN
+    expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(local.paths).toEqual([localPath]);
+    expect(kubeProxy.paths).toEqual(['/healthz']);
+    expect(node.read('fake/kubectl.log')).toContain(`get node ${NODE_NAME} -o jsonpath={.spec.podCIDR}|{.status.conditions[?(@.type=="Ready")].status}`);
+  });
+
+  test.each<[string, () => unknown, RegExp]>([
+    ['flanneld has not written its subnet file', () => rmSync(join(node.root, SUBNET_ENV)), /flanneld has not written .*\/run\/flannel\/subnet\.env yet/],
+    ["flanneld holds another node's subnet", () => node.write(SUBNET_ENV, flannelLease('10.2.6.1/24')), /expected 10\.2\.0\.0\/16 and 10\.2\.5\.1\/24 \(podCIDR 10\.2\.5\.0\/24\)/],
+    ['kube-proxy reports unhealthy', () => (kubeProxy.status = 503), /kube-proxy is not healthy/],
+    ['kube-proxy is not running', () => kubeProxy.close(), /kube-proxy is not healthy/],
+    ['the node has no podCIDR yet', () => node.write('fake/node', '|True'), /this node has no podCIDR yet/],
+    ['the node is not Ready', () => node.write('fake/node', '10.2.5.0/24|False'), /is not Ready \('False'\)/],
+    ['the local endpoint is unhealthy', () => (local.status = 500), complaint],
+  ])('fails when %s', async (_, breakIt, reason) => {
+    // GIVEN
+    await breakIt();
+    // WHEN
+    const result = await check();
+    // THEN
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(reason);
   });
 });
 

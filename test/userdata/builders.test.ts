@@ -3,7 +3,7 @@ import { envFile, dataUrl, decodeDataUrl, directory, file, remoteFile, script } 
 import { ignitionConfig } from '../../userdata/ignition';
 import { command, renderUnit, unit } from '../../userdata/units';
 import { toml } from '../../userdata/containerd';
-import { KUBELET, KUBECTL, ETCD_TARBALL, CNI_PLUGINS_TARBALL } from '../../userdata/versions';
+import { KUBELET, KUBECTL, ETCD_TARBALL, CNI_PLUGINS_TARBALL, ECR_CREDENTIAL_PROVIDER } from '../../userdata/versions';
 
 describe('unit builder', () => {
   test('renders sections in order, repeats keys for lists, yes/no for booleans', () => {
@@ -75,7 +75,7 @@ describe('ignitionConfig guards', () => {
 
 describe('pinned versions', () => {
   test('every downloaded binary has a sha256 from a cited checksum list', () => {
-    for (const pinned of [KUBELET, KUBECTL, ETCD_TARBALL, CNI_PLUGINS_TARBALL]) {
+    for (const pinned of [KUBELET, KUBECTL, ETCD_TARBALL, CNI_PLUGINS_TARBALL, ECR_CREDENTIAL_PROVIDER]) {
       expect(pinned.hash).toMatch(/^sha256-[0-9a-f]{64}$/);
       expect(pinned.url).toMatch(/^https:\/\//);
       expect(pinned.url).toContain(pinned.version);

@@ -1,16 +1,29 @@
 /**
  * The real validators on every rendered config: ignition-validate (spec 3.3.0),
- * systemd-analyze verify on every unit, bash -n on every script. Sizes are printed.
+ * systemd-analyze verify on every unit, bash -n and shellcheck on every script. Sizes are printed.
  */
+import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
 import { etcdConfig } from '../../userdata/etcd';
 import { decodeDataUrl } from '../../userdata/files';
 import { IgnitionConfig } from '../../userdata/ignition';
 import { masterConfig } from '../../userdata/master';
 import { stubConfig } from '../../userdata/stub';
 import { workerConfig } from '../../userdata/worker';
-import { bashSyntax, files, ignitionValidate } from './config-files';
+import { bashSyntax, files, ignitionValidate, ToolResult } from './config-files';
 import { etcdInput, masterInput, stubAsset, workerInput } from './fixtures';
 import { systemdVerify } from './systemd-verify';
+
+/**
+ * shellcheck (Debian package `shellcheck`) on a script's text. SC1091 ("not following a sourced
+ * file") is left out: the sourced env files exist only on the node, written by envFile().
+ */
+function shellcheck(text: string): ToolResult {
+  const result = spawnSync('shellcheck', ['--shell=bash', '--exclude=SC1091', '-'], { input: text, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+// Under CI the tools are installed by .ci/run: run, and fail loudly if one is missing.
+const haveShellcheck = existsSync('/usr/bin/shellcheck') || !!process.env.CI;
 
 const roles: [string, () => IgnitionConfig][] = [
   ['etcd', () => etcdConfig(etcdInput)],
@@ -48,6 +61,13 @@ describe.each(roles)('%s config', (role, render) => {
     }
   });
 
+  (haveShellcheck ? test : test.skip)('every shell script passes shellcheck', () => {
+    const scripts = files(config).filter((f) => f.contents.source.startsWith('data:') && decodeDataUrl(f.contents.source).startsWith('#!/bin/bash'));
+    for (const script of scripts) {
+      expect({ path: script.path, ...shellcheck(decodeDataUrl(script.contents.source)) }).toEqual({ path: script.path, status: 0, output: '' });
+    }
+  });
+
   test('size is printed', () => {
     const bytes = JSON.stringify(config).length;
     console.log(`${role} Ignition config: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB) of JSON, an S3 asset`);
@@ -59,6 +79,10 @@ test('the stub passes ignition-validate', () => {
   const result = ignitionValidate(stubConfig(stubAsset));
   expect(result.output).toBe('');
   expect(result.status).toBe(0);
+});
+
+(haveShellcheck ? test : test.skip)('shellcheck catches an unquoted expansion (the harness is not a no-op)', () => {
+  expect(shellcheck('#!/bin/bash\nrm $1\n').output).toMatch(/SC2086/);
 });
 
 test('systemd-analyze verify catches a broken unit (the harness is not a no-op)', () => {

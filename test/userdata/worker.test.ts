@@ -65,20 +65,27 @@ describe('worker', () => {
     expect(pod.spec.volumes.map((v: any) => v.hostPath.path)).not.toContain('/etc/kubernetes/pki');
   });
 
-  test('containerd uses systemd cgroups and /opt/cni/bin', () => {
+  test('containerd uses systemd cgroups and names no CNI bin dir (its default, /opt/cni/bin)', () => {
     const toml = fileText(config, '/etc/containerd/config.toml');
     expect(toml).toContain('SystemdCgroup = true');
-    expect(toml).toContain('bin_dirs = ["/opt/cni/bin"]');
+    expect(toml).not.toMatch(/bin_dirs?\s*=/);
     expect(config.systemd?.units?.find((u) => u.name === 'containerd.service')?.dropins?.[0].contents).toContain(
       'ExecStart=\nExecStart=/usr/bin/containerd --config /etc/containerd/config.toml',
     );
   });
 
-  test('signals its ASG only when the kubelet is healthy and the node is Ready', () => {
+  test('signals its ASG only when the kubelet is healthy, the node Ready and the pod network up', () => {
+    // Behaviour: boot-scripts.test.ts runs this script against fakes.
     const check = fileText(config, '/opt/bin/node-health-check');
     expect(check).toContain('curl -fsS --max-time 5 http://127.0.0.1:10248/healthz');
     expect(check).toContain('get node "$PRIVATE_DNS_NAME"');
-    expect(check).toContain('[ "$ready" = True ]');
+    expect(check).toContain('/run/flannel/subnet.env');
+    expect(check).toContain('http://127.0.0.1:10256/healthz');
+  });
+
+  test('kube-proxy serves its health on loopback only, where the health check reads it', () => {
+    const proxyConfig = load(fileText(config, '/etc/kubernetes/kube-proxy.yaml')) as any;
+    expect(proxyConfig.healthzBindAddress).toBe('127.0.0.1:10256');
   });
 
   test('network defaults can be overridden, and a bad CIDR names the field', () => {
