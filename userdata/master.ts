@@ -6,23 +6,31 @@
  * kube-auth-webhook (127.0.0.1:8443) and kubelet, which runs the static pods kube-apiserver,
  * kube-controller-manager, kube-scheduler, kube-proxy and flannel -> cfn-signal once
  * https://127.0.0.1:443/readyz answers.
+ *
+ * Each control-plane pod mounts only the host files it reads, one by one and read-only (the
+ * API server's audit log directory is its one writable mount): ca.key, the worker token and
+ * the admin token stay on the host, for the boot scripts and the node agents that need them.
  */
 import { load } from 'js-yaml';
+import { ADMISSION_CONFIGURATION, ENABLED_ADMISSION_PLUGINS } from './apiserver-admission';
+import { AUDIT_LOG_DIR, AUDIT_LOG_MAX_AGE_DAYS, AUDIT_LOG_MAX_BACKUPS, AUDIT_LOG_MAX_SIZE_MB, AUDIT_LOG_PATH, AUDIT_POLICY } from './audit-policy';
 import { directory, file, MODE_PRIVATE, MODE_PRIVATE_DIR, remoteFile, script } from './files';
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
 import { KUBECTL_BINARY, KUBELET_UNIT } from './kubelet';
 import { kubeconfigFile } from './kubeconfig';
 import { kubernetesNodeParts } from './kubernetes-node';
+import { kubeSchedulerConfiguration } from './kube-scheduler';
 import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
 import { bin, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
 import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, yaml } from './static-pod';
 import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
 import { nodeBootstrapParts } from './node-bootstrap';
+import { nodeReadyWithPodNetwork } from './pod-network-health';
 import { command, unit } from './units';
 import { IMAGES } from './versions';
-import { ClusterSecretNames } from './secret-names';
+import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from './secret-names';
 
 const pki = (name: string) => `${KUBERNETES_PKI_DIR}/${name}`;
 const auth = (name: string) => `${KUBERNETES_AUTH_DIR}/${name}`;
@@ -40,6 +48,8 @@ export const CONTROL_PLANE_SECRET_FILES = [
   'front-proxy-client.key',
   'worker-token',
   'admin-token',
+  // EncryptionConfiguration for Secrets at rest in etcd; its key is generated with the others.
+  ENCRYPTION_CONFIG_FILE,
 ];
 /** Files of `kubernetes-on-aws/<cluster>/apiserver-etcd-client`. */
 export const APISERVER_ETCD_CLIENT_SECRET_FILES = ['etcd-ca.crt', 'apiserver-etcd-client.crt', 'apiserver-etcd-client.key'];
@@ -57,10 +67,16 @@ export const WEBHOOK_WORKER_TOKEN_FILE = pki('worker-token');
 
 const APISERVER_DIR = `${KUBERNETES_DIR}/apiserver`;
 export const AUTHENTICATION_CONFIG = `${APISERVER_DIR}/authentication.yaml`;
+/** `--admission-control-config-file`: Pod Security admission's defaults and exemptions. */
+export const ADMISSION_CONFIG = `${APISERVER_DIR}/admission.yaml`;
+export const AUDIT_POLICY_FILE = `${APISERVER_DIR}/audit-policy.yaml`;
+/** Fetched from the control-plane secret (0600): the key that encrypts Secrets in etcd. */
+export const ENCRYPTION_CONFIG = pki(ENCRYPTION_CONFIG_FILE);
 /** Static token file, written at boot: the break-glass admin and this master's components. */
 export const TOKEN_AUTH_FILE = auth('tokens.csv');
 const CONTROLLER_MANAGER_KUBECONFIG = `${KUBERNETES_DIR}/controller-manager.kubeconfig`;
 const SCHEDULER_KUBECONFIG = `${KUBERNETES_DIR}/scheduler.kubeconfig`;
+export const SCHEDULER_CONFIG = `${KUBERNETES_DIR}/kube-scheduler.yaml`;
 /** Client certificate the API server shows kubelets (logs, exec), minted at boot with ca.key. */
 const KUBELET_CLIENT_CERT = auth('apiserver-kubelet-client.crt');
 const KUBELET_CLIENT_KEY = auth('apiserver-kubelet-client.key');
@@ -142,10 +158,17 @@ rm -f "$auth/kubelet-client.csr" "$auth/kubelet-client.ext"
 echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE} and the kubelet-client certificate"
 `;
 
-const healthCheck = `#!/bin/bash
-# node-health-check (master): the local API server reports ready (anonymous /readyz).
-exec curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz
-`;
+/** The master's health check: the local API server is ready (anonymous /readyz), the node is Ready, its pod network is up. */
+function healthCheck(network: ResolvedNetwork): string {
+  return `#!/bin/bash
+# node-health-check (master): local API server ready, node Ready, pod network up.
+set -euo pipefail
+if ! curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz >/dev/null; then
+  echo "node-health-check: the local API server is not ready" >&2
+  exit 1
+fi
+${nodeReadyWithPodNetwork(network)}`;
+}
 
 /**
  * Anonymous requests only for the health endpoints (the load balancer's health check and
@@ -202,9 +225,24 @@ function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): strin
     'proxy-client-cert-file': pki('front-proxy-client.crt'),
     'proxy-client-key-file': pki('front-proxy-client.key'),
     'enable-aggregator-routing': true,
-    'enable-admission-plugins': 'NodeRestriction',
-    // flannel and kube-proxy run privileged.
+    // PodSecurity is on by default; this file makes it enforce baseline (apiserver-admission.ts).
+    'admission-control-config-file': ADMISSION_CONFIG,
+    'enable-admission-plugins': ENABLED_ADMISSION_PLUGINS.join(','),
+    // kube-proxy's static pod (kube-system, exempt from Pod Security) runs privileged; its
+    // mirror pod is refused without this. Pod Security keeps privileged pods out of every
+    // other namespace.
     'allow-privileged': true,
+    // Secrets are encrypted in etcd (and so in its snapshots). No automatic reload: the file is
+    // written once at boot (fetch-secrets) and bind-mounted by inode, so a reload would never
+    // see a change; a new key reaches the API servers by replacing the masters.
+    'encryption-provider-config': ENCRYPTION_CONFIG,
+    'audit-policy-file': AUDIT_POLICY_FILE,
+    'audit-log-path': AUDIT_LOG_PATH,
+    'audit-log-format': 'json',
+    'audit-log-maxsize': AUDIT_LOG_MAX_SIZE_MB,
+    'audit-log-maxbackup': AUDIT_LOG_MAX_BACKUPS,
+    'audit-log-maxage': AUDIT_LOG_MAX_AGE_DAYS,
+    'audit-log-compress': true,
     profiling: false,
   });
 }
@@ -231,14 +269,17 @@ function controllerManagerFlags(input: MasterNodeInput, network: ResolvedNetwork
   });
 }
 
+/**
+ * Client, leader election and profiling are in the config file (kube-scheduler.ts). The
+ * delegated authentication/authorization kubeconfigs stay flags (not deprecated, and not part
+ * of KubeSchedulerConfiguration): without them the scheduler cannot check who scrapes /metrics.
+ */
 function schedulerFlags(): string[] {
   return flags({
-    kubeconfig: SCHEDULER_KUBECONFIG,
+    config: SCHEDULER_CONFIG,
     'authentication-kubeconfig': SCHEDULER_KUBECONFIG,
     'authorization-kubeconfig': SCHEDULER_KUBECONFIG,
     'bind-address': '127.0.0.1',
-    'leader-elect': true,
-    profiling: false,
   });
 }
 
@@ -246,34 +287,70 @@ function httpsProbe(path: string, port: number, failureThreshold: number): Recor
   return { httpGet: { host: '127.0.0.1', path, port, scheme: 'HTTPS' }, periodSeconds: 10, timeoutSeconds: 15, failureThreshold };
 }
 
+/**
+ * Read-only mounts of single host files, each named for its file ('apiserver.crt' ->
+ * 'apiserver-crt'). Files, not their directories: pki/ also holds ca.key and the worker and
+ * admin tokens, auth/ the other components' tokens.
+ */
+function readOnlyFiles(...paths: string[]): HostMount[] {
+  const mounts = paths.map((path): HostMount => ({ name: path.slice(path.lastIndexOf('/') + 1).replace(/[^a-z0-9-]/g, '-'), path, type: 'File', readOnly: true }));
+  const names = mounts.map((m) => m.name);
+  const clash = names.find((name, i) => names.indexOf(name) !== i);
+  if (clash) throw new Error(`two mounted files are both named '${clash}': rename one of ${paths.join(', ')}`);
+  return mounts;
+}
+
+/** The audit log directory: the API server's only writable mount (it creates and rotates the files). */
+const AUDIT_LOG_MOUNT: HostMount = { name: 'audit-log', path: AUDIT_LOG_DIR, type: 'Directory', readOnly: false };
+
 function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): NodeParts {
-  const dirMount = (name: string, path: string): HostMount => ({ name, path, type: 'Directory', readOnly: true });
-  const fileMount = (name: string, path: string): HostMount => ({ name, path, type: 'File', readOnly: true });
   const apiServerMounts: HostMount[] = [
-    dirMount('pki', KUBERNETES_PKI_DIR),
-    dirMount('auth', KUBERNETES_AUTH_DIR),
-    dirMount('webhook', WEBHOOK_DIR),
-    dirMount('apiserver-config', APISERVER_DIR),
+    ...readOnlyFiles(
+      pki('apiserver.crt'),
+      pki('apiserver.key'),
+      pki('etcd-ca.crt'),
+      pki('apiserver-etcd-client.crt'),
+      pki('apiserver-etcd-client.key'),
+      pki('ca.crt'),
+      pki('sa.pub'),
+      pki('sa.key'),
+      pki('front-proxy-ca.crt'),
+      pki('front-proxy-client.crt'),
+      pki('front-proxy-client.key'),
+      ENCRYPTION_CONFIG,
+      TOKEN_AUTH_FILE,
+      KUBELET_CLIENT_CERT,
+      KUBELET_CLIENT_KEY,
+      AUTHENTICATION_WEBHOOK_KUBECONFIG,
+      AUTHORIZATION_WEBHOOK_KUBECONFIG,
+      AUTHENTICATION_CONFIG,
+      ADMISSION_CONFIG,
+      AUDIT_POLICY_FILE,
+    ),
+    AUDIT_LOG_MOUNT,
     ...HOST_CA_MOUNTS,
   ];
-  const componentMounts = (kubeconfig: string, token: string): HostMount[] => [
-    fileMount('kubeconfig', kubeconfig),
-    fileMount('token', token),
-    fileMount('cluster-ca', pki('ca.crt')),
-  ];
-  const cmMounts = [
-    ...componentMounts(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')),
-    fileMount('sa-key', pki('sa.key')),
-    ...HOST_CA_MOUNTS,
-  ];
-  const schedulerMounts = componentMounts(SCHEDULER_KUBECONFIG, auth('kube-scheduler.token'));
+  // A component reads its kubeconfig, the token file and the CA that kubeconfig names.
+  const componentFiles = (kubeconfig: string, token: string): string[] => [kubeconfig, token, pki('ca.crt')];
+  const cmMounts = [...readOnlyFiles(...componentFiles(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')), pki('sa.key')), ...HOST_CA_MOUNTS];
+  const schedulerMounts = readOnlyFiles(SCHEDULER_CONFIG, ...componentFiles(SCHEDULER_KUBECONFIG, auth('kube-scheduler.token')));
   const localKubeconfig = (path: string, user: string, token: string) =>
     kubeconfigFile(path, { cluster: input.cluster, server: LOCAL_API_SERVER, certificateAuthority: pki('ca.crt'), user, tokenFile: token });
 
   return {
-    directories: [directory(APISERVER_DIR), directory(WEBHOOK_DIR), directory(KUBERNETES_AUTH_DIR, MODE_PRIVATE_DIR), directory('/opt/kube-auth-webhook')],
+    directories: [
+      directory(APISERVER_DIR),
+      directory(WEBHOOK_DIR),
+      directory(KUBERNETES_AUTH_DIR, MODE_PRIVATE_DIR),
+      directory('/opt/kube-auth-webhook'),
+      // Who did what in the cluster is for root on the master only.
+      directory(AUDIT_LOG_DIR, MODE_PRIVATE_DIR),
+    ],
     files: [
       file(AUTHENTICATION_CONFIG, yaml(AUTHENTICATION_CONFIGURATION)),
+      file(ADMISSION_CONFIG, yaml(ADMISSION_CONFIGURATION)),
+      file(AUDIT_POLICY_FILE, yaml(AUDIT_POLICY)),
+      file(SCHEDULER_CONFIG, yaml(kubeSchedulerConfiguration({ kubeconfig: SCHEDULER_KUBECONFIG }))),
       file(WEBHOOK_CONFIG_PATH, input.webhookServerConfigYaml, { mode: MODE_PRIVATE }),
       file(AUTHENTICATION_WEBHOOK_KUBECONFIG, input.authenticationWebhookKubeconfig, { mode: MODE_PRIVATE }),
       file(AUTHORIZATION_WEBHOOK_KUBECONFIG, input.authorizationWebhookKubeconfig, { mode: MODE_PRIVATE }),
@@ -434,7 +511,7 @@ export function masterConfig(input: MasterNodeInput): IgnitionConfig {
         after: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT],
       }),
       controlPlaneParts(input, network),
-      healthSignalParts({ healthCheck, after: [KUBELET_UNIT] }),
+      healthSignalParts({ healthCheck: healthCheck(network), after: [KUBELET_UNIT] }),
     ),
   );
 }

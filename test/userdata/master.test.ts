@@ -1,8 +1,9 @@
 /** The lines of the master config that matter, asserted one by one. */
 import { load } from 'js-yaml';
-import { masterConfig } from '../../userdata/master';
+import { CONTROL_PLANE_SECRET_FILES, masterConfig } from '../../userdata/master';
 import { allText, fileText, findFile, unitText } from './config-files';
 import { EXAMPLE_SHA512, masterInput } from './fixtures';
+import { hostMounts, staticPod } from './static-pod-manifests';
 
 const config = masterConfig(masterInput);
 
@@ -72,6 +73,18 @@ describe('kube-apiserver static pod', () => {
     expect(apiServer).toContain('--enable-aggregator-routing=true');
   });
 
+  test('encrypts Secrets in etcd with the fetched encryption config, mounted read-only, without automatic reload', () => {
+    // kubernetes/apiserver v0.35.1 pkg/server/options/etcd.go (EtcdOptions.AddFlags):
+    // --encryption-provider-config; --encryption-provider-config-automatic-reload stays off
+    // (the file changes only when a new master boots).
+    expect(apiServer).toContain('--encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml');
+    expect(apiServer.some((f) => f.startsWith('--encryption-provider-config-automatic-reload'))).toBe(false);
+    expect(CONTROL_PLANE_SECRET_FILES).toContain('encryption-config.yaml');
+    expect(hostMounts(staticPod(config, 'kube-apiserver'))).toContainEqual({ path: '/etc/kubernetes/pki/encryption-config.yaml', readOnly: true });
+    const volume = staticPod(config, 'kube-apiserver').spec.volumes.find((v) => v.hostPath.path === '/etc/kubernetes/pki/encryption-config.yaml');
+    expect(volume?.hostPath.type).toBe('File');
+  });
+
   test('sets no in-tree cloud provider', () => {
     expect(apiServer.some((f) => f.startsWith('--cloud-provider') || f.startsWith('--cloud-config'))).toBe(false);
   });
@@ -91,8 +104,8 @@ describe('controller-manager and scheduler', () => {
     );
   });
 
-  test('scheduler elects a leader', () => {
-    expect(scheduler).toContain('--leader-elect=true');
+  test('scheduler runs from its configuration file (leader election there: kube-scheduler.test.ts)', () => {
+    expect(scheduler).toContain('--config=/etc/kubernetes/kube-scheduler.yaml');
   });
 
   test('control-plane images are the pinned release', () => {
@@ -107,7 +120,7 @@ describe('master node', () => {
   test('fetches exactly the control-plane and apiserver-etcd-client secrets', () => {
     expect(unitText(config, 'fetch-secrets.service')).toContain(
       'ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki ' +
-        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,worker-token,admin-token ' +
+        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,worker-token,admin-token,encryption-config.yaml ' +
         'kubernetes-on-aws/kube-aws-test-1/apiserver-etcd-client:etcd-ca.crt,apiserver-etcd-client.crt,apiserver-etcd-client.key\n',
     );
   });
