@@ -5,8 +5,8 @@ import { lookUpTokenInfo, TokenInfoClientOptions, TokenInfoResult, UserIdentity 
 
 /**
  * The one identity behind the shared worker token. The Node authorizer only knows
- * `system:node:<name>` users, so this identity's rights come from RBAC bindings on
- * the system:nodes group (see DESIGN.md "Kubelet identity").
+ * `system:node:<name>` users, so this identity's rights come from the RBAC roles of
+ * manifests/node-agent-rbac.ts, bound to this user (see DESIGN.md "Kubelet identity").
  */
 export const KUBELET_IDENTITY: UserIdentity = { username: 'kubelet', uid: 'kubelet', groups: ['system:nodes', 'system:authenticated'] };
 

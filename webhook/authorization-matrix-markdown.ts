@@ -15,5 +15,5 @@ export function authorizationMatrixMarkdown(): string {
     }));
   const resourceLegend = (Object.entries(RESOURCE_CLASSES) as [string, string][]).map(([name, text]) => `- **${name}**: ${text}\n`).join('');
   const verbLegend = (Object.entries(VERB_CLASSES) as [string, string][]).map(([name, text]) => `- **${name}**: ${text}\n`).join('');
-  return `${header}${rows.join('')}\nVerb classes:\n\n${verbLegend}\nResource classes (the first that matches, in this order of precedence: wildcard, own-access-review, rbac, interception, control-plane-access, nodes, kube-system, secrets, connect, general):\n\n${resourceLegend}`;
+  return `${header}${rows.join('')}\nVerb classes:\n\n${verbLegend}\nResource classes (the first that matches, in this order of precedence: wildcard, own-access-review, rbac, interception, control-plane-access, nodes, system-namespaces, cluster-scoped, secrets, connect, general):\n\n${resourceLegend}`;
 }

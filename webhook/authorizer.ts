@@ -46,11 +46,12 @@ export const RESOURCE_CLASSES = {
   general: 'any resource not in a row below',
   secrets: 'secrets outside kube-system',
   connect: 'exec, attach, portforward, proxy of pods and services outside kube-system (a `get` on pods/exec runs commands over WebSocket)',
-  'kube-system': 'resources in kube-system, and the kube-system Namespace itself (except the row below)',
+  'system-namespaces': 'resources in kube-system, kube-public and kube-node-lease (node heartbeats), and those Namespaces themselves (except control-plane-access)',
+  'cluster-scoped': 'requests outside any namespace: cluster-scoped objects (PersistentVolumes, StorageClasses, CSIDrivers, RuntimeClasses, PriorityClasses, CRDs, CertificateSigningRequests and their approval, new Namespaces, TokenReviews, ...) and namespaced resources across all namespaces; and namespaces/status, namespaces/finalize (controllers\' subresources that change labels too)',
   'control-plane-access': 'secrets, exec, attach, portforward, proxy in kube-system or across all namespaces; nodes/proxy (the kubelet API)',
   nodes: 'nodes and their subresources, except nodes/proxy',
   rbac: 'anything in rbac.authorization.k8s.io',
-  interception: 'admission webhooks and policies (admissionregistration.k8s.io) and aggregated APIs (apiservices): each can see or change every request, kube-system\'s included',
+  interception: 'admission webhooks and policies (admissionregistration.k8s.io) and aggregated APIs (apiservices): each can see or change every request, kube-system\'s included; and services/status, whose load-balancer ingress IPs kube-proxy captures on every node (CVE-2020-8554)',
   wildcard: '`*` as group, resource, subresource or namespace, or in a non-resource path',
   'non-resource': 'non-resource URLs (/api, /apis, /version, /openapi, /healthz, /metrics, ...)',
   'non-resource-diagnostics': 'non-resource URLs under /logs (the master\'s /var/log) and /debug (pprof, flags)',
@@ -67,7 +68,10 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<ResourceClass, Readonly<Recor
   general: { read: 'ReadOnly', write: 'PowerUser', other: 'Administrator' },
   secrets: { read: 'PowerUser', write: 'PowerUser', other: 'Administrator' },
   connect: { read: 'PowerUser', write: 'PowerUser', other: 'Administrator' },
-  'kube-system': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
+  'system-namespaces': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
+  // A hostPath PersistentVolume, a StorageClass, a RuntimeClass or a CRD acts in every
+  // namespace: PowerUser is a namespaced admin (DESIGN), so writing them is Administrator's.
+  'cluster-scoped': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
   // kube-system secrets hold control-plane credentials: reading them is as good as writing.
   'control-plane-access': { read: 'Administrator', write: 'Administrator', other: 'Administrator' },
   nodes: { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
@@ -86,6 +90,10 @@ const NON_RESOURCE_READ_VERBS = new Set(['get', 'head', 'options']);
 const NON_RESOURCE_WRITE_VERBS = new Set(['post', 'put', 'patch', 'delete']);
 const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
 const KUBE_SYSTEM = 'kube-system';
+/** Namespaces the control plane owns: kube-public's cluster-info, kube-node-lease's node heartbeats. */
+const SYSTEM_NAMESPACES = new Set([KUBE_SYSTEM, 'kube-public', 'kube-node-lease']);
+/** The namespace controller's subresources; a namespace's labels change through them too. */
+const NAMESPACE_CONTROLLER_SUBRESOURCES = new Set(['status', 'finalize']);
 /** Every authenticated user carries this group; it says nothing about being a system component. */
 const EVERYONE_GROUP = 'system:authenticated';
 
@@ -109,14 +117,18 @@ export function classifyResource(request: AccessRequest): ResourceClass {
   if ((group === 'authorization.k8s.io' && (resource === 'selfsubjectaccessreviews' || resource === 'selfsubjectrulesreviews')) ||
       (group === 'authentication.k8s.io' && resource === 'selfsubjectreviews')) return 'own-access-review';
   if (group === 'rbac.authorization.k8s.io') return 'rbac';
-  if (group === 'admissionregistration.k8s.io' || (group === 'apiregistration.k8s.io' && resource === 'apiservices')) return 'interception';
   const core = group === '';
+  if (group === 'admissionregistration.k8s.io' || (group === 'apiregistration.k8s.io' && resource === 'apiservices') ||
+      (core && resource === 'services' && subresource === 'status')) return 'interception';
   const isSecret = core && resource === 'secrets';
   const isConnect = core && (resource === 'pods' || resource === 'services') && CONNECT_SUBRESOURCES.has(subresource);
   if (core && resource === 'nodes') return subresource === 'proxy' ? 'control-plane-access' : 'nodes';
   // An empty namespace on a namespaced resource means "all namespaces", kube-system included.
   if ((isSecret || isConnect) && (namespace === KUBE_SYSTEM || namespace === '')) return 'control-plane-access';
-  if (namespace === KUBE_SYSTEM || (core && resource === 'namespaces' && name === KUBE_SYSTEM)) return 'kube-system';
+  const isNamespace = core && resource === 'namespaces';
+  // A request about a Namespace names it as its namespace too (except create).
+  if (SYSTEM_NAMESPACES.has(namespace) || (isNamespace && SYSTEM_NAMESPACES.has(name))) return 'system-namespaces';
+  if (namespace === '' || (isNamespace && NAMESPACE_CONTROLLER_SUBRESOURCES.has(subresource))) return 'cluster-scoped';
   if (isSecret) return 'secrets';
   if (isConnect) return 'connect';
   return 'general';

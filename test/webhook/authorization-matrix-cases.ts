@@ -8,7 +8,8 @@ export const EXPECTED_MATRIX: Record<string, { read: string; write: string; othe
   general: { read: 'RPA', write: 'PA', other: 'A' },
   secrets: { read: 'PA', write: 'PA', other: 'A' },
   connect: { read: 'PA', write: 'PA', other: 'A' },
-  'kube-system': { read: 'RPA', write: 'A', other: 'A' },
+  'system-namespaces': { read: 'RPA', write: 'A', other: 'A' },
+  'cluster-scoped': { read: 'RPA', write: 'A', other: 'A' },
   'control-plane-access': { read: 'A', write: 'A', other: 'A' },
   nodes: { read: 'RPA', write: 'A', other: 'A' },
   rbac: { read: 'RPA', write: 'A', other: 'A' },
@@ -45,9 +46,12 @@ export const SAMPLES: Record<string, Sample[]> = {
   general: [
     r({ group: '', version: 'v1', resource: 'pods', namespace: 'team-a', name: 'web-1' }),
     r({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' }),
-    r({ group: '', version: 'v1', resource: 'namespaces', name: 'team-a' }),
+    // A request about an existing Namespace carries its name as the namespace too: a
+    // PowerUser may update or delete team-a; the admission policy guards its pod-security labels.
+    r({ group: '', version: 'v1', resource: 'namespaces', namespace: 'team-a', name: 'team-a' }),
     r({ group: '', version: 'v1', resource: 'pods', subresource: 'log', namespace: 'team-a' }),
-    r({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' }),
+    r({ group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace: 'team-a', name: 'data' }),
+    r({ group: 'authorization.k8s.io', version: 'v1', resource: 'localsubjectaccessreviews', namespace: 'team-a' }),
   ],
   secrets: [
     r({ group: '', version: 'v1', resource: 'secrets', namespace: 'team-a', name: 'db' }),
@@ -58,10 +62,33 @@ export const SAMPLES: Record<string, Sample[]> = {
     r({ group: '', version: 'v1', resource: 'pods', subresource: 'portforward', namespace: 'team-a' }),
     r({ group: '', version: 'v1', resource: 'services', subresource: 'proxy', namespace: 'team-a' }),
   ],
-  'kube-system': [
+  'system-namespaces': [
     r({ group: '', version: 'v1', resource: 'configmaps', namespace: 'kube-system', name: 'coredns' }),
     r({ group: 'apps', version: 'v1', resource: 'daemonsets', namespace: 'kube-system' }),
+    r({ group: '', version: 'v1', resource: 'namespaces', namespace: 'kube-system', name: 'kube-system' }),
     r({ group: '', version: 'v1', resource: 'namespaces', name: 'kube-system' }),
+    r({ group: '', version: 'v1', resource: 'namespaces', subresource: 'finalize', namespace: 'kube-system', name: 'kube-system' }),
+    r({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease', name: 'ip-10-0-0-1.eu-central-1.compute.internal' }),
+    r({ group: '', version: 'v1', resource: 'configmaps', namespace: 'kube-public', name: 'cluster-info' }),
+  ],
+  // Everything a PowerUser could use to act outside their namespaces: a hostPath
+  // PersistentVolume bound to their claim, a RuntimeClass or StorageClass every pod may
+  // name, a CRD, a CSR approved for a system identity, a namespace of their own making.
+  'cluster-scoped': [
+    r({ group: '', version: 'v1', resource: 'persistentvolumes', name: 'host-root' }),
+    r({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', name: 'local' }),
+    r({ group: 'storage.k8s.io', version: 'v1', resource: 'csidrivers', name: 'ebs.csi.aws.com' }),
+    r({ group: 'node.k8s.io', version: 'v1', resource: 'runtimeclasses', name: 'runc' }),
+    r({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', name: 'system-critical' }),
+    r({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' }),
+    r({ group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', name: 'csr-1' }),
+    r({ group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', subresource: 'approval', name: 'csr-1' }),
+    r({ group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews' }),
+    r({ group: '', version: 'v1', resource: 'namespaces' }),
+    r({ group: '', version: 'v1', resource: 'namespaces', subresource: 'status', namespace: 'team-a', name: 'team-a' }),
+    r({ group: '', version: 'v1', resource: 'namespaces', subresource: 'finalize', namespace: 'team-a', name: 'team-a' }),
+    r({ group: '', version: 'v1', resource: 'pods' }),
+    r({ group: 'apps', version: 'v1', resource: 'deployments' }),
   ],
   'control-plane-access': [
     r({ group: '', version: 'v1', resource: 'secrets', namespace: 'kube-system', name: 'cluster-ca' }),
@@ -77,6 +104,9 @@ export const SAMPLES: Record<string, Sample[]> = {
     r({ group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations', name: 'inject' }),
     r({ group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingadmissionpolicies' }),
     r({ group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices', name: 'v1beta1.metrics.k8s.io' }),
+    // status.loadBalancer.ingress: kube-proxy sends traffic for those IPs, from every pod on
+    // every node, to this Service (CVE-2020-8554, the half DenyServiceExternalIPs leaves open).
+    r({ group: '', version: 'v1', resource: 'services', subresource: 'status', namespace: 'team-a', name: 'web' }),
   ],
   rbac: [
     r({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings' }),

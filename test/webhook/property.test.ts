@@ -2,6 +2,7 @@ import * as http from 'http';
 import fc from 'fast-check';
 import { RunningWebhook } from '../../webhook/app';
 import { TokenAuthenticator } from '../../webhook/authenticator';
+import { authorize } from '../../webhook/authorizer';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { createRequestHandler, WebhookRequest, WebhookResponse } from '../../webhook/request-handler';
 import { CLUSTER_GROUP, ROLE_GROUPS, startTestWebhook, startTokenInfoStub, subjectAccessReview, TokenInfoStub, WORKER_TOKEN } from './fixtures';
@@ -115,6 +116,39 @@ describe('generated bodies through the request handler, in process', () => {
       const response = await handler({ method: 'POST', url: '/authorize', body });
       expect(response.status).toBe(400);
     }), { numRuns: IN_PROCESS_RUNS.mutations });
+  });
+});
+
+describe('what a PowerUser may write, for generated requests', () => {
+  const name = fc.oneof(fc.constant(''), fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,20}$/));
+  const group = fc.oneof(fc.constantFrom('', 'apps', 'storage.k8s.io', 'node.k8s.io', 'apiextensions.k8s.io', 'certificates.k8s.io', 'scheduling.k8s.io', 'authorization.k8s.io'), name);
+  const resource = fc.oneof(fc.constantFrom('persistentvolumes', 'storageclasses', 'runtimeclasses', 'namespaces', 'pods', 'secrets', 'leases', 'selfsubjectaccessreviews'), name.filter((n) => n !== ''));
+  const subresource = fc.oneof(fc.constantFrom('', 'status', 'finalize', 'approval', 'exec'), name);
+  const writeVerb = fc.constantFrom('create', 'update', 'patch', 'delete', 'deletecollection');
+  const powerUser = (resourceAttributes: { group: string; resource: string; subresource: string; namespace: string; name: string }, verb: string) =>
+    authorize({ user: 'jdoe', groups: [CLUSTER_GROUP, ROLE_GROUPS.PowerUser, 'system:authenticated'], resource: { verb, ...resourceAttributes } }, POLICY);
+  const isOwnAccessReview = (g: string, r: string) => (g === 'authorization.k8s.io' && (r === 'selfsubjectaccessreviews' || r === 'selfsubjectrulesreviews')) || (g === 'authentication.k8s.io' && r === 'selfsubjectreviews');
+
+  test('nothing outside a namespace (cluster-scoped objects, all namespaces), own access reviews aside', () => {
+    fc.assert(fc.property(group, resource, subresource, name, writeVerb, (g, r, sub, n, verb) => {
+      const decision = powerUser({ group: g, resource: r, subresource: sub, namespace: '', name: n }, verb);
+      expect(decision.allowed).toBe(isOwnAccessReview(g, r));
+    }), { numRuns: 3000 });
+  });
+
+  test('nothing in kube-system, kube-public or kube-node-lease, nor those Namespaces', () => {
+    fc.assert(fc.property(group, resource, subresource, name, writeVerb, fc.constantFrom('kube-system', 'kube-public', 'kube-node-lease'), (g, r, sub, n, verb, ns) => {
+      fc.pre(!isOwnAccessReview(g, r));
+      expect(powerUser({ group: g, resource: r, subresource: sub, namespace: ns, name: n }, verb).allowed).toBe(false);
+      expect(powerUser({ group: '', resource: 'namespaces', subresource: sub, namespace: '', name: ns }, verb).allowed).toBe(false);
+    }), { numRuns: 2000 });
+  });
+
+  test("never a Namespace's status or finalize subresource, through which its labels change", () => {
+    fc.assert(fc.property(name.filter((n) => n !== ''), writeVerb, (ns, verb) => {
+      expect(powerUser({ group: '', resource: 'namespaces', subresource: 'status', namespace: ns, name: ns }, verb).allowed).toBe(false);
+      expect(powerUser({ group: '', resource: 'namespaces', subresource: 'finalize', namespace: ns, name: ns }, verb).allowed).toBe(false);
+    }), { numRuns: 500 });
   });
 });
 
