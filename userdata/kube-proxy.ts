@@ -16,6 +16,8 @@ export const KUBE_PROXY_CONFIG = `${KUBERNETES_DIR}/kube-proxy.yaml`;
  * kube-proxy's health server. Its default is 0.0.0.0:10256 (kubernetes/kube-proxy v0.35.1
  * config/v1alpha1/types.go healthzBindAddress); loopback is enough for the node health check.
  */
+/** kube-proxy's Prometheus metrics, on loopback: the node health check reads them. */
+export const KUBE_PROXY_METRICS_ADDRESS = '127.0.0.1:10249';
 export const KUBE_PROXY_HEALTHZ_ADDRESS = `127.0.0.1:${KUBE_PROXY_HEALTHZ_PORT}`;
 
 export interface KubeProxyOptions {
@@ -32,7 +34,7 @@ export function kubeProxyConfiguration(options: KubeProxyOptions): Record<string
     // Traffic from outside the pod network to a service is masqueraded.
     clusterCIDR: options.network.podCidr,
     clientConnection: { kubeconfig: options.kubeconfig },
-    metricsBindAddress: '127.0.0.1:10249',
+    metricsBindAddress: KUBE_PROXY_METRICS_ADDRESS,
     healthzBindAddress: KUBE_PROXY_HEALTHZ_ADDRESS,
   };
 }

@@ -229,9 +229,11 @@ class FakeHealthServer {
   readonly paths: string[] = [];
   /** Kept after close(), so a test can point a client at a port nothing listens on. */
   private port = 0;
+  /** The answer's body per path; `{}` for any other. */
+  readonly bodies: Record<string, string> = {};
   private readonly server: Server = createServer((req, res) => {
     this.paths.push(req.url ?? '');
-    res.writeHead(this.status).end('{}');
+    res.writeHead(this.status).end(this.bodies[req.url ?? ''] ?? '{}');
   });
 
   static async start(): Promise<FakeHealthServer> {
@@ -272,6 +274,12 @@ const HEALTH_CHECKS = [
   let node: Node;
   let local: FakeHealthServer;
   let kubeProxy: FakeHealthServer;
+  /** kube-proxy's metrics, as a 1.35 kube-proxy prints them, after its first sync or before it. */
+  const kubeProxyMetrics = (lastSync: string) =>
+    '# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced\n' +
+    '# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\n' +
+    `kubeproxy_sync_proxy_rules_last_timestamp_seconds ${lastSync}\n` +
+    'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds 1.7647e+09\n';
 
   beforeEach(async () => {
     // GIVEN a healthy node: its local endpoint (kubelet or API server) and kube-proxy answer,
@@ -279,6 +287,7 @@ const HEALTH_CHECKS = [
     node = new Node(config());
     local = await FakeHealthServer.start();
     kubeProxy = await FakeHealthServer.start();
+    kubeProxy.bodies['/metrics'] = kubeProxyMetrics('1.7647e+09');
     node.write('etc/node.env', `PRIVATE_DNS_NAME=${NODE_NAME}\n`);
     node.write('bin/kubectl', FAKE_KUBECTL, 0o755);
     node.write('fake/node', '10.2.5.0/24|True');
@@ -295,6 +304,7 @@ const HEALTH_CHECKS = [
     node.runAsync('node-health-check', {
       [localEndpoint]: local.url,
       'http://127.0.0.1:10256/': kubeProxy.url,
+      'http://127.0.0.1:10249/': kubeProxy.url,
     });
 
   test('passes when the local endpoint, the node and its pod network are up', async () => {
@@ -303,7 +313,7 @@ const HEALTH_CHECKS = [
     // THEN
     expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(local.paths).toEqual([localPath]);
-    expect(kubeProxy.paths).toEqual(['/healthz']);
+    expect(kubeProxy.paths).toEqual(['/healthz', '/metrics']);
     expect(node.read('fake/kubectl.log')).toContain(`get node ${NODE_NAME} -o jsonpath={.spec.podCIDR}|{.status.conditions[?(@.type=="Ready")].status}`);
   });
 
@@ -312,6 +322,8 @@ const HEALTH_CHECKS = [
     ["flanneld holds another node's subnet", () => node.write(SUBNET_ENV, flannelLease('10.2.6.1/24')), /expected 10\.2\.0\.0\/16 and 10\.2\.5\.1\/24 \(podCIDR 10\.2\.5\.0\/24\)/],
     ['kube-proxy reports unhealthy', () => (kubeProxy.status = 503), /kube-proxy is not healthy/],
     ['kube-proxy is not running', () => kubeProxy.close(), /kube-proxy is not healthy/],
+    // Its /healthz answers 200 while it starts, before it has written any rule.
+    ['kube-proxy has not synced its rules yet', () => (kubeProxy.bodies['/metrics'] = kubeProxyMetrics('0')), /kube-proxy has not synced its service rules yet/],
     ['the node has no podCIDR yet', () => node.write('fake/node', '|True'), /this node has no podCIDR yet/],
     ['the node is not Ready', () => node.write('fake/node', '10.2.5.0/24|False'), /is not Ready \('False'\)/],
     ['the local endpoint is unhealthy', () => (local.status = 500), complaint],
