@@ -15,15 +15,29 @@
  * - The kubelet creates pods only as mirror pods of its static pods, with the
  *   `kubernetes.io/config.mirror` annotation (pkg/kubelet/pod/mirror_client.go
  *   CreateMirrorPod; the key: kubernetes/api v0.35.1 core/v1/annotation_key_constants.go
- *   MirrorPodAnnotationKey), bound to its own node (pkg/kubelet/config/common.go
- *   applyDefaults sets spec.nodeName on every static pod). No kubelet runs a mirror pod it
- *   reads from the API server: it only matches it to a static pod from its own manifest
+ *   MirrorPodAnnotationKey), bound to its own node and named `<static pod>-<node name>`
+ *   (pkg/kubelet/config/common.go applyDefaults sets spec.nodeName and the name from
+ *   generatePodName, which lower-cases the node name: a no-op, as pod validation allows
+ *   only a DNS subdomain in spec.nodeName, pkg/apis/core/validation/validation.go
+ *   ValidatePodSpec, ValidateNodeName, and runs before validating admission, kubernetes/
+ *   apiserver v0.35.1 pkg/registry/generic/registry/store.go create: rest.BeforeCreate,
+ *   then createValidation; BeforeCreate also fills a generateName). Its labels are the
+ *   manifest's: CreateMirrorPod copies the pod and adds only the annotation and a Node
+ *   owner reference, applyDefaults only the config.hash annotation, a NoExecute toleration
+ *   and the phase (read in a 1.34+ copy, with the PreventStaticPodAPIReferences gate). So
+ *   a mirror pod is admitted only as one of ours (STATIC_PODS, userdata/master.ts): that
+ *   name for its spec.nodeName, exactly those labels. No kubelet runs a mirror pod it reads
+ *   from the API server: it only matches it to a static pod from its own manifest
  *   directory, and deletes it when none has its name and hash (pkg/kubelet/kubelet.go
  *   HandlePodAdditions, handleMirrorPod, HandlePodCleanups); the pod garbage collector
  *   deletes a pod bound to a node that does not exist (pkg/controller/podgc/
- *   gc_controller.go gcOrphaned). So a mirror pod someone else makes never runs, and lives
- *   seconds to a minute; bound to no node it would wait for the scheduler and stay if
- *   unschedulable, hence spec.nodeName is required too. The ServiceAccount admission plugin (default on) refuses a mirror pod
+ *   gc_controller.go gcOrphaned). But this token may register a Node and keep it alive
+ *   (create nodes, nodes/status, its lease), and on that fake node nobody deletes the pod:
+ *   unchecked, it could carry any Service's selector and, through its status, draw that
+ *   Service's traffic for good; checked, it is a copy of one of our static pods that never
+ *   runs (no Service of ours selects their labels). Bound to no node it would wait for the
+ *   scheduler and stay if unschedulable, hence spec.nodeName is required too. The
+ *   ServiceAccount admission plugin (default on) refuses a mirror pod
  *   that names a service account, references a Secret or projects a service-account token
  *   (plugin/pkg/admission/serviceaccount/admission.go Validate); configmaps are not refused
  *   there, but a mirror pod never runs. Pod validation forbids adding, changing or removing
@@ -59,6 +73,8 @@
  */
 import { IValidatingAdmissionPolicy, ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
+import { STATIC_PODS } from '../userdata/master';
+import { StaticPodIdentity } from '../userdata/static-pod';
 import { KUBELET_IDENTITY } from '../webhook/authenticator';
 import { MANAGED_BY_LABELS } from './managed-by';
 
@@ -90,18 +106,30 @@ const who = `user ${KUBELET_IDENTITY.username} (the shared worker token)`;
 const isSubresource = (name: string) => `has(request.subResource) && request.subResource == ${JSON.stringify(name)}`;
 const isMirrorPod = (pod: string) => `has(${pod}.metadata.annotations) && ${MIRROR} in ${pod}.metadata.annotations`;
 const labels = (pod: string) => `(has(${pod}.metadata.labels) ? ${pod}.metadata.labels : {})`;
+/**
+ * The pod is the mirror of `staticPod` on its spec.nodeName. One literal per static pod,
+ * each a map(string, string): the API server's CEL refuses a mixed-type literal such as
+ * a list of {name, labels} (kubernetes/apiserver v0.35.1 pkg/cel/environment/base.go:
+ * HomogeneousAggregateLiterals).
+ */
+const isMirrorOf = (staticPod: StaticPodIdentity) =>
+  `(object.metadata.name == ${JSON.stringify(`${staticPod.name}-`)} + object.spec.nodeName && ${labels('object')} == ${JSON.stringify(staticPod.labels)})`;
 const REF = 'object.spec.boundObjectRef';
 const refIs = (field: string, value: string) => `has(${REF}.${field}) && ${REF}.${field} == ${JSON.stringify(value)}`;
 const refHas = (field: string) => `has(${REF}.${field}) && ${REF}.${field} != ""`;
 
 /**
- * One validation per kind of request, each true for every other kind: the API server
- * evaluates them all, and `object` is null on DELETE, `oldObject` on CREATE.
+ * Validations per kind of request (two for pod creation), each true for every other kind:
+ * the API server evaluates them all, and `object` is null on DELETE, `oldObject` on CREATE.
  */
 export const NODE_AGENT_VALIDATIONS: NonNullable<Spec['validations']> = [
   {
     expression: `request.operation != "CREATE" || has(request.subResource) || (request.namespace == ${JSON.stringify(MIRROR_POD_NAMESPACE)} && ${isMirrorPod('object')} && has(object.spec.nodeName) && object.spec.nodeName != "")`,
     message: `${who} may create only mirror pods (annotation ${MIRROR_POD_ANNOTATION}) bound to a node (spec.nodeName) in ${MIRROR_POD_NAMESPACE}`,
+  },
+  {
+    expression: `request.operation != "CREATE" || has(request.subResource) || (has(object.metadata.name) && has(object.spec.nodeName) && (${STATIC_PODS.map(isMirrorOf).join(' || ')}))`,
+    message: `${who} may create only the mirror pod of one of our static pods (${STATIC_PODS.map((p) => p.name).join(', ')}): named <static pod>-<spec.nodeName>, with exactly that static pod's labels`,
   },
   {
     expression: `request.operation != "DELETE" || has(oldObject.metadata.deletionTimestamp) || (${isMirrorPod('oldObject')})`,

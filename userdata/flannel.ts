@@ -13,7 +13,7 @@ import { directory, file, remoteFile } from './files';
 import { NodeParts } from './ignition';
 import { FLANNEL_VXLAN_PORT } from './network';
 import { CNI_BIN_DIR, CNI_CONF_DIR, KUBERNETES_PKI_DIR } from './paths';
-import { HOST_CA_MOUNTS, HostMount, staticPodFile } from './static-pod';
+import { HOST_CA_MOUNTS, HostMount, staticPodFile, StaticPodIdentity } from './static-pod';
 import { ResolvedNetwork } from './types';
 import { command, unit } from './units';
 import { CNI_PLUGINS_TARBALL, CNI_PLUGINS_VERSION, IMAGES } from './versions';
@@ -45,6 +45,9 @@ export const FLANNEL_CNI_CONFLIST = {
     { type: 'portmap', capabilities: { portMappings: true } },
   ],
 };
+
+/** flanneld's static pod: its name and labels, which its mirror pods carry too. */
+export const FLANNEL_POD: StaticPodIdentity = { name: 'kube-flannel', labels: { 'k8s-app': 'flannel' } };
 
 export interface FlannelOptions {
   readonly network: ResolvedNetwork;
@@ -79,8 +82,7 @@ export function flannelParts(options: FlannelOptions): NodeParts {
       file(FLANNEL_NET_CONF, `${JSON.stringify(flannelNetConf(options.network), null, 2)}\n`),
       file(FLANNEL_CNI_CONF, `${JSON.stringify(FLANNEL_CNI_CONFLIST, null, 2)}\n`),
       staticPodFile({
-        name: 'kube-flannel',
-        labels: { 'k8s-app': 'flannel' },
+        ...FLANNEL_POD,
         mounts,
         initContainers: [
           {

@@ -7,7 +7,7 @@ import { NodeParts } from './ignition';
 import { apiClientMounts } from './flannel';
 import { KUBE_PROXY_HEALTHZ_PORT } from './network';
 import { KUBERNETES_DIR } from './paths';
-import { HostMount, staticPodFile, yaml } from './static-pod';
+import { HostMount, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
 import { ResolvedNetwork } from './types';
 import { IMAGES } from './versions';
 
@@ -19,6 +19,9 @@ export const KUBE_PROXY_CONFIG = `${KUBERNETES_DIR}/kube-proxy.yaml`;
 /** kube-proxy's Prometheus metrics, on loopback: the node health check reads them. */
 export const KUBE_PROXY_METRICS_ADDRESS = '127.0.0.1:10249';
 export const KUBE_PROXY_HEALTHZ_ADDRESS = `127.0.0.1:${KUBE_PROXY_HEALTHZ_PORT}`;
+
+/** kube-proxy's static pod: its name and labels, which its mirror pods carry too. */
+export const KUBE_PROXY_POD: StaticPodIdentity = { name: 'kube-proxy', labels: { 'k8s-app': 'kube-proxy' } };
 
 export interface KubeProxyOptions {
   readonly network: ResolvedNetwork;
@@ -51,8 +54,7 @@ export function kubeProxyParts(options: KubeProxyOptions): NodeParts {
     files: [
       file(KUBE_PROXY_CONFIG, yaml(kubeProxyConfiguration(options))),
       staticPodFile({
-        name: 'kube-proxy',
-        labels: { 'k8s-app': 'kube-proxy' },
+        ...KUBE_PROXY_POD,
         mounts,
         containers: [
           {

@@ -15,16 +15,18 @@ import { load } from 'js-yaml';
 import { ADMISSION_CONFIGURATION, ENABLED_ADMISSION_PLUGINS } from './apiserver-admission';
 import { AUDIT_LOG_DIR, AUDIT_LOG_MAX_AGE_DAYS, AUDIT_LOG_MAX_BACKUPS, AUDIT_LOG_MAX_SIZE_MB, AUDIT_LOG_PATH, AUDIT_POLICY } from './audit-policy';
 import { directory, file, MODE_PRIVATE, MODE_PRIVATE_DIR, remoteFile, script } from './files';
+import { FLANNEL_POD } from './flannel';
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
 import { KUBECTL_BINARY, KUBELET_UNIT } from './kubelet';
 import { kubeconfigFile } from './kubeconfig';
 import { kubernetesNodeParts } from './kubernetes-node';
+import { KUBE_PROXY_POD } from './kube-proxy';
 import { kubeSchedulerConfiguration } from './kube-scheduler';
 import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
 import { bin, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
-import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, yaml } from './static-pod';
+import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
 import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
 import { nodeBootstrapParts } from './node-bootstrap';
 import { nodeReadyWithPodNetwork } from './pod-network-health';
@@ -300,6 +302,17 @@ function readOnlyFiles(...paths: string[]): HostMount[] {
   return mounts;
 }
 
+// The control plane's static pods: name and labels, which their mirror pods carry too.
+export const KUBE_APISERVER_POD: StaticPodIdentity = { name: 'kube-apiserver', labels: { component: 'kube-apiserver', tier: 'control-plane' } };
+export const KUBE_CONTROLLER_MANAGER_POD: StaticPodIdentity = { name: 'kube-controller-manager', labels: { component: 'kube-controller-manager', tier: 'control-plane' } };
+export const KUBE_SCHEDULER_POD: StaticPodIdentity = { name: 'kube-scheduler', labels: { component: 'kube-scheduler', tier: 'control-plane' } };
+
+/**
+ * Every static pod of ours: a master runs them all, a worker kube-proxy and flannel
+ * (kubernetes-node.ts). The node-agent admission policy admits mirror pods of these only.
+ */
+export const STATIC_PODS: readonly StaticPodIdentity[] = [KUBE_APISERVER_POD, KUBE_CONTROLLER_MANAGER_POD, KUBE_SCHEDULER_POD, KUBE_PROXY_POD, FLANNEL_POD];
+
 /** The audit log directory: the API server's only writable mount (it creates and rotates the files). */
 const AUDIT_LOG_MOUNT: HostMount = { name: 'audit-log', path: AUDIT_LOG_DIR, type: 'Directory', readOnly: false };
 
@@ -363,8 +376,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       file(ADDONS_MANIFEST, input.addonManifests),
       localKubeconfig(ADMIN_KUBECONFIG, BREAK_GLASS_ADMIN_USER, pki('admin-token')),
       staticPodFile({
-        name: 'kube-apiserver',
-        labels: { component: 'kube-apiserver', tier: 'control-plane' },
+        ...KUBE_APISERVER_POD,
         mounts: apiServerMounts,
         containers: [
           {
@@ -380,8 +392,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
         ],
       }),
       staticPodFile({
-        name: 'kube-controller-manager',
-        labels: { component: 'kube-controller-manager', tier: 'control-plane' },
+        ...KUBE_CONTROLLER_MANAGER_POD,
         mounts: cmMounts,
         containers: [
           {
@@ -395,8 +406,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
         ],
       }),
       staticPodFile({
-        name: 'kube-scheduler',
-        labels: { component: 'kube-scheduler', tier: 'control-plane' },
+        ...KUBE_SCHEDULER_POD,
         mounts: schedulerMounts,
         containers: [
           {

@@ -49,6 +49,9 @@ export interface StaticPodSpec {
   readonly containers: readonly StaticContainer[];
 }
 
+/** A static pod's name and labels, which its mirror pods carry (manifests/node-agent-admission.ts admits no others). */
+export type StaticPodIdentity = Pick<StaticPodSpec, 'name' | 'labels'>;
+
 function container(spec: StaticPodSpec, c: StaticContainer): Record<string, unknown> {
   const mounts = c.mounts.map((name) => {
     const mount = spec.mounts.find((m) => m.name === name);

@@ -10,9 +10,8 @@ import { IValidatingAdmissionPolicyBinding, ValidatingAdmissionPolicyBinding } f
 import { addonManifests } from '../../manifests';
 import { MIRROR_POD_ANNOTATION, MIRROR_POD_NAMESPACE, NODE_AGENT_ADMISSION_POLICY } from '../../manifests/node-agent-admission';
 import { NODE_AGENT_CLUSTER_RULES } from '../../manifests/node-agent-rbac';
-import { masterConfig } from '../../userdata/master';
+import { masterConfig, STATIC_PODS } from '../../userdata/master';
 import { STATIC_POD_DIR } from '../../userdata/paths';
-import { staticPod } from '../../userdata/static-pod';
 import { workerConfig } from '../../userdata/worker';
 import { KUBELET_IDENTITY } from '../../webhook/authenticator';
 import { fileText, files } from '../userdata/config-files';
@@ -36,24 +35,47 @@ const people = {
   podGarbageCollector: { username: 'system:serviceaccount:kube-system:pod-garbage-collector', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
 };
 
-// The mirror pod a kubelet of ours creates: one of our static pods (userdata/static-pod.ts),
-// named and bound to its node (config/common.go), with the mirror annotation and the Node
-// owner (mirror_client.go).
-const ourStaticPod = staticPod({ name: 'kube-proxy', labels: { 'k8s-app': 'kube-proxy' }, mounts: [], containers: [{ name: 'kube-proxy', image: 'registry.k8s.io/kube-proxy:v1.35.1', command: ['kube-proxy'], mounts: [] }] }) as {
-  metadata: { name: string; namespace: string; labels: Record<string, string> };
+/** A static pod manifest as a kubelet reads it from its manifest directory. */
+interface StaticPodManifest {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
   spec: Record<string, unknown>;
-};
-const mirrorPod = {
-  ...ourStaticPod,
-  metadata: {
-    ...ourStaticPod.metadata,
-    name: `kube-proxy-${NODE}`,
-    uid: 'a1b2c3',
-    annotations: { 'kubernetes.io/config.hash': 'abc123', [MIRROR_POD_ANNOTATION]: 'abc123', 'kubernetes.io/config.source': 'file' },
-    ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: NODE, uid: 'node-uid', controller: true }],
-  },
-  spec: { ...ourStaticPod.spec, nodeName: NODE },
-};
+}
+/** The static pods of a rendered node config. */
+const staticPodsOf = (config: ReturnType<typeof masterConfig>): StaticPodManifest[] => files(config)
+  .filter((f) => f.path.startsWith(`${STATIC_POD_DIR}/`))
+  .map((f) => yaml.load(fileText(config, f.path)) as StaticPodManifest);
+const MASTER_NODE = 'ip-10-0-0-10.eu-central-1.compute.internal';
+const renderedStaticPods = [
+  ...staticPodsOf(masterConfig(masterInput)).map((pod) => ({ role: 'master', node: MASTER_NODE, pod })),
+  ...staticPodsOf(workerConfig(workerInput)).map((pod) => ({ role: 'worker', node: NODE, pod })),
+];
+
+/**
+ * The mirror pod a kubelet creates for a static pod (kubernetes/kubernetes pkg/kubelet/
+ * config/common.go applyDefaults: named by generatePodName, `<name>-<lower-cased node
+ * name>`, bound to the node, a config.hash annotation; pkg/kubelet/pod/mirror_client.go
+ * CreateMirrorPod: the mirror annotation and the Node owner; labels untouched).
+ */
+function mirrorOf(staticPod: StaticPodManifest, node: string) {
+  return {
+    ...staticPod,
+    metadata: {
+      ...staticPod.metadata,
+      name: `${staticPod.metadata.name}-${node.toLowerCase()}`,
+      uid: 'a1b2c3',
+      annotations: { 'kubernetes.io/config.hash': 'abc123', [MIRROR_POD_ANNOTATION]: 'abc123', 'kubernetes.io/config.source': 'file' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node, uid: 'node-uid', controller: true }],
+    },
+    spec: { ...staticPod.spec, nodeName: node },
+  };
+}
+const kubeProxy = renderedStaticPods.find(({ role, pod }) => role === 'worker' && pod.metadata.name === 'kube-proxy')!.pod;
+const mirrorPod = mirrorOf(kubeProxy, NODE);
+/** The same mirror pod with other labels or another name, everything else as the kubelet makes it. */
+const relabelled = (labels: Record<string, string> | undefined) => ({ ...mirrorPod, metadata: { ...mirrorPod.metadata, labels } });
+const renamed = (name: string) => ({ ...mirrorPod, metadata: { ...mirrorPod.metadata, name } });
+/** A node the thief registered (create nodes) and keeps alive (nodes/status, its lease): no kubelet deletes its pods. */
+const FAKE_NODE = 'evil';
 /** What a thief would create: a privileged pod with the host's / pinned to a master, no annotation. */
 const rootPod = {
   apiVersion: 'v1',
@@ -146,8 +168,52 @@ describe('pod creation by the shared worker token: mirror pods in kube-system on
   });
 
   test('the annotation with an empty value still marks a mirror pod (the kubelet tests presence)', () => {
-    const pod = { ...rootPod, metadata: { ...rootPod.metadata, annotations: { [MIRROR_POD_ANNOTATION]: '' } } };
+    const pod = { ...mirrorPod, metadata: { ...mirrorPod.metadata, annotations: { [MIRROR_POD_ANNOTATION]: '' } } };
     expect(admit(policy, binding, create(people.kubelet, pod))).toEqual(allowed);
+  });
+
+  test.each(renderedStaticPods.map(({ role, node, pod }) => [pod.metadata.name, role, node, pod] as const))(
+    'the mirror pod of static pod %s, as a %s\'s kubelet creates it: allowed',
+    (_, __, node, pod) => {
+      expect(admit(policy, binding, create(people.kubelet, mirrorOf(pod, node)))).toEqual(allowed);
+    },
+  );
+
+  test('the static pods the policy admits are exactly those the rendered masters and workers run, with the same labels', () => {
+    const rendered = new Map(renderedStaticPods.map(({ pod }) => [pod.metadata.name, pod.metadata.labels ?? {}]));
+    expect([...rendered.keys()].sort()).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-flannel', 'kube-proxy', 'kube-scheduler']);
+    expect(new Map(STATIC_PODS.map((p) => [p.name, p.labels]))).toEqual(rendered);
+  });
+
+  // The attack: a fake node, a mirror pod bound to it with a Service's selector, then a
+  // pods/status patch with the thief's podIP and Ready; nobody ever deletes it.
+  test('a thief\'s mirror pod on its fake node labelled like the cluster DNS (k8s-app: kube-dns): denied', () => {
+    const thiefs = {
+      ...rootPod,
+      metadata: { name: `coredns-${FAKE_NODE}`, namespace: MIRROR_POD_NAMESPACE, labels: { 'k8s-app': 'kube-dns' }, annotations: { [MIRROR_POD_ANNOTATION]: 'x' } },
+      spec: { ...rootPod.spec, nodeName: FAKE_NODE },
+    };
+    expect(admit(policy, binding, create(people.kubelet, thiefs))).toEqual(denied(/may create only the mirror pod of one of our static pods \(kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kube-flannel\): named <static pod>-<spec\.nodeName>, with exactly that static pod's labels/));
+  });
+
+  test.each([
+    ['a Service\'s selector instead of ours', { 'k8s-app': 'kube-dns' }],
+    ['ours plus one more', { 'k8s-app': 'kube-proxy', app: 'web' }],
+    ['ours with a changed value', { 'k8s-app': 'flannel' }],
+    ['another static pod\'s', { component: 'kube-apiserver', tier: 'control-plane' }],
+    ['none', undefined],
+  ])('a mirror pod named like kube-proxy on its node with labels %s: denied', (_, labels) => {
+    expect(admit(policy, binding, create(people.kubelet, relabelled(labels)))).toEqual(denied(/mirror pod of one of our static pods/));
+  });
+
+  test.each([
+    ['another node\'s suffix', `kube-proxy-${MASTER_NODE}`],
+    ['a fake node\'s suffix', `kube-proxy-${FAKE_NODE}`],
+    ['no suffix', 'kube-proxy'],
+    ['something between name and node', `kube-proxy-x-${NODE}`],
+    ['no static pod\'s name', `kube-dns-${NODE}`],
+  ])('a mirror pod with kube-proxy\'s labels bound to its node, named with %s: denied', (_, name) => {
+    expect(admit(policy, binding, create(people.kubelet, renamed(name)))).toEqual(denied(/mirror pod of one of our static pods/));
   });
 
   test('the annotation key is the upstream constant (kubernetes/api v0.35.1 core/v1 MirrorPodAnnotationKey)', () => {
@@ -155,11 +221,8 @@ describe('pod creation by the shared worker token: mirror pods in kube-system on
   });
 
   test('every static pod of masters and workers is in the namespace where mirror pods are allowed', () => {
-    const staticPods = [masterConfig(masterInput), workerConfig(workerInput)].flatMap((config) => files(config)
-      .filter((f) => f.path.startsWith(`${STATIC_POD_DIR}/`))
-      .map((f) => yaml.load(fileText(config, f.path)) as { metadata: { name: string; namespace?: string } }));
-    expect(staticPods.length).toBeGreaterThanOrEqual(5);
-    for (const pod of staticPods) expect(`${pod.metadata.name} in ${pod.metadata.namespace}`).toBe(`${pod.metadata.name} in ${MIRROR_POD_NAMESPACE}`);
+    expect(renderedStaticPods.length).toBeGreaterThanOrEqual(5);
+    for (const { pod } of renderedStaticPods) expect(`${pod.metadata.name} in ${pod.metadata.namespace}`).toBe(`${pod.metadata.name} in ${MIRROR_POD_NAMESPACE}`);
   });
 
   test.each([
