@@ -23,10 +23,9 @@
  *   status strategy resets spec).
  * - pods/eviction create: the kubelet's eviction and shutdown managers stop pods locally;
  *   nothing of ours calls the Eviction API.
- * - persistentvolumeclaims, persistentvolumes get, persistentvolumeclaims/status,
- *   storage.k8s.io volumeattachments get: no volume plugin here uses them yet. The EBS CSI
- *   driver add-on (to come) must add them, or pods with a PersistentVolumeClaim fail to
- *   mount.
+ * - persistentvolumeclaims/status (online volume expansion) and storage.k8s.io
+ *   volumeattachments get (CSI attach): no CSI driver runs here yet; the EBS CSI driver
+ *   add-on (to come) must add them.
  * - endpoints get: only the glusterfs volume plugin read them, and it is gone.
  * - certificatesigningrequests: the kubelet neither rotates its client certificate nor
  *   bootstraps a serving one (rotateCertificates and serverTLSBootstrap are false in
@@ -81,6 +80,10 @@ export const NODE_AGENT_CLUSTER_RULES: readonly IPolicyRule[] = [
   // lists and watches each object with a metadata.name field selector: RBAC only sees
   // "list secrets in namespace X".
   rule('', ['configmaps', 'secrets'], ['get', 'list', 'watch']),
+  // A pod's PersistentVolumeClaim and its PersistentVolume, read before the volume mounts:
+  // statically provisioned volumes (nfs, local, and the hostPath ones only Administrators
+  // may create) work with the kubelet's in-tree plugins, no CSI driver needed.
+  rule('', ['persistentvolumeclaims', 'persistentvolumes'], ['get']),
   // Projected service-account tokens of every pod (TokenRequest).
   rule('', ['serviceaccounts/token'], ['create']),
   // Service environment variables (kubelet) and service proxying (kube-proxy).

@@ -63,6 +63,8 @@ describe('the shared node identity (kubelet, kube-proxy, flannel of every node)'
       'get coordination.k8s.io/leases in kube-node-lease',
       'get node.k8s.io/runtimeclasses cluster-wide',
       'get nodes cluster-wide',
+      'get persistentvolumeclaims cluster-wide',
+      'get persistentvolumes cluster-wide',
       'get pods cluster-wide',
       'get secrets cluster-wide',
       'get storage.k8s.io/csidrivers cluster-wide',
@@ -124,8 +126,9 @@ describe('the shared node identity (kubelet, kube-proxy, flannel of every node)'
     expect(writes.filter((g) => / nodes/.test(g))).toEqual(['create nodes cluster-wide', 'patch nodes/status cluster-wide', 'update nodes/status cluster-wide']);
   });
 
-  test('reads no volume objects, signs no certificates and evicts nothing (nothing here uses them yet)', () => {
-    expect(grants.filter((g) => /persistentvolume|volumeattachments|certificatesigningrequests|pods\/eviction|resource\.k8s\.io|serviceaccounts /.test(g))).toEqual([]);
+  test('only reads the volume objects a pod mounts, signs no certificates and evicts nothing', () => {
+    expect(grants.filter((g) => /persistentvolume/.test(g))).toEqual(['get persistentvolumeclaims cluster-wide', 'get persistentvolumes cluster-wide']);
+    expect(grants.filter((g) => /volumeattachments|certificatesigningrequests|pods\/eviction|resource\.k8s\.io|serviceaccounts /.test(g))).toEqual([]);
   });
 
   test("reaches leases only in kube-node-lease, through a Role bound there", () => {
