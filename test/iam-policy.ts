@@ -61,47 +61,60 @@ export function grantsAction(statement: Statement, action: string): boolean {
   return actionsOf(statement).some((pattern) => wildcardMatches(pattern, action, true));
 }
 
-/** A request's condition keys: absent keys are left out; values may be intrinsics. */
+/**
+ * A request's condition keys: absent keys are left out; values may be intrinsics; a
+ * multivalued key (`aws:TagKeys`) is an array.
+ */
 export type RequestContext = Record<string, unknown>;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const like = (pattern: unknown, value: unknown) =>
   typeof pattern === 'string' && typeof value === 'string' ? wildcardMatches(pattern, value) : same(pattern, value);
 
+const equalsAny = (values: unknown[], actual: unknown) => values.some((v) => same(v, actual));
+const likeAny = (values: unknown[], actual: unknown) => values.some((v) => like(v, actual));
+
+/** Whether one request value satisfies an operator against the policy's values (any may match; a Not operator: none). */
+const OPERATORS: Record<string, (values: unknown[], actual: unknown) => boolean> = {
+  StringEquals: equalsAny,
+  ArnEquals: equalsAny,
+  Bool: equalsAny,
+  StringLike: likeAny,
+  ArnLike: likeAny,
+  StringNotEquals: (values, actual) => !equalsAny(values, actual),
+  ArnNotEquals: (values, actual) => !equalsAny(values, actual),
+  StringNotLike: (values, actual) => !likeAny(values, actual),
+  ArnNotLike: (values, actual) => !likeAny(values, actual),
+};
+
 /**
  * Whether a statement's Condition block holds for a request, by IAM's rules for the
  * operators this project uses: every operator and key must hold (AND), any listed value may
  * match (OR); a missing key fails a positive operator, passes a negated one (`StringNotEquals`)
- * and any `...IfExists`; `Null: true` means "key absent". An operator it doesn't know throws,
- * so a test can't pass by accident.
+ * and any `...IfExists`; `Null: true` means "key absent" (or, for a multivalued key, empty).
+ * `ForAllValues:` holds when every value of a multivalued key satisfies the operator, and so
+ * also when the key is absent or empty (IAM User Guide, "Multivalued context keys" and
+ * "Multivalued context key examples"). An operator it doesn't know (`ForAnyValue:` too)
+ * throws, and so does a multivalued key under a single-valued operator: a test can't pass by
+ * accident.
  */
 export function conditionHolds(condition: Statement['Condition'], context: RequestContext): boolean {
   return Object.entries(condition ?? {}).every(([rawOperator, keys]) => {
-    const ifExists = rawOperator.endsWith('IfExists');
-    const operator = ifExists ? rawOperator.slice(0, -'IfExists'.length) : rawOperator;
+    const forAllValues = rawOperator.startsWith('ForAllValues:');
+    const unqualified = forAllValues ? rawOperator.slice('ForAllValues:'.length) : rawOperator;
+    const ifExists = unqualified.endsWith('IfExists');
+    const operator = ifExists ? unqualified.slice(0, -'IfExists'.length) : unqualified;
+    const matches = operator === 'Null' ? undefined : OPERATORS[operator];
+    if (operator !== 'Null' && matches === undefined) throw new Error(`conditionHolds: operator ${rawOperator} is not modelled; add it`);
     return Object.entries(keys).every(([key, expected]) => {
       const values = [expected].flat();
-      const present = key in context;
       const actual = context[key];
-      if (operator === 'Null') return values.every((v) => (v === 'true' ? !present : present));
+      const present = key in context && actual !== null && !(Array.isArray(actual) && actual.length === 0);
+      if (matches === undefined) return values.every((v) => (v === 'true' ? !present : present));
+      if (forAllValues) return (present ? [actual].flat() : []).every((a) => matches(values, a));
+      if (Array.isArray(actual)) throw new Error(`conditionHolds: ${key} is multivalued; ${rawOperator} needs ForAllValues:`);
       if (!present) return ifExists || operator.includes('Not');
-      switch (operator) {
-        case 'StringEquals':
-        case 'ArnEquals':
-        case 'Bool':
-          return values.some((v) => same(v, actual));
-        case 'StringLike':
-        case 'ArnLike':
-          return values.some((v) => like(v, actual));
-        case 'StringNotEquals':
-        case 'ArnNotEquals':
-          return !values.some((v) => same(v, actual));
-        case 'StringNotLike':
-        case 'ArnNotLike':
-          return !values.some((v) => like(v, actual));
-        default:
-          throw new Error(`conditionHolds: operator ${rawOperator} is not modelled; add it`);
-      }
+      return matches(values, actual);
     });
   });
 }

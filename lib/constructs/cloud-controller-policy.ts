@@ -12,6 +12,16 @@ const ELB_RESOURCES = ['loadbalancer/*', 'listener/*', 'targetgroup/*'] as const
 /** The service-linked role ELB needs once per account, created by the first load balancer. */
 const ELB_SERVICE = 'elasticloadbalancing.amazonaws.com';
 
+/**
+ * Tagging an existing resource: no `kubernetes.io/cluster/*` key, and some tag key present
+ * (ForAllValues holds when aws:TagKeys is absent or empty: IAM User Guide, "Multivalued
+ * context key examples"; the Null check closes that).
+ */
+const NO_CLUSTER_TAG_KEYS = {
+  'ForAllValues:StringNotLike': { 'aws:TagKeys': [clusterTagKey('*')] },
+  Null: { 'aws:TagKeys': 'false' },
+};
+
 export interface CloudControllerPolicyProps {
   /** The cluster: its tag `kubernetes.io/cluster/<name>=owned` marks what the controller owns. */
   readonly clusterName: string;
@@ -49,8 +59,11 @@ export function grantCloudController(role: iam.IRole, props: CloudControllerPoli
  *
  * Tagging is what ownership rests on, so a tag can only be set in the request that creates
  * the resource (`ec2:CreateAction`, `elasticloadbalancing:CreateAction`), or on what the
- * cluster owns already: the role can't make another resource of the account the cluster's
- * own, and then change or delete it.
+ * cluster owns already, and then never a `kubernetes.io/cluster/*` key: the role can't make
+ * another resource of the account the cluster's own, nor its own another cluster's. The
+ * controller retags no security group the cluster owns (it tags them in CreateSecurityGroup;
+ * read-repair, cloud-provider-aws v1.35.2 pkg/providers/v1/tags.go readRepairClusterTags ->
+ * createTags, writes only with this cluster's own key in the request), so nothing allows it.
  */
 function cloudControllerPolicy(props: CloudControllerPolicyProps): iam.PolicyStatement[] {
   const clusterTag = clusterTagKey(props.clusterName);
@@ -109,13 +122,6 @@ function cloudControllerPolicy(props: CloudControllerPolicyProps): iam.PolicySta
       conditions: { StringEquals: { ...createdOwned, 'ec2:CreateAction': 'CreateSecurityGroup' } },
     }),
     new iam.PolicyStatement({
-      sid: 'RetagOwnedSecurityGroups',
-      // Other tags on the cluster's own groups (read-repair), never the cluster tag itself.
-      actions: ['ec2:CreateTags'],
-      resources: [securityGroups],
-      conditions: { ...owned, Null: { [`aws:RequestTag/${clusterTag}`]: 'true' } },
-    }),
-    new iam.PolicyStatement({
       sid: 'CreateTaggedLoadBalancers',
       actions: ELB_CREATE_ACTIONS.map((action) => `elasticloadbalancing:${action}`),
       resources: ['*'],
@@ -130,14 +136,24 @@ function cloudControllerPolicy(props: CloudControllerPolicyProps): iam.PolicySta
       conditions: { StringEquals: { ...createdOwned, 'elasticloadbalancing:CreateAction': [...ELB_CREATE_ACTIONS] } },
     }),
     new iam.PolicyStatement({
+      sid: 'RetagOwnedLoadBalancers',
+      // A Service's extra tags (its additional-resource-tags annotation) on its existing classic
+      // load balancer: cloud-provider-aws v1.35.2 pkg/providers/v1/aws_loadbalancer.go
+      // ensureLoadBalancer -> aws.go addLoadBalancerTags, the only tag write it makes on an
+      // existing resource (its own cluster tag is set in the Create* request). No cluster key
+      // at all: `kubernetes.io/cluster/<other>=owned` would hand the load balancer to another
+      // cluster's controller and IAM.
+      actions: ['elasticloadbalancing:AddTags'],
+      resources: [stack.formatArn({ service: 'elasticloadbalancing', resource: 'loadbalancer/*' })],
+      conditions: { ...owned, ...NO_CLUSTER_TAG_KEYS },
+    }),
+    new iam.PolicyStatement({
       sid: 'ManageOwnedLoadBalancers',
       actions: [
         'ec2:AuthorizeSecurityGroupIngress',
         'ec2:RevokeSecurityGroupIngress',
         'ec2:DeleteSecurityGroup',
         'ec2:ModifyInstanceAttribute',
-        // A Service's extra tags on its own classic load balancer (addLoadBalancerTags).
-        'elasticloadbalancing:AddTags',
         'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer',
         'elasticloadbalancing:AttachLoadBalancerToSubnets',
         'elasticloadbalancing:ConfigureHealthCheck',

@@ -1,7 +1,9 @@
 import {
+  RequestContext,
   RoleStatement,
   Statement,
   actionsOf,
+  conditionHolds,
   grantsAction,
   resourcesOf,
   roleStatements,
@@ -10,6 +12,8 @@ import { SynthesizedCluster, resourcesOfType, synthesizeCluster } from '../util'
 
 const STACKS = ['etcd', 'master', 'worker'] as const;
 const CLUSTER_TAG = 'kubernetes.io/cluster/kube-aws-test-1';
+/** Another cluster's tag, in the same account: what a compromised master must not hand anything to. */
+const OTHER_CLUSTER_TAG = 'kubernetes.io/cluster/other';
 
 /** Verbs that write tags, in any AWS service (ec2:CreateTags, elasticloadbalancing:AddTags, kms:TagResource...). */
 const TAG_WRITE_VERBS = ['CreateTags', 'DeleteTags', 'AddTags', 'RemoveTags', 'TagResource', 'UntagResource'];
@@ -23,16 +27,35 @@ function writesTags(statement: Statement): boolean {
   });
 }
 
+/** A request that tags an existing resource with `keys`, meeting every StringEquals the statement asks for (such as its ownership tag). */
+function retagRequest(statement: Statement, keys: string[]): RequestContext {
+  const asked = Object.entries(statement.Condition?.StringEquals ?? {}).map(([key, value]) => [key, [value].flat()[0]]);
+  return { ...Object.fromEntries(asked), 'aws:TagKeys': keys, ...Object.fromEntries(keys.map((key) => [`aws:RequestTag/${key}`, 'owned'])) };
+}
+
 /**
- * Tagging may happen only in the request that creates the resource (a create-action
- * condition), or on what the cluster owns already: otherwise the role tags any resource of
- * the account as the cluster's own, and every "owned only" statement then covers it.
+ * Whether a statement refuses every `kubernetes.io/cluster/*` key (another cluster's, this
+ * one's, alone or beside others) and a request naming no key, while it still allows a tag
+ * the controller writes: the refusal is the tag keys', not a condition the test can't meet.
+ */
+function refusesClusterTagKeys(statement: Statement): boolean {
+  const holds = (keys: string[]) => conditionHolds(statement.Condition, retagRequest(statement, keys));
+  const refused = [[OTHER_CLUSTER_TAG], [CLUSTER_TAG], ['kubernetes.io/service-name', OTHER_CLUSTER_TAG], []];
+  return holds(['kubernetes.io/service-name']) && !refused.some(holds);
+}
+
+/**
+ * Tagging may happen in the request that creates the resource (a create-action condition),
+ * or on what the cluster owns already, and then never with a `kubernetes.io/cluster/*` key.
+ * Otherwise the role tags any resource of the account as the cluster's own, and every
+ * "owned only" statement then covers it; or it tags its own resources as another cluster's,
+ * whose controller and IAM (conditioned on that tag) then manage or delete them.
  */
 function tagsOnlyOnCreateOrOwned(statement: Statement): boolean {
   const equals = statement.Condition?.StringEquals ?? {};
   const onCreate = ['ec2:CreateAction', 'elasticloadbalancing:CreateAction'].some((key) => equals[key] !== undefined);
   const owned = equals[`aws:ResourceTag/${CLUSTER_TAG}`] === 'owned';
-  return onCreate || owned;
+  return onCreate || (owned && refusesClusterTagKeys(statement));
 }
 
 /** The KMS calls that use a key's material, or hand its use to someone else. */
@@ -70,7 +93,7 @@ describe("the cluster's node permissions, across all three stacks", () => {
     }
   });
 
-  test('no role tags anything in bulk: every tag write on a wildcard resource is conditioned on creation or ownership', () => {
+  test("no role tags anything in bulk, nor hands what it owns to another cluster: tags on creation, or on the cluster's own without kubernetes.io/cluster/* keys", () => {
     const tagging = allRoleStatements().filter(({ statement }) => statement.Effect === 'Allow' && writesTags(statement));
     // The masters' cloud controller tags what it creates: the check below is not vacuous.
     expect(tagging.map((t) => t.stack)).toContain('master');

@@ -130,7 +130,12 @@ describe('MasterStack', () => {
       const [role] = Object.keys(resourcesOfType(master(), 'AWS::IAM::Role')).filter((id) => id.startsWith('MastersRole'));
       statements = statementsOfRole(master(), role);
     });
-    const created = { [`aws:RequestTag/${CLUSTER_TAG}`]: 'owned' };
+    /** A request's tags: each value as aws:RequestTag/<key>, the keys as aws:TagKeys. */
+    const tagging = (tags: Record<string, string>) => ({
+      ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+      'aws:TagKeys': Object.keys(tags),
+    });
+    const created = tagging({ [CLUSTER_TAG]: 'owned' });
     const owned = { [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned' };
 
     test("can't make an existing resource of the account the cluster's own", () => {
@@ -144,9 +149,8 @@ describe('MasterStack', () => {
       expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0owned`, { ...owned, ...created })).toBe(false);
     });
 
-    test('tags what it creates, in the creating request, and retags what the cluster owns', () => {
+    test('tags what it creates, in the creating request', () => {
       expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0new`, { ...created, 'ec2:CreateAction': 'CreateSecurityGroup' })).toBe(true);
-      expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0owned`, owned)).toBe(true);
       for (const [action, resource] of [
         ['CreateLoadBalancer', 'loadbalancer/net/a0123/0123'],
         ['CreateLoadBalancer', 'loadbalancer/a0123'],
@@ -158,12 +162,38 @@ describe('MasterStack', () => {
         // Untagged, it can't create at all.
         expect(allows(statements, `elasticloadbalancing:${action}`, `${ELB_ARN}:${resource}`, {})).toBe(false);
       }
-      expect(allows(statements, 'elasticloadbalancing:AddTags', `${ELB_ARN}:loadbalancer/a0123`, owned)).toBe(true);
+    });
+
+    test("retags the cluster's own load balancers with a Service's extra tags, never with a kubernetes.io/cluster key", () => {
+      // cloud-provider-aws v1.35.2 pkg/providers/v1/aws_loadbalancer.go ensureLoadBalancer ->
+      // aws.go addLoadBalancerTags: the additional-resource-tags annotation on an existing classic load balancer.
+      const retag = (resource: string, context: Record<string, unknown>) => allows(statements, 'elasticloadbalancing:AddTags', `${ELB_ARN}:${resource}`, context);
+      expect(retag('loadbalancer/a0123', { ...owned, ...tagging({ 'kubernetes.io/service-name': 'x' }) })).toBe(true);
+      expect(retag('loadbalancer/net/a0123/0123', { ...owned, ...tagging({ 'kubernetes.io/service-name': 'x' }) })).toBe(true);
+      // Another cluster's tag would hand it to that cluster's controller and masters: denied, alone or among others.
+      expect(retag('loadbalancer/a0123', { ...owned, ...tagging({ 'kubernetes.io/cluster/other': 'owned' }) })).toBe(false);
+      expect(retag('loadbalancer/a0123', { ...owned, ...tagging({ 'kubernetes.io/service-name': 'x', 'kubernetes.io/cluster/other': 'owned' }) })).toBe(false);
+      expect(retag('loadbalancer/a0123', { ...owned, ...tagging({ [CLUSTER_TAG]: 'shared' }) })).toBe(false);
+      // A request naming no tag key can't slip through ForAllValues (true on an absent or empty key).
+      expect(retag('loadbalancer/a0123', owned)).toBe(false);
+      expect(retag('loadbalancer/a0123', { ...owned, 'aws:TagKeys': [] })).toBe(false);
+      // Not the account's other load balancers, nor target groups or listeners (the controller never retags those).
+      expect(retag('loadbalancer/foreign', tagging({ 'kubernetes.io/service-name': 'x' }))).toBe(false);
+      expect(retag('targetgroup/k8s-a0123/0123', { ...owned, ...tagging({ 'kubernetes.io/service-name': 'x' }) })).toBe(false);
+    });
+
+    test("retags no security group, not even the cluster's own (the controller tags them in CreateSecurityGroup only)", () => {
+      // cloud-provider-aws v1.35.2 pkg/providers/v1/tags.go readRepairClusterTags -> createTags
+      // always sends this cluster's key: no retag of an owned group ever names other keys only.
+      const attempts: Record<string, string>[] = [{ 'kubernetes.io/service-name': 'x' }, { 'kubernetes.io/cluster/other': 'owned' }, { [CLUSTER_TAG]: 'owned' }];
+      for (const tags of attempts) {
+        expect(allows(statements, 'ec2:CreateTags', `${EC2_ARN}:security-group/sg-0owned`, { ...owned, ...tagging(tags) })).toBe(false);
+      }
     });
 
     test("creates security groups in the cluster's VPC only, each tagged as the cluster's", () => {
       // CreateSecurityGroup is authorized on the new group and on the VPC: both halves must pass.
-      const create = (vpc: string, context: Record<string, string>) =>
+      const create = (vpc: string, context: Record<string, unknown>) =>
         allows(statements, 'ec2:CreateSecurityGroup', `${EC2_ARN}:vpc/${vpc}`, context) &&
         allows(statements, 'ec2:CreateSecurityGroup', `${EC2_ARN}:security-group/*`, context);
       expect(create('vpc-0a1b2c3d4e5f60718', created)).toBe(true);
