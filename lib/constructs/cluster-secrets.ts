@@ -2,11 +2,9 @@ import * as path from 'node:path';
 import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { customResourceProvider } from './custom-resource-provider';
 import type { ClusterSecretsProperties } from '../secrets/handler';
 import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../../userdata/secret-names';
 import { firstServiceIp } from '../secrets/service-ip';
@@ -141,15 +139,11 @@ export class ClusterSecrets extends Construct {
       this.secrets.set(name, secret);
     }
 
-    const handler = new nodejs.NodejsFunction(this, 'Handler', {
+    const { handler, provider } = customResourceProvider(this, {
       description: `Generates the ${config.set} secrets of Kubernetes cluster ${config.clusterName}`,
       entry: path.join(__dirname, '..', 'secrets', 'handler.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
       timeout: SECRETS_HANDLER_TIMEOUT,
       memorySize: SECRETS_HANDLER_MEMORY_MB,
-      // esbuild is a dev dependency: bundle locally, no Docker engine needed.
-      bundling: { forceDockerBundling: false },
     });
     handler.addToRolePolicy(
       new iam.PolicyStatement({
@@ -165,8 +159,6 @@ export class ClusterSecrets extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': this.secretsManagerEndpoint() } },
       }),
     );
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: handler });
-
     const properties: ClusterSecretsProperties = {
       Set: config.set,
       ClusterName: config.clusterName,
@@ -184,7 +176,6 @@ export class ClusterSecrets extends Construct {
     });
     this.resource.node.addDependency(...this.secrets.values());
 
-    acknowledgeNagFindings(handler, provider);
   }
 
   /** The etcd member secrets (`etcd` set), member 0 first. */
@@ -359,22 +350,3 @@ function validate(props: ResolvedProps): asserts props is ResolvedProps & { set:
   }
 }
 
-/** cdk-nag (AwsSolutions) findings on the Lambda functions, each with why it is acceptable. */
-function acknowledgeNagFindings(handler: nodejs.NodejsFunction, provider: cr.Provider): void {
-  const basicExecution = {
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
-  };
-  Validations.of(handler).acknowledge(basicExecution, {
-    id: 'AwsSolutions-L1',
-    reason: 'Runtime pinned to nodejs22.x, the Node.js line this handler is built and tested for; upgrade deliberately.',
-  });
-  const handlerLogicalId = Stack.of(handler).getLogicalId(handler.node.defaultChild as lambda.CfnFunction);
-  Validations.of(provider).acknowledge(
-    basicExecution,
-    {
-      id: `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
-      reason: 'The CDK Provider framework may invoke any version of its onEvent function (`<arn>:*`), and nothing else.',
-    },
-  );
-}

@@ -1,10 +1,8 @@
 import * as path from 'node:path';
 import { ArnFormat, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { customResourceProvider } from './custom-resource-provider';
 import type { LeftoverCheckProperties } from '../leftovers/handler';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 
@@ -61,14 +59,10 @@ export class LeftoverCheck extends Construct {
     const stack = Stack.of(this);
     const folder = new ClusterSecretNames(props.clusterName).folder;
 
-    const handler = new nodejs.NodejsFunction(this, 'Handler', {
+    const { handler, provider } = customResourceProvider(this, {
       description: `Stops the creation of a ${props.clusterName} stack while a destroyed cluster's resources hold its names`,
       entry: path.join(__dirname, '..', 'leftovers', 'handler.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
       timeout: LEFTOVER_CHECK_TIMEOUT,
-      // esbuild is a dev dependency: bundle locally, no Docker engine needed.
-      bundling: { forceDockerBundling: false },
     });
     // A secret's ARN ends in a random suffix, unknown before it exists; for a name that does
     // not exist IAM sees `secret:<name>`. `<folder>*` covers both, and only this cluster.
@@ -80,7 +74,6 @@ export class LeftoverCheck extends Construct {
     });
     handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [secretsArn] }));
     handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }));
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: handler });
 
     const properties: LeftoverCheckProperties = {
       ClusterName: props.clusterName,
@@ -97,7 +90,12 @@ export class LeftoverCheck extends Construct {
       properties,
     });
 
-    acknowledgeNagFindings(handler, provider, secretsArn);
+    Validations.of(handler).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${asNagPrints(stack, secretsArn)}]`,
+      reason:
+        "DescribeSecret (metadata, never a value) on this cluster's secret folder: the secrets it looks for belong to a " +
+        'destroyed cluster, so their ARNs (with a random suffix) are unknown.',
+    });
   }
 
   /** Makes `constructs`, and every resource in them, wait until the check has passed. */
@@ -142,33 +140,6 @@ function validate(props: LeftoverCheckProps): void {
         `(no dots); got '${props.bucketName}'`,
     );
   }
-}
-
-/** cdk-nag (AwsSolutions) findings on the Lambda functions, each with why it is acceptable. */
-function acknowledgeNagFindings(handler: nodejs.NodejsFunction, provider: cr.Provider, secretsArn: string): void {
-  const stack = Stack.of(handler);
-  const basicExecution = {
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
-  };
-  Validations.of(handler).acknowledge(
-    basicExecution,
-    {
-      id: 'AwsSolutions-L1',
-      reason: 'Runtime pinned to nodejs22.x, the Node.js line this handler is built and tested for; upgrade deliberately.',
-    },
-    {
-      id: `AwsSolutions-IAM5[Resource::${asNagPrints(stack, secretsArn)}]`,
-      reason:
-        "DescribeSecret (metadata, never a value) on this cluster's secret folder: the secrets it looks for belong to a " +
-        'destroyed cluster, so their ARNs (with a random suffix) are unknown.',
-    },
-  );
-  const handlerLogicalId = stack.getLogicalId(handler.node.defaultChild as lambda.CfnFunction);
-  Validations.of(provider).acknowledge(basicExecution, {
-    id: `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
-    reason: 'The CDK Provider framework may invoke any version of its onEvent function (`<arn>:*`), and nothing else.',
-  });
 }
 
 /** An ARN as cdk-nag prints it in a finding: pseudo parameters as `<AWS::Partition>`. */

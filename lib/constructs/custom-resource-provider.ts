@@ -1,0 +1,62 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+/** Properties of {@link customResourceProvider}. */
+export interface CustomResourceProviderProps {
+  /** What the function does: its Lambda description. */
+  readonly description: string;
+  /** The TypeScript file whose `handler` export answers the Provider framework's onEvent. */
+  readonly entry: string;
+  /** How long one event may take. */
+  readonly timeout: Duration;
+  /**
+   * The function's memory; more buys more CPU.
+   * @default 128 MB (Lambda's default)
+   */
+  readonly memorySize?: number;
+}
+
+/** A custom resource's onEvent function and the CDK Provider framework in front of it. */
+export interface CustomResourceProvider {
+  /** The function: grant it what its events need. */
+  readonly handler: nodejs.NodejsFunction;
+  /** The `serviceToken` of the custom resources it serves. */
+  readonly provider: cr.Provider;
+}
+
+/**
+ * The onEvent function of one of our custom resources (`Handler`, bundled locally by esbuild,
+ * Node.js 22) behind the Provider framework (`Provider`), both created in `scope` under those
+ * ids, with the cdk-nag findings every such pair has acknowledged with their reasons.
+ */
+export function customResourceProvider(scope: Construct, props: CustomResourceProviderProps): CustomResourceProvider {
+  const handler = new nodejs.NodejsFunction(scope, 'Handler', {
+    description: props.description,
+    entry: props.entry,
+    handler: 'handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+    timeout: props.timeout,
+    memorySize: props.memorySize,
+    // esbuild is a dev dependency: bundle locally, no Docker engine needed.
+    bundling: { forceDockerBundling: false },
+  });
+  const provider = new cr.Provider(scope, 'Provider', { onEventHandler: handler });
+
+  const basicExecution = {
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
+  };
+  Validations.of(handler).acknowledge(basicExecution, {
+    id: 'AwsSolutions-L1',
+    reason: 'Runtime pinned to nodejs22.x, the Node.js line this handler is built and tested for; upgrade deliberately.',
+  });
+  const handlerLogicalId = Stack.of(handler).getLogicalId(handler.node.defaultChild as lambda.CfnFunction);
+  Validations.of(provider).acknowledge(basicExecution, {
+    id: `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
+    reason: 'The CDK Provider framework may invoke any version of its onEvent function (`<arn>:*`), and nothing else.',
+  });
+  return { handler, provider };
+}
