@@ -18,6 +18,10 @@
  *
  * Stricter than the API server in one way: variables are evaluated eagerly, so an
  * expression that errors where the API server would never evaluate it still fails here.
+ * Looser in two: the CEL runs untyped, while the API server type-checks every expression
+ * against the OpenAPI schema of each resource the policy matches (a field name that does
+ * not exist in that schema is a compile warning or error there, not here), and no CEL cost
+ * is estimated. A policy that passes here has not been loaded by a real API server.
  */
 import { run } from '@bufbuild/cel';
 import { IValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
