@@ -3,26 +3,47 @@
  *
  * Boot order: node-identity (member index N from the tag) -> etcd-attach (the member's own
  * network interface and data volume, found by tags) -> etcd-format (only a blank volume) ->
- * var-lib-etcd.mount -> fetch-secrets (member TLS) -> etcd -> cfn-signal; etcd-snapshot.timer
- * uploads a snapshot to S3 every minute.
+ * var-lib-etcd.mount -> fetch-secrets (member TLS) -> etcd-guard (no restart on blank data once
+ * bootstrapped: etcd-bootstrap-guard.ts) -> etcd -> cfn-signal; etcd-snapshot.timer uploads a
+ * snapshot to S3 every minute (etcd-snapshot.ts).
  */
+import { bootstrapGuardFiles } from './etcd-bootstrap-guard';
+import {
+  ETCD_BINARY,
+  ETCD_DATA_DIR,
+  ETCD_DATA_MOUNT,
+  ETCD_ENV,
+  ETCD_HOME,
+  ETCD_JOIN_ENV,
+  ETCD_UNIT,
+  ETCDCTL_BINARY,
+  ETCDCTL_MEMBER,
+  DEFRAG_SCRIPT,
+  GUARD_SCRIPT,
+  SNAPSHOT_SCRIPT,
+  SNAPSHOT_TIMER_UNIT,
+} from './etcd-paths';
+import { DEFRAG_CALENDAR, defragFiles } from './etcd-defrag';
+import { replaceMemberFiles } from './etcd-replace-member';
+import { restoreFiles } from './etcd-restore';
+import { SNAPSHOT_CALENDAR, SNAPSHOT_TIMEOUT_SECONDS, snapshotFiles } from './etcd-snapshot';
+import { statusFiles } from './etcd-status';
 import { directory, envFile, remoteFile, script } from './files';
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './network';
 import { AFTER_IDENTITY, AWS, AWS_UNIT_DEPENDENCIES, nodeBootstrapParts } from './node-bootstrap';
-import { bin, CLUSTER_ENV, CONFIG_DIR, ETCD_PKI_DIR, NODE_ENV } from './paths';
+import { bin, CLUSTER_ENV, ETCD_PKI_DIR, NODE_ENV } from './paths';
 import { FETCH_SECRETS_UNIT, fetchSecretsParts } from './secrets';
 import { EtcdNodeInput, etcdDomain, validateEtcdInput } from './types';
 import { command, unit } from './units';
 import { ETCD_TARBALL, ETCD_VERSION } from './versions';
 import { ClusterSecretNames } from './secret-names';
 
+export { SNAPSHOT_HISTORY_PREFIX, SNAPSHOT_LATEST_PREFIX, BOOTSTRAP_RECORD_PREFIX } from './etcd-paths';
+
 /** Filesystem label of the data volume; the mount finds the volume by it. */
 export const ETCD_DATA_LABEL = 'etcd-data';
-export const ETCD_DATA_MOUNT = '/var/lib/etcd';
-/** etcd's data dir is a subdirectory: the volume root holds lost+found, etcd wants 0700 and empty. */
-export const ETCD_DATA_DIR = `${ETCD_DATA_MOUNT}/data`;
 /** EBS device name requested at attach; Nitro instances expose it as NVMe (found by volume id). */
 export const ETCD_VOLUME_DEVICE_NAME = '/dev/xvdf';
 /** Device index of the member's network interface (0 is the instance's primary). */
@@ -35,31 +56,34 @@ export const ETCD_ENI_DEVICE_INDEX = 1;
  * certificate names etcd-N.<domain>, whose A record is the member's address.
  */
 export const ETCD_ENI_ROUTE_METRIC = 10;
-/** Snapshots to S3 every minute: losing all members loses at most a minute of writes. */
-export const SNAPSHOT_CALENDAR = 'minutely';
+/**
+ * The backend's size limit: etcd's largest recommended quota (8 GiB; etcd v3.5.27
+ * server/etcdserver/quota.go MaxQuotaBytes, above which etcd warns), set explicitly rather
+ * than left at the 2 GiB default (quota.go DefaultQuotaBytes). Past it etcd raises a NOSPACE
+ * alarm and refuses writes until compaction, defragmentation and `alarm disarm`.
+ */
+export const ETCD_QUOTA_BACKEND_BYTES = 8 * 1024 * 1024 * 1024;
 
-const ETCD_HOME = `/opt/etcd/${ETCD_VERSION}`;
 const ETCD_TARBALL_PATH = `/opt/etcd/etcd-${ETCD_VERSION}-linux-amd64.tar.gz`;
-export const ETCD_BINARY = `${ETCD_HOME}/etcd`;
-export const ETCDCTL_BINARY = `${ETCD_HOME}/etcdctl`;
-const ETCD_ENV = `${CONFIG_DIR}/etcd.env`;
 /** Written at boot by etcd-attach: device, interface id, address and MAC. Volatile (/run). */
 const MEMBER_RUNTIME_ENV = '/run/kubernetes-on-aws/etcd-member.env';
 const NETWORKD_FILE = '/run/systemd/network/10-etcd-member.network';
 
-const ETCDCTL_MEMBER = bin('etcdctl-member');
 const ATTACH_SCRIPT = bin('etcd-attach');
+/** Tries of each EC2 call in etcd-attach: 1+2+...+32 s = about a minute of backoff in all. */
+const ATTACH_API_ATTEMPTS = 7;
 const FORMAT_SCRIPT = bin('etcd-format');
-const SNAPSHOT_SCRIPT = bin('etcd-snapshot');
 
 const UNITS = {
   install: 'etcd-install.service',
   attach: 'etcd-attach.service',
   format: 'etcd-format.service',
   mount: 'var-lib-etcd.mount',
-  etcd: 'etcd.service',
+  etcd: ETCD_UNIT,
   snapshot: 'etcd-snapshot.service',
-  snapshotTimer: 'etcd-snapshot.timer',
+  snapshotTimer: SNAPSHOT_TIMER_UNIT,
+  defrag: 'etcd-defrag.service',
+  defragTimer: 'etcd-defrag.timer',
 } as const;
 
 const PKI = {
@@ -68,16 +92,38 @@ const PKI = {
   key: `${ETCD_PKI_DIR}/member.key`,
 };
 
-/** etcdctl against this member's own client URL, with its TLS files. */
+/**
+ * etcdctl with the member certificate, against this member's own client URL (or, with
+ * --via-peers, every other member's: for repairs of this one). A 10 s command timeout, except
+ * with --no-command-timeout: etcdctl 3.5 bounds `snapshot save` only when the flag is given
+ * (etcd v3.5.27 etcdctl/ctlv3/command/snapshot_command.go snapshotSaveCommandFunc,
+ * isCommandTimeoutFlagSet).
+ */
 const etcdctlMemberScript = `#!/bin/bash
-# etcdctl-member ARGS...: etcdctl against this member's client URL (its DNS name, i.e. the
-# address of its own network interface), authenticated with the member certificate.
+# etcdctl-member [--no-command-timeout | --command-timeout=D] [--via-peers] ARGS...: etcdctl
+# against this member's client URL (its DNS name, i.e. the address of its own network
+# interface), or with --via-peers the other members' URLs, authenticated with the member
+# certificate; commands time out after 10 s, D, or (--no-command-timeout) etcdctl's choice.
 set -euo pipefail
 . ${CLUSTER_ENV}
 . ${NODE_ENV}
 . ${ETCD_ENV}
-exec ${ETCDCTL_BINARY} --endpoints "https://etcd-$ETCD_MEMBER.$ETCD_DOMAIN:${ETCD_CLIENT_PORT}" \\
-  --cacert ${PKI.ca} --cert ${PKI.cert} --key ${PKI.key} --command-timeout=10s "$@"
+url() { echo "https://etcd-$1.$ETCD_DOMAIN:${ETCD_CLIENT_PORT}"; }
+endpoints=$(url "$ETCD_MEMBER")
+timeout=(--command-timeout=10s)
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-command-timeout) timeout=() ;;
+    --command-timeout=*) timeout=("$1") ;;
+    --via-peers)
+      endpoints=$(for i in $(seq 0 $((ETCD_MEMBER_COUNT - 1))); do [ "$i" = "$ETCD_MEMBER" ] || url "$i"; done | paste -sd,)
+      ;;
+    *) break ;;
+  esac
+  shift
+done
+exec ${ETCDCTL_BINARY} --endpoints "$endpoints" \\
+  --cacert ${PKI.ca} --cert ${PKI.cert} --key ${PKI.key} "\${timeout[@]}" "$@"
 `;
 
 /**
@@ -112,6 +158,20 @@ retry() {
   done
   fail "timed out waiting for $what"
 }
+# backoff WHAT COMMAND...: runs COMMAND until it succeeds, up to ${ATTACH_API_ATTEMPTS} times, waiting 1, 2, 4, ... s
+# in between: the EC2 API throttles and fails transiently, and one failed call must not fail the boot.
+backoff() {
+  local what=$1 delay=1
+  shift
+  for attempt in $(seq 1 ${ATTACH_API_ATTEMPTS}); do
+    if "$@"; then return 0; fi
+    [ "$attempt" -lt ${ATTACH_API_ATTEMPTS} ] || break
+    echo "etcd-attach: $what failed (attempt $attempt/${ATTACH_API_ATTEMPTS}); retrying in \${delay}s" >&2
+    sleep "$delay"
+    delay=$((delay * 2))
+  done
+  fail "$what failed ${ATTACH_API_ATTEMPTS} times"
+}
 
 # Members are etcd-0 .. etcd-(count-1).
 [ "$ETCD_MEMBER" -lt "$ETCD_MEMBER_COUNT" ] || fail "member index $ETCD_MEMBER is outside this $ETCD_MEMBER_COUNT-member cluster"
@@ -119,11 +179,11 @@ retry() {
 filters=("Name=tag:kubernetes.io/cluster/$CLUSTER,Values=owned" "Name=tag:kubernetes-on-aws:etcd-member,Values=$ETCD_MEMBER")
 
 # --- network interface -------------------------------------------------------------------
-eni=$(${AWS} ec2 describe-network-interfaces --region "$REGION" --filters "\${filters[@]}" \\
+eni=$(backoff "describe-network-interfaces" ${AWS} ec2 describe-network-interfaces --region "$REGION" --filters "\${filters[@]}" \\
   --query 'NetworkInterfaces[].NetworkInterfaceId' --output text)
 [ "$(wc -w <<<"$eni")" -eq 1 ] || fail "expected one network interface tagged etcd-member=$ETCD_MEMBER, found '$eni'"
 eni_field() {
-  ${AWS} ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" \\
+  backoff "describe-network-interfaces $eni" ${AWS} ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" \\
     --query "NetworkInterfaces[0].$1" --output text
 }
 eni_available() { [ "$(eni_field Status)" = available ]; }
@@ -133,20 +193,25 @@ eni_attached_here() {
 if ! eni_attached_here; then
   # A replaced member's old instance may still be shutting down: wait until it lets go.
   retry "network interface $eni to be available" eni_available
-  ${AWS} ec2 attach-network-interface --region "$REGION" --network-interface-id "$eni" \\
-    --instance-id "$INSTANCE_ID" --device-index ${ETCD_ENI_DEVICE_INDEX} >/dev/null
+  # A retried attach whose first try went through fails: then the interface is ours already.
+  attach_eni() {
+    ${AWS} ec2 attach-network-interface --region "$REGION" --network-interface-id "$eni" \\
+      --instance-id "$INSTANCE_ID" --device-index ${ETCD_ENI_DEVICE_INDEX} >/dev/null ||
+      [ "$(eni_field Attachment.InstanceId)" = "$INSTANCE_ID" ]
+  }
+  backoff "attach-network-interface $eni" attach_eni
   retry "network interface $eni to be attached" eni_attached_here
 fi
 eni_ip=$(eni_field PrivateIpAddress)
 eni_mac=$(eni_field MacAddress)
 
 # --- data volume (same availability zone) ------------------------------------------------
-volume=$(${AWS} ec2 describe-volumes --region "$REGION" \\
+volume=$(backoff "describe-volumes" ${AWS} ec2 describe-volumes --region "$REGION" \\
   --filters "\${filters[@]}" "Name=availability-zone,Values=$AVAILABILITY_ZONE" \\
   --query 'Volumes[].VolumeId' --output text)
 [ "$(wc -w <<<"$volume")" -eq 1 ] || fail "expected one volume tagged etcd-member=$ETCD_MEMBER in $AVAILABILITY_ZONE, found '$volume'"
 volume_field() {
-  ${AWS} ec2 describe-volumes --region "$REGION" --volume-ids "$volume" \\
+  backoff "describe-volumes $volume" ${AWS} ec2 describe-volumes --region "$REGION" --volume-ids "$volume" \\
     --query "Volumes[0].$1" --output text
 }
 volume_available() { [ "$(volume_field State)" = available ]; }
@@ -155,8 +220,12 @@ volume_attached_here() {
 }
 if ! volume_attached_here; then
   retry "volume $volume to be available" volume_available
-  ${AWS} ec2 attach-volume --region "$REGION" --volume-id "$volume" \\
-    --instance-id "$INSTANCE_ID" --device ${ETCD_VOLUME_DEVICE_NAME} >/dev/null
+  attach_volume() {
+    ${AWS} ec2 attach-volume --region "$REGION" --volume-id "$volume" \\
+      --instance-id "$INSTANCE_ID" --device ${ETCD_VOLUME_DEVICE_NAME} >/dev/null ||
+      [ "$(volume_field 'Attachments[0].InstanceId')" = "$INSTANCE_ID" ]
+  }
+  backoff "attach-volume $volume" attach_volume
   retry "volume $volume to be attached" volume_attached_here
 fi
 # Nitro instances show EBS volumes as NVMe devices whose serial is the volume id without '-'.
@@ -227,34 +296,6 @@ case $rc in
 esac
 `;
 
-/**
- * Key prefixes in the snapshot bucket (one bucket per cluster): a lifecycle rule expires
- * `history/`; `latest/` always holds each member's newest snapshot.
- */
-export const SNAPSHOT_HISTORY_PREFIX = 'history/';
-export const SNAPSHOT_LATEST_PREFIX = 'latest/';
-
-const snapshotScript = `#!/bin/bash
-# etcd-snapshot: saves a snapshot of this member and uploads it to
-# s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-N/<UTC time>.db, then copies it to
-# s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}etcd-N.db. The bucket keeps versions and
-# expires the history (lifecycle rules).
-set -euo pipefail
-. ${CLUSTER_ENV}
-. ${NODE_ENV}
-. ${ETCD_ENV}
-dir=/var/lib/etcd-snapshots
-install -d -m 0700 "$dir"
-file="$dir/snapshot.db"
-rm -f "$file" "$file.part"
-${ETCDCTL_MEMBER} snapshot save "$file" >/dev/null
-key="s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
-${AWS} s3 cp --only-show-errors - "$key" <"$file"
-${AWS} s3 cp --only-show-errors "$key" "s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}etcd-$ETCD_MEMBER.db"
-rm -f "$file"
-echo "etcd-snapshot: uploaded $key"
-`;
-
 const healthCheck = `#!/bin/bash
 # node-health-check (etcd): this member answers 'endpoint health' on its own client URL,
 # which needs the cluster's quorum.
@@ -275,7 +316,13 @@ function etcdFlags(domain: string, cluster: string): string[] {
     `--listen-client-urls=https://0.0.0.0:${ETCD_CLIENT_PORT}`,
     // Ignored once the data dir exists: a replaced member restarts from its volume.
     `--initial-cluster-token=${cluster}`,
-    '--initial-cluster-state=new',
+    // `new` (etcd.env) but for a re-added member's first start (etcd-join.env: existing).
+    '--initial-cluster-state=${INITIAL_CLUSTER_STATE}',
+    // 3.5's default, explicit: without it a member rejoining after a partition forces an
+    // election (etcd v3.5.27 server/embed/config.go NewConfig PreVote: true; etcdmain/config.go --pre-vote).
+    '--pre-vote=true',
+    // etcd v3.5.27 server/etcdmain/config.go --quota-backend-bytes.
+    `--quota-backend-bytes=${ETCD_QUOTA_BACKEND_BYTES}`,
     '--client-cert-auth',
     `--trusted-ca-file=${PKI.ca}`,
     `--cert-file=${PKI.cert}`,
@@ -289,7 +336,8 @@ function etcdFlags(domain: string, cluster: string): string[] {
 
 function etcdParts(input: EtcdNodeInput): NodeParts {
   const domain = etcdDomain(input);
-  const envFiles = [CLUSTER_ENV, NODE_ENV, ETCD_ENV];
+  // The join override last, so that its value wins; '-': usually absent.
+  const envFiles = [CLUSTER_ENV, NODE_ENV, ETCD_ENV, `-${ETCD_JOIN_ENV}`];
   return {
     directories: [directory('/opt/etcd')],
     files: [
@@ -297,12 +345,18 @@ function etcdParts(input: EtcdNodeInput): NodeParts {
         ETCD_DOMAIN: domain,
         ETCD_MEMBER_COUNT: input.memberCount,
         SNAPSHOT_BUCKET: input.snapshotBucket,
+        INITIAL_CLUSTER_STATE: 'new',
       }),
       remoteFile(ETCD_TARBALL_PATH, ETCD_TARBALL.url, ETCD_TARBALL.hash),
       script(ETCDCTL_MEMBER, etcdctlMemberScript),
       script(ATTACH_SCRIPT, attachScript),
       script(FORMAT_SCRIPT, formatScript),
-      script(SNAPSHOT_SCRIPT, snapshotScript),
+      ...bootstrapGuardFiles(),
+      ...snapshotFiles(),
+      ...statusFiles(),
+      ...replaceMemberFiles(),
+      ...restoreFiles(),
+      ...defragFiles(),
     ],
     units: [
       unit(UNITS.install, {
@@ -365,14 +419,16 @@ function etcdParts(input: EtcdNodeInput): NodeParts {
         Unit: {
           Description: `etcd ${ETCD_VERSION} member (TLS, DNS SRV discovery under ${domain})`,
           Requires: [UNITS.install, UNITS.attach, UNITS.mount, FETCH_SECRETS_UNIT],
-          After: [UNITS.install, UNITS.attach, UNITS.mount, FETCH_SECRETS_UNIT, 'network-online.target'],
-          Wants: 'network-online.target',
+          After: [UNITS.install, UNITS.attach, UNITS.mount, FETCH_SECRETS_UNIT, ...AWS_UNIT_DEPENDENCIES.After],
+          // Wants, not Requires: only the guard on an empty data dir calls the AWS CLI (and
+          // refuses when it cannot); a member with data starts without docker.
+          Wants: [AWS_UNIT_DEPENDENCIES.Wants, AWS_UNIT_DEPENDENCIES.Requires],
         },
         Service: {
           // etcd tells systemd when it has joined the cluster.
           Type: 'notify',
           EnvironmentFile: envFiles,
-          ExecStartPre: command('/usr/bin/install', ['-d', '-m', '0700', ETCD_DATA_DIR]),
+          ExecStartPre: [command('/usr/bin/install', ['-d', '-m', '0700', ETCD_DATA_DIR]), GUARD_SCRIPT],
           ExecStart: command(ETCD_BINARY, etcdFlags(domain, input.cluster)),
           Restart: 'always',
           RestartSec: 5,
@@ -386,14 +442,24 @@ function etcdParts(input: EtcdNodeInput): NodeParts {
         Unit: {
           Description: 'Save an etcd snapshot and upload it to S3',
           Wants: AWS_UNIT_DEPENDENCIES.Wants,
-          Requires: AWS_UNIT_DEPENDENCIES.Requires,
+          // Never before etcd is up (etcd.service is Type=notify: up once it has joined).
+          Requires: [AWS_UNIT_DEPENDENCIES.Requires, UNITS.etcd],
           After: [...AWS_UNIT_DEPENDENCIES.After, UNITS.etcd],
         },
-        Service: { Type: 'oneshot', ExecStart: SNAPSHOT_SCRIPT },
+        Service: { Type: 'oneshot', ExecStart: SNAPSHOT_SCRIPT, TimeoutStartSec: SNAPSHOT_TIMEOUT_SECONDS },
       }),
       unit(UNITS.snapshotTimer, {
         Unit: { Description: 'etcd snapshot to S3 every minute' },
         Timer: { OnCalendar: SNAPSHOT_CALENDAR, AccuracySec: '1s', Unit: UNITS.snapshot },
+        Install: { WantedBy: 'timers.target' },
+      }),
+      unit(UNITS.defrag, {
+        Unit: { Description: "Defragment this etcd member's database, in its turn", Requires: UNITS.etcd, After: UNITS.etcd },
+        Service: { Type: 'oneshot', ExecStart: DEFRAG_SCRIPT },
+      }),
+      unit(UNITS.defragTimer, {
+        Unit: { Description: 'etcd defragmentation, one member at a time, nightly' },
+        Timer: { OnCalendar: DEFRAG_CALENDAR, AccuracySec: '1s', Unit: UNITS.defrag },
         Install: { WantedBy: 'timers.target' },
       }),
     ],

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SNAPSHOT_HISTORY_PREFIX, SNAPSHOT_LATEST_PREFIX } from '../../userdata/etcd';
+import { BOOTSTRAP_RECORD_PREFIX, SNAPSHOT_HISTORY_PREFIX, SNAPSHOT_LATEST_PREFIX } from '../../userdata/etcd';
 
 /** How long the minute-by-minute history of snapshots is kept. */
 export const SNAPSHOT_HISTORY_RETENTION = Duration.days(7);
@@ -109,8 +109,10 @@ export class EtcdSnapshotBucket extends Construct {
 
   /**
    * Lets member `member` write its own snapshots (`history/etcd-N/`, `latest/etcd-N.db`, as
-   * userdata/etcd.ts names them), read any member's for a restore, and use the key for
-   * that through S3; never delete.
+   * userdata/etcd-paths.ts names them) and its own bootstrap record (`bootstrapped/etcd-N`,
+   * read by its blank-data guard), read any member's for a restore, and use the key for that
+   * through S3; never delete (a stolen member credential can add versions, not erase a
+   * record or a snapshot: the bucket is versioned).
    */
   grantSnapshotWrite(grantee: iam.IRole, member: number): void {
     if (!(Number.isInteger(member) && member >= 0)) {
@@ -122,9 +124,12 @@ export class EtcdSnapshotBucket extends Construct {
       resourceArns: [
         this.bucket.arnForObjects(`${SNAPSHOT_HISTORY_PREFIX}etcd-${member}/*`),
         this.bucket.arnForObjects(`${SNAPSHOT_LATEST_PREFIX}etcd-${member}.db`),
+        this.bucket.arnForObjects(`${BOOTSTRAP_RECORD_PREFIX}etcd-${member}`),
       ],
     });
-    // A restore starts every member from the same snapshot; the copy to latest/ reads too.
+    // A restore starts every member from the same snapshot; the copy to latest/ reads too, and
+    // so does the guard's HeadObject of the bootstrap record. ListBucket makes S3 answer 404,
+    // not 403, for a missing record: the guard tells "never bootstrapped" from "cannot read".
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects('*')] });
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
     // Both policies must allow: the key's (which names the role) and the role's own.

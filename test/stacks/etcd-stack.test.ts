@@ -278,7 +278,7 @@ describe('EtcdStack', () => {
     for (const member of MEMBERS) {
       const statements = memberStatements(member);
       const writes = statements.filter((s) => grantsAction(s, 's3:PutObject')).flatMap(resourcesOf);
-      expect(writes).toEqual([objectArn(`history/etcd-${member}/*`), objectArn(`latest/etcd-${member}.db`)]);
+      expect(writes).toEqual([objectArn(`bootstrapped/etcd-${member}`), objectArn(`history/etcd-${member}/*`), objectArn(`latest/etcd-${member}.db`)]);
       expect(statements.filter((s) => grantsAction(s, 's3:GetObject')).flatMap(resourcesOf)).toContainEqual(objectArn('*'));
       expect(statements.flatMap(actionsOf).filter((a) => /^s3:.*(Delete|\*)/.test(a))).toEqual([]);
     }

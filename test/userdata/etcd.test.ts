@@ -16,7 +16,37 @@ describe('etcd member', () => {
     expect(etcdUnit).toContain('--listen-peer-urls=https://0.0.0.0:2380');
     expect(etcdUnit).toContain('--listen-client-urls=https://0.0.0.0:2379');
     expect(etcdUnit).toContain('--initial-cluster-token=kube-aws-test-1');
-    expect(etcdUnit).toContain('--initial-cluster-state=new');
+  });
+
+  test('starts as a member of a new cluster, unless the join override of a re-added member says existing', () => {
+    expect(etcdUnit).toContain(' --initial-cluster-state=${INITIAL_CLUSTER_STATE} ');
+    expect(fileText(config, '/etc/kubernetes-on-aws/etcd.env')).toContain('\nINITIAL_CLUSTER_STATE=new\n');
+    // The override comes last (systemd: a later file's assignment wins) and may be absent ('-').
+    expect(etcdUnit.match(/^EnvironmentFile=.*$/gm)?.at(-1)).toBe('EnvironmentFile=-/run/kubernetes-on-aws/etcd-join.env');
+  });
+
+  test('sets pre-vote and an 8 GiB backend quota explicitly', () => {
+    // etcd v3.5.27 server/etcdmain/config.go: --pre-vote, --quota-backend-bytes; 8 GiB is
+    // server/etcdserver/quota.go MaxQuotaBytes, the largest etcd recommends.
+    expect(etcdUnit).toContain(' --pre-vote=true ');
+    expect(etcdUnit).toContain(` --quota-backend-bytes=${8 * 1024 ** 3} `);
+  });
+
+  test('no variable of its environment files shadows a flag (etcd 3.5 exits on ETCD_<FLAG> beside --<flag>)', () => {
+    // go.etcd.io/etcd/pkg/v3 v3.5.27 flags/flag.go verifyEnv: "conflicting environment variable is shadowed".
+    const flags = [...etcdUnit.matchAll(/ --([a-z0-9-]+)/g)].map((m) => m[1]);
+    const variables = ['cluster.env', 'etcd.env']
+      .flatMap((f) => fileText(config, `/etc/kubernetes-on-aws/${f}`).split('\n'))
+      .map((line) => line.split('=')[0])
+      .concat('ETCD_MEMBER', 'INITIAL_CLUSTER_STATE');
+    const shadowing = variables.filter((v) => flags.some((flag) => `ETCD_${flag.toUpperCase().replaceAll('-', '_')}` === v));
+    expect(shadowing).toEqual([]);
+  });
+
+  test('runs the blank-data guard right before etcd, after the AWS CLI can run', () => {
+    expect(etcdUnit).toMatch(/^ExecStartPre=\/usr\/bin\/install -d -m 0700 \/var\/lib\/etcd\/data\nExecStartPre=\/opt\/bin\/etcd-guard$/m);
+    expect(etcdUnit).toMatch(/^Wants=docker\.service$/m);
+    expect(etcdUnit).toMatch(/^After=docker\.service$/m);
   });
 
   test('uses TLS with client-certificate auth for clients and peers, from the fetched member files', () => {
@@ -93,9 +123,31 @@ describe('etcd member', () => {
     expect(fileText(config, '/etc/kubernetes-on-aws/etcd.env')).toContain('SNAPSHOT_BUCKET=kube-aws-test-1-etcd-snapshots\n');
   });
 
+  test('snapshots only once etcd is up, bounded by the unit (30 min), not by a 10 s command timeout', () => {
+    const snapshot = unitText(config, 'etcd-snapshot.service');
+    expect(snapshot).toMatch(/^Requires=etcd\.service$/m);
+    expect(snapshot).toMatch(/^After=etcd\.service$/m);
+    expect(snapshot).toMatch(/^TimeoutStartSec=1800$/m);
+    expect(fileText(config, '/opt/bin/etcd-snapshot')).toContain('etcdctl-member --no-command-timeout snapshot save');
+  });
+
+  test('defragments nightly, each member in its own 5-minute slot (the script picks the slot)', () => {
+    const timer = unitText(config, 'etcd-defrag.timer');
+    expect(timer).toContain('OnCalendar=*-*-* 03:00/5:00 UTC');
+    expect(units(config).find((u) => u.name === 'etcd-defrag.timer')?.enabled).toBe(true);
+    expect(unitText(config, 'etcd-defrag.service')).toContain('ExecStart=/opt/bin/etcd-defrag');
+  });
+
+  test('carries the operator scripts the README procedures call', () => {
+    for (const name of ['etcd-status', 'etcd-replace-member', 'etcd-restore', 'etcd-defrag', 'etcd-guard', 'etcd-bootstrap-record']) {
+      expect(findFile(config, `/opt/bin/${name}`).mode).toBe(0o755);
+    }
+  });
+
   test('signals its ASG only when its own endpoint is healthy', () => {
     expect(fileText(config, '/opt/bin/node-health-check')).toContain('etcdctl-member endpoint health');
-    expect(fileText(config, '/opt/bin/etcdctl-member')).toContain('--endpoints "https://etcd-$ETCD_MEMBER.$ETCD_DOMAIN:2379"');
+    // Run for real in etcd-scripts.test.ts ("addresses this member's own client URL").
+    expect(fileText(config, '/opt/bin/etcdctl-member')).toContain('url() { echo "https://etcd-$1.$ETCD_DOMAIN:2379"; }\nendpoints=$(url "$ETCD_MEMBER")');
     expect(unitText(config, 'cfn-signal.service')).toMatch(/^After=etcd\.service$/m);
   });
 

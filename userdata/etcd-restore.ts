@@ -1,0 +1,107 @@
+/**
+ * etcd-restore: every member from the newest snapshot, as a new cluster.
+ *
+ * `plan` picks the newest `latest/etcd-N.db` by the revision its upload recorded (a member
+ * behind, partitioned or down uploads nothing newer: etcd-snapshot.ts) and prints one
+ * `apply` command for every member. `apply` restores this member with a NEW cluster token, so
+ * the restored cluster has a new cluster id and a member missed by the restore, or started on
+ * its old data, is refused by its peers ("cluster ID mismatch") instead of reverting the
+ * restore. etcdutl, not etcdctl: 3.5 moved `snapshot restore` there (etcd v3.5.27
+ * etcdctl/ctlv3/command/snapshot_command.go: "Moved to `etcdutl snapshot restore ...`";
+ * etcdutl/etcdutl/snapshot_command.go for the flags used).
+ */
+import {
+  ETCD_DATA_ASIDE_PREFIX,
+  ETCD_DATA_DIR,
+  ETCD_DATA_MOUNT,
+  ETCD_ENV,
+  ETCD_JOIN_ENV,
+  ETCD_UNIT,
+  ETCDUTL_BINARY,
+  RESTORE_SCRIPT,
+  SNAPSHOT_LATEST_PREFIX,
+  SNAPSHOT_TIMER_UNIT,
+} from './etcd-paths';
+import { FIELD_FUNCTION, SNAPSHOT_REVISION_METADATA } from './etcd-snapshot';
+import { script } from './files';
+import { IgnitionFile } from './ignition';
+import { ETCD_PEER_PORT } from './network';
+import { AWS } from './node-bootstrap';
+import { CLUSTER_ENV, NODE_ENV } from './paths';
+
+const restoreScript = `#!/bin/bash
+# etcd-restore plan: prints the newest snapshot across members (by recorded revision), and
+#   the command to run on every member.
+# etcd-restore apply KEY REVISION TOKEN: stops etcd on this member, restores it from
+#   s3://$SNAPSHOT_BUCKET/KEY (which must hold REVISION) as a member of a new cluster with
+#   token TOKEN, keeps the old data dir aside, and starts etcd.
+set -euo pipefail
+. ${CLUSTER_ENV}
+. ${NODE_ENV}
+. ${ETCD_ENV}
+fail() { echo "etcd-restore: $*" >&2; exit 1; }
+${FIELD_FUNCTION}
+peer_url() { echo "https://etcd-$1.$ETCD_DOMAIN:${ETCD_PEER_PORT}"; }
+case "\${1:-}" in
+  plan)
+    best=-1
+    for i in $(seq 0 $((ETCD_MEMBER_COUNT - 1))); do
+      key="${SNAPSHOT_LATEST_PREFIX}etcd-$i.db"
+      if ! revision=$(${AWS} s3api head-object --bucket "$SNAPSHOT_BUCKET" --key "$key" \\
+        --query 'Metadata.${SNAPSHOT_REVISION_METADATA}' --output text); then
+        echo "etcd-restore: cannot read $key; leaving it out" >&2
+        continue
+      fi
+      if ! [[ $revision =~ ^[0-9]+$ ]]; then
+        echo "etcd-restore: $key records no revision; leaving it out" >&2
+        continue
+      fi
+      echo "etcd-restore: $key is at revision $revision"
+      if [ "$revision" -gt "$best" ]; then best=$revision; best_key=$key; fi
+    done
+    [ "$best" -ge 0 ] || fail "no snapshot with a recorded revision in s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}"
+    echo "etcd-restore: newest: $best_key at revision $best. Stop etcd on every member first"
+    echo "(systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}), then run on every member:"
+    echo "etcd-restore apply $best_key $best $CLUSTER-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    ;;
+  apply)
+    [ $# -eq 4 ] || fail "usage: etcd-restore apply KEY REVISION TOKEN (as etcd-restore plan prints it)"
+    key=$2 revision=$3 token=$4
+    [[ $key =~ ^${SNAPSHOT_LATEST_PREFIX}etcd-[0-9]+\\.db$ ]] || fail "KEY must be ${SNAPSHOT_LATEST_PREFIX}etcd-N.db, got '$key'"
+    [[ $token =~ ^[A-Za-z0-9._-]+$ ]] || fail "TOKEN must be letters, digits, '.', '_' or '-', got '$token'"
+    [ "$token" != "$CLUSTER" ] || fail "TOKEN must be new: a restore that keeps the cluster's token lets members on old data in"
+    systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}
+    dir=/var/lib/etcd-snapshots
+    install -d -m 0700 "$dir"
+    file="$dir/restore.db"
+    ${AWS} s3 cp --only-show-errors "s3://$SNAPSHOT_BUCKET/$key" - >"$file"
+    got=$(field Revision "$(${ETCDUTL_BINARY} snapshot status -w fields "$file")")
+    [ "$got" = "$revision" ] || fail "$key is at revision $got now, not $revision: a member still uploads; stop etcd everywhere and plan again"
+    initial_cluster=$(for i in $(seq 0 $((ETCD_MEMBER_COUNT - 1))); do echo "etcd-$i=$(peer_url "$i")"; done | paste -sd,)
+    restoring=${ETCD_DATA_MOUNT}/data.restoring
+    rm -rf "$restoring"
+    ${ETCDUTL_BINARY} snapshot restore "$file" --name "etcd-$ETCD_MEMBER" --data-dir "$restoring" \\
+      --initial-cluster "$initial_cluster" --initial-cluster-token "$token" \\
+      --initial-advertise-peer-urls "$(peer_url "$ETCD_MEMBER")"
+    if [ -d ${ETCD_DATA_DIR} ]; then
+      aside="${ETCD_DATA_ASIDE_PREFIX}$(date -u +%Y%m%dT%H%M%SZ)"
+      mv ${ETCD_DATA_DIR} "$aside"
+      echo "etcd-restore: kept the old data dir as $aside"
+    fi
+    mv "$restoring" ${ETCD_DATA_DIR}
+    chmod 0700 ${ETCD_DATA_DIR}
+    rm -f ${ETCD_JOIN_ENV} "$file"
+    # Stopped during the restore, started after: no snapshot of a half-restored member.
+    # etcd-snapshot re-records the member's bootstrap record under the new cluster id.
+    systemctl start --no-block ${ETCD_UNIT} ${SNAPSHOT_TIMER_UNIT}
+    echo "etcd-restore: etcd-$ETCD_MEMBER restored from $key at revision $revision, cluster token $token; it has a quorum once enough members are restored (etcd-status)"
+    ;;
+  *)
+    fail "usage: etcd-restore plan | apply KEY REVISION TOKEN"
+    ;;
+esac
+`;
+
+export function restoreFiles(): IgnitionFile[] {
+  return [script(RESTORE_SCRIPT, restoreScript)];
+}
