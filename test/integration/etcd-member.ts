@@ -7,8 +7,15 @@ import { mkdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { Flag, renderFlags } from './rendered-etcd-unit';
 import { TestNetwork } from './netns';
-import { RunningProcess, killProcess, startProcess } from './processes';
-import { tool } from './tools';
+import { etcdTool } from './etcd-release';
+import { ExitStatus, RunningProcess, killProcess, pauseProcess, resumeProcess, startProcess, terminateProcess } from './processes';
+
+/**
+ * How long a SIGTERMed member may take to exit. etcd stops its servers and syncs its WAL on
+ * SIGTERM in well under a second here; systemd's default TimeoutStopSec= is 90 s, but a stop
+ * that takes more than a few seconds on an idle test cluster is a bug worth seeing.
+ */
+const STOP_TIMEOUT_MS = 10000;
 
 export interface EtcdMemberOptions {
   readonly index: number;
@@ -33,7 +40,7 @@ export class EtcdMember {
     if (this.process?.isRunning()) throw new Error(`etcd-${this.index} is already running`);
     this.starts += 1;
     mkdirSync(this.options.logDir, { recursive: true });
-    const [command, args] = TestNetwork.inNamespace(this.options.namespace, tool('etcd'), renderFlags(this.options.flags));
+    const [command, args] = TestNetwork.inNamespace(this.options.namespace, etcdTool('etcd'), renderFlags(this.options.flags));
     const logFile = join(this.options.logDir, `etcd-${this.index}.start-${this.starts}.log`);
     // A clean environment: etcd reads any ETCD_* variable as a flag (ETCD_UNSUPPORTED_ARCH included).
     this.process = startProcess(`etcd-${this.index}`, command, args, { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, logFile);
@@ -42,6 +49,25 @@ export class EtcdMember {
   /** SIGKILL, as when its instance dies: no graceful leave from the cluster. */
   async kill(): Promise<void> {
     if (this.process) await killProcess(this.process);
+  }
+
+  /**
+   * SIGTERM, as `systemctl stop` or a shutdown sends it; resolves with how it exited. Throws if
+   * it is still running after `timeoutMs` (then it has been SIGKILLed).
+   */
+  async terminate(timeoutMs = STOP_TIMEOUT_MS): Promise<ExitStatus> {
+    if (!this.process?.isRunning()) throw new Error(`etcd-${this.index} is not running`);
+    return terminateProcess(this.process, timeoutMs);
+  }
+
+  /** SIGSTOP: frozen, connections open, answering nothing (a stalled instance). */
+  pause(): void {
+    if (this.process) pauseProcess(this.process);
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    if (this.process) resumeProcess(this.process);
   }
 
   /** Starts it again with the same flags and data dir. */

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'child_process';
 import { TestNetwork } from './netns';
-import { tool } from './tools';
+import { etcdTool } from './etcd-release';
 
 export interface EtcdctlResult {
   readonly ok: boolean;
@@ -32,7 +32,7 @@ export class Etcdctl {
   run(target: Target, args: readonly string[], timeoutMs = 15000): Promise<EtcdctlResult> {
     const targetFlags =
       'endpoints' in target ? [`--endpoints=${target.endpoints.join(',')}`] : [`--discovery-srv=${target.discoverySrv}`];
-    const [command, argv] = TestNetwork.inNamespace(this.namespace, tool('etcdctl'), [
+    const [command, argv] = TestNetwork.inNamespace(this.namespace, etcdTool('etcdctl'), [
       ...targetFlags,
       `--cacert=${this.tls.caFile}`,
       ...(this.tls.certFile ? [`--cert=${this.tls.certFile}`] : []),
@@ -61,10 +61,12 @@ export class Etcdctl {
 export interface RestoreOptions {
   readonly snapshotFile: string;
   readonly dataDir: string;
-  /** The restored member's name and peer URL: the cluster it forms has only this member. */
+  /** The restored member's name and peer URL. */
   readonly name: string;
   readonly peerUrl: string;
   readonly clusterToken: string;
+  /** Every member of the restored cluster, `name=peerURL,...`; by default only this member. */
+  readonly initialCluster?: string;
 }
 
 /**
@@ -78,13 +80,13 @@ export function restoreSnapshot(options: RestoreOptions): Promise<void> {
     options.snapshotFile,
     `--data-dir=${options.dataDir}`,
     `--name=${options.name}`,
-    `--initial-cluster=${options.name}=${options.peerUrl}`,
+    `--initial-cluster=${options.initialCluster ?? `${options.name}=${options.peerUrl}`}`,
     `--initial-advertise-peer-urls=${options.peerUrl}`,
     `--initial-cluster-token=${options.clusterToken}`,
   ];
   return new Promise((resolve, reject) => {
     const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ETCDCTL_API: '3' };
-    execFile(tool('etcdctl'), args, { env, timeout: 15000, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) =>
+    execFile(etcdTool('etcdctl'), args, { env, timeout: 15000, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) =>
       error ? reject(new Error(`etcdctl ${args.join(' ')} failed:\n${stdout}${stderr}`)) : resolve(),
     );
   });

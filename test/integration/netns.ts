@@ -61,6 +61,20 @@ export class TestNetwork {
     return name;
   }
 
+  /**
+   * A network fault: member N's port on the bridge goes down, so it reaches nothing and
+   * nothing reaches it (peers, clients, DNS), while its process runs on, as when an instance
+   * loses its network. Its open TCP connections stall rather than reset, as on a real cut.
+   */
+  disconnect(index: number): void {
+    ip('-n', this.hub, 'link', 'set', `m${index}`, 'down');
+  }
+
+  /** Heals {@link disconnect}. */
+  reconnect(index: number): void {
+    ip('-n', this.hub, 'link', 'set', `m${index}`, 'up');
+  }
+
   /** `command args` run inside namespace `ns` (as the argv for spawn). */
   static inNamespace(ns: string, command: string, args: readonly string[]): [string, string[]] {
     return [tool('ip'), ['netns', 'exec', ns, command, ...args]];

@@ -13,12 +13,18 @@ export interface RunningProcess {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
-  /** Resolves once the process has exited (at once if it already has). */
-  readonly exited: Promise<void>;
+  /** Resolves once the process has exited (at once if it already has), with its exit signal or code. */
+  readonly exited: Promise<ExitStatus>;
   /** True while the process runs. */
   isRunning(): boolean;
   /** The last lines of its stdout+stderr, for failure messages. */
   logTail(lines?: number): string;
+}
+
+/** How a process ended: `code` when it exited, `signal` when a signal ended it. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 const live = new Map<number, ChildProcess>();
@@ -43,11 +49,11 @@ export function startProcess(name: string, command: string, args: readonly strin
   live.set(pid, child);
   trackForCleanup('group', pid);
   let running = true;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
       running = false;
       live.delete(pid);
-      resolve();
+      resolve({ code, signal });
     });
   });
   child.once('error', () => undefined); // reported through 'exit' and the log
@@ -63,8 +69,34 @@ export function startProcess(name: string, command: string, args: readonly strin
 
 /** SIGKILLs the process group (a crash, as when an instance dies) and waits for the exit. */
 export async function killProcess(proc: RunningProcess): Promise<void> {
+  signalGroup(proc.pid, 'SIGCONT'); // a paused process dies of SIGKILL too, but say so plainly
   signalGroup(proc.pid, 'SIGKILL');
   await proc.exited;
+}
+
+/**
+ * SIGTERM, as systemd stops a unit, then waits up to `timeoutMs` for the exit. A process still
+ * running then is SIGKILLed (systemd's TimeoutStopSec= does the same) and reported: a
+ * graceful stop that hangs is a finding, not something to paper over.
+ */
+export async function terminateProcess(proc: RunningProcess, timeoutMs: number): Promise<ExitStatus> {
+  signalGroup(proc.pid, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  const result = await Promise.race([proc.exited, timedOut]);
+  clearTimeout(timer);
+  if (result) return result;
+  await killProcess(proc);
+  throw new Error(`${proc.name} did not exit within ${timeoutMs} ms of SIGTERM (SIGKILLed):\n${proc.logTail()}`);
+}
+
+/** SIGSTOP / SIGCONT: the process freezes (a stalled VM, a long GC pause) and resumes. */
+export function pauseProcess(proc: RunningProcess): void {
+  signalGroup(proc.pid, 'SIGSTOP');
+}
+
+export function resumeProcess(proc: RunningProcess): void {
+  signalGroup(proc.pid, 'SIGCONT');
 }
 
 /** SIGKILLs every group still running (see {@link waitForAllExited}). */

@@ -1,5 +1,5 @@
 /**
- * Where the host tools of the etcd discovery test are (Debian packages etcd-server,
+ * Where the host tools of the real-etcd tests are (Debian packages etcd-server,
  * etcd-client, dnsmasq-base, iproute2: what .ci/run installs). Looked up in the usual system
  * directories, not PATH: the test runs them as root, often with a minimal PATH.
  */
