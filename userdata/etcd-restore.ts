@@ -22,16 +22,20 @@ import {
   SNAPSHOT_LATEST_PREFIX,
   SNAPSHOT_TIMER_UNIT,
 } from './etcd-paths';
-import { FIELD_FUNCTION, SNAPSHOT_REVISION_METADATA } from './etcd-snapshot';
+import { SNAPSHOT_ENCRYPTION_KEYS_METADATA, SNAPSHOT_REVISION_METADATA } from './etcd-snapshot';
 import { script } from './files';
 import { IgnitionFile } from './ignition';
 import { ETCD_PEER_PORT } from './network';
 import { AWS } from './node-bootstrap';
 import { CLUSTER_ENV, NODE_ENV } from './paths';
+import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from './secret-names';
+
+/** The control-plane secret of cluster `$CLUSTER`, as the script names it. */
+const CONTROL_PLANE_SECRET = new ClusterSecretNames('$CLUSTER').controlPlane;
 
 const restoreScript = `#!/bin/bash
-# etcd-restore plan: prints the newest snapshot across members (by recorded revision), and
-#   the command to run on every member.
+# etcd-restore plan: prints the newest snapshot across members (by recorded revision), the
+#   encryption keys its Secrets need, and the command to run on every member.
 # etcd-restore apply KEY REVISION TOKEN: stops etcd on this member, restores it from
 #   s3://$SNAPSHOT_BUCKET/KEY (which must hold REVISION) as a member of a new cluster with
 #   token TOKEN, keeps the old data dir aside, and starts etcd.
@@ -40,7 +44,6 @@ set -euo pipefail
 . ${NODE_ENV}
 . ${ETCD_ENV}
 fail() { echo "etcd-restore: $*" >&2; exit 1; }
-${FIELD_FUNCTION}
 peer_url() { echo "https://etcd-$1.$ETCD_DOMAIN:${ETCD_PEER_PORT}"; }
 case "\${1:-}" in
   plan)
@@ -60,7 +63,15 @@ case "\${1:-}" in
       if [ "$revision" -gt "$best" ]; then best=$revision; best_key=$key; fi
     done
     [ "$best" -ge 0 ] || fail "no snapshot with a recorded revision in s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}"
-    echo "etcd-restore: newest: $best_key at revision $best. Stop etcd on every member first"
+    echo "etcd-restore: newest: $best_key at revision $best."
+    keys=$(${AWS} s3api head-object --bucket "$SNAPSHOT_BUCKET" --key "$best_key" \\
+      --query 'Metadata."${SNAPSHOT_ENCRYPTION_KEYS_METADATA}"' --output text) || fail "cannot read the metadata of $best_key"
+    case $keys in
+      none) echo "etcd-restore: its Secrets need no encryption key (none are encrypted)" ;;
+      None | '') echo "etcd-restore: WARNING: $best_key records no encryption keys (uploaded by an older etcd-snapshot): its Secrets need the keys that were current when it was taken" ;;
+      *) echo "etcd-restore: its Secrets are encrypted with the keys \${keys//+/, }: each must be in ${ENCRYPTION_CONFIG_FILE} of the secret ${CONTROL_PLANE_SECRET}, or those Secrets stay unreadable (lib/secrets/README.md, \"What a restore needs\")" ;;
+    esac
+    echo "Stop etcd on every member first"
     echo "(systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}), then run on every member:"
     echo "etcd-restore apply $best_key $best $CLUSTER-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     ;;
@@ -74,8 +85,9 @@ case "\${1:-}" in
     dir=/var/lib/etcd-snapshots
     install -d -m 0700 "$dir"
     file="$dir/restore.db"
-    ${AWS} s3 cp --only-show-errors "s3://$SNAPSHOT_BUCKET/$key" - >"$file"
-    got=$(field Revision "$(${ETCDUTL_BINARY} snapshot status -w fields "$file")")
+    # One call returns the object and its metadata: the revision checked is the file's.
+    got=$(${AWS} s3api get-object --bucket "$SNAPSHOT_BUCKET" --key "$key" \\
+      --query 'Metadata.${SNAPSHOT_REVISION_METADATA}' --output text "$file" ) || fail "cannot download $key"
     [ "$got" = "$revision" ] || fail "$key is at revision $got now, not $revision: a member still uploads; stop etcd everywhere and plan again"
     initial_cluster=$(for i in $(seq 0 $((ETCD_MEMBER_COUNT - 1))); do echo "etcd-$i=$(peer_url "$i")"; done | paste -sd,)
     restoring=${ETCD_DATA_MOUNT}/data.restoring

@@ -1,12 +1,18 @@
 /**
  * etcd-snapshot: every minute, a member that is part of a quorum saves a snapshot and uploads
- * it with the revision it holds, so a restore can pick the newest across members.
+ * it with the revision it holds at least, so a restore can pick the newest across members.
  *
  * Recovery point: a member uploads only after a linearizable read succeeds on it (etcd serves
- * one only with a quorum: ReadIndex), and the snapshot it then saves holds at least that
- * read's revision. A member cut off from the quorum skips rather than upload a stale state,
- * so the newest snapshot across members lags the cluster by at most one timer period plus
- * the time of the save and the upload.
+ * one only with a quorum: ReadIndex, after applying everything committed before it), and the
+ * snapshot it then saves holds everything that read saw: the save commits the backend first
+ * (etcd v3.5.27 server/mvcc/backend/backend.go Snapshot: batchTx.Commit()). So the read's
+ * revision is recorded with the upload. A member cut off from the quorum skips rather than
+ * upload a stale state, so the newest snapshot across members lags the cluster by at most
+ * one timer period plus the time of the save and the upload.
+ *
+ * Not the revision `etcdutl snapshot status` prints: that is the highest revision of a key
+ * still in the file (etcdutl/snapshot/v3_snapshot.go Status), 0 for a store without keys and
+ * lower than the store's own once the latest writes were deletes that compaction removed.
  */
 import {
   BOOTSTRAP_RECORD_SCRIPT,
@@ -28,23 +34,40 @@ export const SNAPSHOT_CALENDAR = 'minutely';
 export const SNAPSHOT_TIMEOUT_SECONDS = 1800;
 /** The key the linearizable read asks for; it need not exist (the answer's header carries the revision). */
 export const SNAPSHOT_PROBE_KEY = 'kubernetes-on-aws/snapshot-probe';
-/** Object metadata (x-amz-meta-*) of every uploaded snapshot. */
+/**
+ * Object metadata (x-amz-meta-*) of every uploaded snapshot: `revision` is the revision the
+ * snapshot holds at least (its linearizable read's), `cluster-id` the etcd cluster's id.
+ */
 export const SNAPSHOT_REVISION_METADATA = 'revision';
 export const SNAPSHOT_CLUSTER_METADATA = 'cluster-id';
+/**
+ * The names of the API server's encryption keys found in the snapshot, `+`-separated, or
+ * `none`: a restore needs every one of them in the control-plane secret's
+ * encryption-config.yaml, or the Secrets they encrypted stay unreadable.
+ */
+export const SNAPSHOT_ENCRYPTION_KEYS_METADATA = 'encryption-keys';
+/**
+ * The prefix the API server stores before every encrypted value, `k8s:enc:<provider>:<version>:<key
+ * name>:` (kubernetes/apiserver v0.35.1 pkg/server/options/encryptionconfig/config.go: the
+ * secretbox, aescbc and aesgcm prefixes `k8s:enc:<provider>:v1:<key name>:`, KMS v2's
+ * `k8s:enc:kms:v2:<plugin name>:`), as an extended regular expression whose fifth
+ * `:`-separated field is the name. Key names are letters, digits, '.', '_' and '-' here.
+ */
+export const ENCRYPTED_VALUE_PREFIX = 'k8s:enc:[a-z0-9]+:v[0-9]+:[A-Za-z0-9._-]+:';
 
 /**
- * Shell function `field NAME TEXT`: the value of "NAME" in etcdctl's or etcdutl's `-w fields`
- * output (etcd v3.5.27 etcdctl/ctlv3/command/printer_fields.go hdr, etcdutl/etcdutl/
- * printer_fields.go DBStatus). Not jq: cluster ids are 64-bit, beyond a double's precision.
+ * Shell function `field NAME TEXT`: the value of "NAME" in etcdctl's `-w fields` output
+ * (etcd v3.5.27 etcdctl/ctlv3/command/printer_fields.go hdr). Not jq: cluster ids are 64-bit, beyond a double's precision.
  */
-export const FIELD_FUNCTION = `field() { sed -n "s/^\\"$1\\" : //p" <<<"$2"; }
+const FIELD_FUNCTION = `field() { sed -n "s/^\\"$1\\" : //p" <<<"$2"; }
 `;
 
 const snapshotScript = `#!/bin/bash
 # etcd-snapshot: if this member is part of a quorum, saves a snapshot and uploads it to
 # s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-N/<UTC time>.db and to
-# s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}etcd-N.db, with metadata ${SNAPSHOT_REVISION_METADATA}=<etcd revision>
-# and ${SNAPSHOT_CLUSTER_METADATA}=<etcd cluster id>. Also records the member as bootstrapped.
+# s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}etcd-N.db, with metadata ${SNAPSHOT_REVISION_METADATA}=<etcd revision>,
+# ${SNAPSHOT_CLUSTER_METADATA}=<etcd cluster id> and ${SNAPSHOT_ENCRYPTION_KEYS_METADATA}=<names of the encryption keys
+# its Secrets need>. Also records the member as bootstrapped.
 set -euo pipefail
 . ${CLUSTER_ENV}
 . ${NODE_ENV}
@@ -57,9 +80,9 @@ if ! read_header=$(${ETCDCTL_MEMBER} get --consistency=l -w fields ${SNAPSHOT_PR
   echo "etcd-snapshot: etcd-$ETCD_MEMBER cannot serve a linearizable read (down or not in a quorum); no snapshot this time"
   exit 0
 fi
-read_revision=$(field Revision "$read_header")
+revision=$(field Revision "$read_header")
 cluster_id=$(field ClusterID "$read_header")
-if [ -z "$read_revision" ] || [ -z "$cluster_id" ]; then fail "no revision or cluster id in etcdctl's answer: $read_header"; fi
+if [ -z "$revision" ] || [ -z "$cluster_id" ]; then fail "no revision or cluster id in etcdctl's answer: $read_header"; fi
 
 # Healthy in a quorum: record it, so the guard refuses this member an empty data dir from now on.
 rc=0
@@ -75,12 +98,16 @@ install -d -m 0700 "$dir"
 file="$dir/snapshot.db"
 rm -f "$file" "$file.part"
 # No command timeout: a large database takes longer than etcdctl-member's 10 s (the unit's
-# start timeout bounds the run).
+# start timeout bounds the run). etcdctl checks the sha256 etcd sends with the snapshot;
+# etcdutl then reads the file as a database.
 ${ETCDCTL_MEMBER} --no-command-timeout snapshot save "$file" >/dev/null || fail "snapshot save failed"
-revision=$(field Revision "$(${ETCDUTL_BINARY} snapshot status -w fields "$file")")
-[ -n "$revision" ] || fail "etcdutl snapshot status shows no revision for $file"
-[ "$revision" -ge "$read_revision" ] || fail "snapshot revision $revision is older than the linearizable read's $read_revision"
-metadata="${SNAPSHOT_REVISION_METADATA}=$revision,${SNAPSHOT_CLUSTER_METADATA}=$cluster_id"
+${ETCDUTL_BINARY} snapshot status "$file" >/dev/null || fail "etcdutl cannot read the saved snapshot $file"
+# The encryption keys a restore of this snapshot needs: every key name that prefixes a value in
+# the file (old revisions and free pages included: at worst a name too many, never one too few,
+# since bbolt writes a key and its value contiguously into one run of pages: go.etcd.io/bbolt
+# node.go, node.write).
+encryption_keys=$( (grep -aoE '${ENCRYPTED_VALUE_PREFIX}' "$file" || true) | cut -d: -f5 | sort -u | paste -sd+)
+metadata="${SNAPSHOT_REVISION_METADATA}=$revision,${SNAPSHOT_CLUSTER_METADATA}=$cluster_id,${SNAPSHOT_ENCRYPTION_KEYS_METADATA}=\${encryption_keys:-none}"
 key="s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
 ${AWS} s3 cp --only-show-errors --metadata "$metadata" - "$key" <"$file" || fail "upload to $key failed"
 # The copy's metadata: copied from the source in one part, taken from --metadata in parts

@@ -11,37 +11,12 @@ import { join } from 'path';
 import { etcdConfig } from '../../userdata/etcd';
 import { files, fileText } from './config-files';
 import { etcdInput } from './fixtures';
+import { fakeAwsS3Cli } from '../fakes/aws-s3-cli';
 
 const BUCKET = etcdInput.snapshotBucket;
 /** A 64-bit cluster id beyond a double's precision: the scripts must carry it as text. */
 const CLUSTER_ID = '14841639068965178418';
 
-/**
- * The fake AWS CLI: S3 objects are files under $FAKE/s3/<key>, their metadata ("k=v,k=v") in
- * <key>.meta. $FAKE/s3-error makes every S3 call fail as an unreachable or forbidden S3 would.
- */
-const FAKE_AWS = `#!/bin/bash
-echo "$*" >>"$FAKE/aws.log"
-if [ -f "$FAKE/s3-error" ]; then echo "An error occurred (403) when calling the $2 operation: Forbidden" >&2; exit 254; fi
-arg() { local want=$1; shift; while [ $# -gt 0 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done; }
-obj() { echo "$FAKE/s3/\${1#s3://${BUCKET}/}"; }
-case "$1 $2" in
-  "s3api head-object")
-    f="$FAKE/s3/$(arg --key "$@")"
-    [ -f "$f" ] || { echo "An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 254; }
-    name=$(arg --query "$@"); name=\${name#Metadata.}; name=\${name//\\"/}
-    tr , '\\n' <"$f.meta" | sed -n "s/^$name=//p" ;;
-  "s3api put-object")
-    f="$FAKE/s3/$(arg --key "$@")"; mkdir -p "$(dirname "$f")"; : >"$f"; arg --metadata "$@" >"$f.meta" ;;
-  "s3 cp")
-    args=("$@"); n=\${#args[@]}; from=\${args[n-2]}; to=$(obj "\${args[n-1]}")
-    mkdir -p "$(dirname "$to")"
-    if [ "\${args[n-1]}" = - ]; then cat "$(obj "$from")"; exit; fi
-    if [ "$from" = - ]; then cat >"$to"; else cp "$(obj "$from")" "$to"; fi
-    arg --metadata "$@" >"$to.meta" ;;
-  *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
-esac
-`;
 
 /** etcdctl-member: a linearizable get answers from $FAKE/revision unless $FAKE/no-quorum; save copies $FAKE/db. */
 const FAKE_ETCDCTL_MEMBER = `#!/bin/bash
@@ -61,12 +36,12 @@ esac
 `;
 
 /**
- * etcdutl: snapshot status -w fields FILE prints the revision in $FAKE/snapshot-revision;
+ * etcdutl: snapshot status FILE fails when $FAKE/damaged-snapshot exists;
  * snapshot restore FILE ... --data-dir DIR ... makes DIR/member, with the file and arguments.
  */
 const FAKE_ETCDUTL = `#!/bin/bash
 case "$1 $2" in
-  "snapshot status") printf '"Hash" : 1\\n"Revision" : %s\\n"Keys" : 3\\n"Size" : 20480\\n' "$(cat "$FAKE/snapshot-revision")" ;;
+  "snapshot status") [ ! -f "$FAKE/damaged-snapshot" ] || { echo "invalid database" >&2; exit 1; }; echo "1, 41, 3, 20 kB" ;;
   "snapshot restore")
     dir=$(sed -n 's/.* --data-dir \\([^ ]*\\) .*/\\1/p' <<<"$*")
     mkdir -p "$dir/member" && cp "$3" "$dir/member/snapshot" && echo "\${*:4}" >"$dir/member/restored-with" ;;
@@ -84,7 +59,7 @@ class Member {
     for (const f of files(this.config).filter((f) => f.path.startsWith('/opt/bin/') && f.contents.source.startsWith('data:'))) {
       this.write(f.path.replace('/opt/', ''), this.mapPaths(fileText(this.config, f.path)), 0o755);
     }
-    this.write('bin/aws', FAKE_AWS, 0o755);
+    this.write('bin/aws', fakeAwsS3Cli(BUCKET), 0o755);
     this.write('bin/etcdctl-member', FAKE_ETCDCTL_MEMBER, 0o755);
     this.write('etcd/etcdutl', FAKE_ETCDUTL, 0o755);
     for (const env of ['cluster.env', 'etcd.env']) this.write(`etc/${env}`, this.mapPaths(fileText(this.config, `/etc/kubernetes-on-aws/${env}`)));
@@ -185,10 +160,9 @@ describe('etcd-guard (ExecStartPre of etcd.service)', () => {
 
 describe('etcd-snapshot', () => {
   beforeEach(() => {
-    // GIVEN a member in a quorum at revision 41; its snapshot holds revision 42
+    // GIVEN a member in a quorum at revision 41
     member.write('fake/cluster-id', CLUSTER_ID);
     member.write('fake/revision', '41');
-    member.write('fake/snapshot-revision', '42');
     member.write('fake/db', 'etcd database bytes');
   });
 
@@ -203,11 +177,34 @@ describe('etcd-snapshot', () => {
     expect(calls[1]).toMatch(/^--no-command-timeout snapshot save .*\/var\/snapshots\/snapshot\.db$/);
     const [history] = readFileSync(join(member.root, 'fake/aws.log'), 'utf8').match(/history\/etcd-1\/[0-9T:-]+Z\.db/) ?? [];
     expect(member.read(`fake/s3/${history}`)).toBe('etcd database bytes');
-    expect(member.read(`fake/s3/${history}.meta`).trim()).toBe(`revision=42,cluster-id=${CLUSTER_ID}`);
+    expect(member.read(`fake/s3/${history}.meta`).trim()).toBe(`revision=41,cluster-id=${CLUSTER_ID},encryption-keys=none`);
     expect(member.read('fake/s3/latest/etcd-1.db')).toBe('etcd database bytes');
-    expect(member.read('fake/s3/latest/etcd-1.db.meta').trim()).toBe(`revision=42,cluster-id=${CLUSTER_ID}`);
-    expect(result.stdout).toContain('at revision 42');
+    expect(member.read('fake/s3/latest/etcd-1.db.meta').trim()).toBe(`revision=41,cluster-id=${CLUSTER_ID},encryption-keys=none`);
+    expect(result.stdout).toContain('at revision 41');
     expect(member.exists('var/snapshots/snapshot.db')).toBe(false);
+  });
+
+  test('records the names of the encryption keys that prefix values in the database, each once', () => {
+    // GIVEN Secrets under two secretbox keys and a KMS v2 plugin, amid binary bytes, and a
+    // value that only looks like a prefix (no key name)
+    const value = (prefix: string) => Buffer.concat([Buffer.from(prefix), Buffer.from([0, 255, 10, 58, 1])]);
+    member.write(
+      'fake/db',
+      Buffer.concat([
+        value('k8s:enc:secretbox:v1:key-2-5be0c1:'),
+        value('k8s:enc:secretbox:v1:key-1-a93f07:'),
+        value('k8s:enc:secretbox:v1:key-2-5be0c1:'),
+        value('k8s:enc:kms:v2:aws-kms:'),
+        value('k8s:enc:secretbox:v1::'),
+      ]).toString('latin1'),
+    );
+    // WHEN
+    const result = member.run('etcd-snapshot');
+    // THEN
+    expect(result.status).toBe(0);
+    expect(member.read('fake/s3/latest/etcd-1.db.meta').trim()).toBe(
+      `revision=41,cluster-id=${CLUSTER_ID},encryption-keys=aws-kms+key-1-a93f07+key-2-5be0c1`,
+    );
   });
 
   test('records the member as bootstrapped in its cluster (what the guard reads), once', () => {
@@ -234,7 +231,7 @@ describe('etcd-snapshot', () => {
 
   test.each<[string, () => void, RegExp]>([
     ['snapshot save fails', () => member.write('fake/save-fails', ''), /etcd-snapshot: snapshot save failed/],
-    ["the snapshot is older than the linearizable read's revision", () => member.write('fake/snapshot-revision', '40'), /snapshot revision 40 is older than the linearizable read's 41/],
+    ['etcdutl cannot read the saved file', () => member.write('fake/damaged-snapshot', ''), /etcdutl cannot read the saved snapshot/],
     ['S3 refuses', () => member.write('fake/s3-error', ''), /cannot read this member's bootstrap record/],
   ])('fails the unit, uploading nothing, when %s', (_, breakIt, message) => {
     breakIt();
@@ -446,9 +443,12 @@ esac
 });
 
 describe('etcd-restore', () => {
-  const upload = (member_: number, revision: string | undefined, body = `db of etcd-${member_}`) => {
-    member.write(`fake/s3/latest/etcd-${member_}.db`, body);
-    member.write(`fake/s3/latest/etcd-${member_}.db.meta`, revision === undefined ? '' : `revision=${revision},cluster-id=${CLUSTER_ID}`);
+  const upload = (member_: number, revision: string | undefined, keys = 'key-1-a93f07+key-2-5be0c1') => {
+    member.write(`fake/s3/latest/etcd-${member_}.db`, `db of etcd-${member_}`);
+    member.write(
+      `fake/s3/latest/etcd-${member_}.db.meta`,
+      revision === undefined ? '' : `revision=${revision},cluster-id=${CLUSTER_ID}${keys ? `,encryption-keys=${keys}` : ''}`,
+    );
   };
   const tools = () => ({ PATH: `${join(member.root, 'tools')}:${process.env.PATH}` });
   beforeEach(() => member.write('tools/systemctl', '#!/bin/bash\necho "$*" >>"$FAKE/systemctl.log"\n', 0o755));
@@ -464,7 +464,20 @@ describe('etcd-restore', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toContain('latest/etcd-1.db records no revision; leaving it out');
     expect(result.stdout).toContain('newest: latest/etcd-2.db at revision 5310');
+    expect(result.stdout).toContain(
+      'its Secrets are encrypted with the keys key-1-a93f07, key-2-5be0c1: each must be in encryption-config.yaml of the secret kubernetes-on-aws/kube-aws-test-1/control-plane',
+    );
     expect(result.stdout).toMatch(/\netcd-restore apply latest\/etcd-2\.db 5310 kube-aws-test-1-restore-\d{8}T\d{6}Z\n$/);
+  });
+
+  test.each([
+    ['none', 'its Secrets need no encryption key (none are encrypted)'],
+    ['', 'WARNING: latest/etcd-0.db records no encryption keys (uploaded by an older etcd-snapshot)'],
+  ])('plan says what the snapshot needs when its key list is %j', (keys, message) => {
+    upload(0, '1200', keys);
+    const result = member.run('etcd-restore', ['plan']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(message);
   });
 
   test('plan fails when no snapshot records a revision', () => {
@@ -476,7 +489,6 @@ describe('etcd-restore', () => {
   test('apply restores this member with the new token into a fresh data dir, keeps the old aside, and starts etcd', () => {
     // GIVEN
     upload(2, '5310');
-    member.write('fake/snapshot-revision', '5310');
     member.write('var/etcd/data/member/wal/0.wal', 'old');
     // WHEN
     const result = member.run('etcd-restore', ['apply', 'latest/etcd-2.db', '5310', 'kube-aws-test-1-restore-20261203T193000Z'], tools());
@@ -501,7 +513,6 @@ describe('etcd-restore', () => {
     ['the key is not a latest snapshot', ['../etc/passwd', '5310', 'kube-aws-test-1-restore-x'], /KEY must be latest\/etcd-N\.db/],
   ])('apply refuses when %s, leaving the data dir alone', (_, args, message) => {
     upload(2, '5310');
-    member.write('fake/snapshot-revision', '5310');
     member.write('var/etcd/data/member/wal/0.wal', 'old');
     const result = member.run('etcd-restore', ['apply', ...args], tools());
     expect(result.status).toBe(1);
