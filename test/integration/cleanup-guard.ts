@@ -6,7 +6,8 @@
  * run on SIGKILL. So a small shell process, in its own session (a Ctrl-C of the test's
  * terminal does not reach it), reads what to clean up from a pipe: `group <pgid>`,
  * `netns <name>`, `path <dir>`. When the pipe closes (the test process is gone, however it
- * ended) it kills those process groups, deletes those namespaces and removes those paths.
+ * ended) it kills those process groups and every process in those namespaces, deletes the
+ * namespaces and removes those paths.
  * A test that cleaned up itself sends `release` first, so nothing is killed twice (a
  * process group id could have been reused meanwhile).
  */
@@ -25,6 +26,8 @@ while read -r kind value; do
   esac
 done
 for g in "\${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
+sleep 0.2
+for n in "\${namespaces[@]}"; do kill -KILL $("$IP" netns pids "$n" 2>/dev/null) 2>/dev/null; done
 sleep 0.2
 for n in "\${namespaces[@]}"; do "$IP" netns del "$n" 2>/dev/null; rm -rf "/etc/netns/$n"; done
 rmdir /etc/netns 2>/dev/null

@@ -5,17 +5,22 @@
  * namespace. Plus the readers a data-safety assertion needs: every member's keys through its
  * own endpoint, and `endpoint hashkv` of all members at one revision.
  *
- * Process control is on {@link EtcdMember} (SIGKILL, SIGTERM, pause), network faults on
- * {@link TestNetwork} (`cluster.network.disconnect(i)`).
+ * Two kinds of member: {@link EtcdTestCluster.create} runs etcd processes with the rendered
+ * flags, under the test's control ({@link EtcdMember}: SIGKILL, SIGTERM, pause);
+ * {@link EtcdTestCluster.createHosts} makes each member a host with the whole rendered
+ * config, where etcd runs from its unit and the member's scripts run as an operator runs
+ * them ({@link MemberHost}). Network faults are on {@link TestNetwork}
+ * (`cluster.network.disconnect(i)`).
  */
 import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { releaseCleanupGuard, trackForCleanup } from './cleanup-guard';
-import { generateEtcdPki, writeBundle } from './cluster-pki';
+import { Bundle, generateEtcdPki, writeBundle } from './cluster-pki';
 import { dnsmasqConfig, startDnsmasq } from './dnsmasq';
 import { EtcdMember } from './etcd-member';
+import { MemberHost } from './member-host';
 import { describeRelease, etcdRelease } from './etcd-release';
 import { ClientTls, Etcdctl, Target } from './etcdctl';
 import { eventually } from './eventually';
@@ -60,12 +65,52 @@ export interface RaftView {
   readonly raftTerm: number;
 }
 
-export class EtcdTestCluster {
+/** What the cluster needs of a member, whichever kind. */
+export interface ClusterMember {
+  readonly index: number;
+  start(): void | Promise<void>;
+  isRunning(): boolean;
+  /** Its state and log tail, for failure messages. */
+  describe(): string;
+}
+
+/** Makes member `index` in its namespace, with its certificate files. */
+type MemberFactory<M extends ClusterMember> = (cluster: EtcdTestCluster<M>, index: number, namespace: string, pki: Bundle) => M;
+
+export class EtcdTestCluster<M extends ClusterMember = EtcdMember> {
   /**
    * Synthesizes the example cluster, generates its certificates and builds the network and
-   * dnsmasq; the members are created but not started (see {@link startAll}).
+   * dnsmasq; the members are etcd processes, created but not started (see {@link startAll}).
    */
-  static async create(label: string, timer = new PhaseTimer(label)): Promise<EtcdTestCluster> {
+  static create(label: string, timer = new PhaseTimer(label)): Promise<EtcdTestCluster<EtcdMember>> {
+    return EtcdTestCluster.build(label, timer, (cluster, index, namespace, pki) => {
+      writeBundle(join(cluster.workDir, `etcd-${index}`, 'pki'), pki);
+      return new EtcdMember({ index, namespace, flags: cluster.flagsOf(index), logDir: cluster.workDir });
+    });
+  }
+
+  /**
+   * Like {@link create}, but each member is a host with the whole rendered config (see
+   * member-host.ts), sharing one S3 directory; etcd is not started.
+   */
+  static createHosts(label: string, timer = new PhaseTimer(label)): Promise<EtcdTestCluster<MemberHost>> {
+    return EtcdTestCluster.build(label, timer, (cluster, index, namespace, pki) => {
+      const etcdutl = etcdRelease()?.etcdutl;
+      if (!etcdutl) throw new Error(`member hosts need etcdutl of etcd 3.5, which ${describeRelease(etcdRelease()!)} lacks`);
+      return new MemberHost({
+        index,
+        namespace,
+        root: join(cluster.workDir, `host-${index}`),
+        ignition: cluster.synthesized.ignition,
+        pki,
+        bucket: cluster.snapshotBucket,
+        fakeDir: cluster.fakeS3Dir,
+        etcdBinDir: dirname(etcdutl),
+      });
+    });
+  }
+
+  private static async build<M extends ClusterMember>(label: string, timer: PhaseTimer, makeMember: MemberFactory<M>): Promise<EtcdTestCluster<M>> {
     const stale = removeStaleNamespaces();
     if (stale.length > 0) console.warn(`[${label}] removed namespaces of an earlier, killed run: ${stale.join(', ')}`);
     console.log(`[${label}] ${describeRelease(etcdRelease()!)}`);
@@ -73,10 +118,10 @@ export class EtcdTestCluster {
     // From here on, every process, namespace and this directory is also handed to the cleanup
     // guard: a failed step is cleaned up by destroy(), a killed or interrupted run by the guard.
     trackForCleanup('path', workDir);
-    const cluster = new EtcdTestCluster(label, timer, workDir, readSynthesizedEtcd(synthesizeCluster()));
+    const cluster = new EtcdTestCluster<M>(label, timer, workDir, readSynthesizedEtcd(synthesizeCluster()));
     timer.done('synthesize the cluster, read records and the uploaded etcd config');
     try {
-      await cluster.build();
+      await cluster.buildMembers(makeMember);
     } catch (error) {
       await cluster.destroy(); // the caller never gets it to clean up
       throw error;
@@ -94,7 +139,11 @@ export class EtcdTestCluster {
   /** etcdctl in the hub namespace with the API server's client certificate. */
   readonly etcdctl: Etcdctl;
   /** The running members (a test may replace them, e.g. with a restored one). */
-  members: EtcdMember[] = [];
+  members: M[] = [];
+  /** The snapshot bucket the members' etcd.env names. */
+  readonly snapshotBucket: string;
+  /** The directory that stands in for the snapshot bucket (see test/fakes/aws-s3-cli.ts). */
+  readonly fakeS3Dir: string;
 
   private constructor(
     readonly label: string,
@@ -111,6 +160,15 @@ export class EtcdTestCluster {
       keyFile: join(workDir, 'client', 'apiserver-etcd-client.key'),
     };
     this.etcdctl = new Etcdctl(this.network.hub, this.etcdctlTls);
+    const bucket = /^SNAPSHOT_BUCKET=(.+)$/m.exec(this.unitEnvironment())?.[1];
+    if (!bucket) throw new Error('etcd.env names no SNAPSHOT_BUCKET');
+    this.snapshotBucket = bucket;
+    this.fakeS3Dir = join(workDir, 'fake-s3');
+    mkdirSync(this.fakeS3Dir);
+  }
+
+  private unitEnvironment(): string {
+    return Object.entries(this.unit.staticEnvironment).map(([k, v]) => `${k}=${v}`).join('\n');
   }
 
   /** Member `index`'s rendered flags with this machine's paths (another data dir for a restore). */
@@ -131,7 +189,7 @@ export class EtcdTestCluster {
     return this.members.map((m) => m.index);
   }
 
-  member(index: number): EtcdMember {
+  member(index: number): M {
     const member = this.members.find((m) => m.index === index);
     if (!member) throw new Error(`no member etcd-${index}`);
     return member;
@@ -142,7 +200,7 @@ export class EtcdTestCluster {
 
   /** Starts every member and waits until all are healthy, found through the SRV records. */
   async startAll(timeoutMs = 30000): Promise<void> {
-    for (const member of this.members) member.start();
+    for (const member of this.members) await member.start();
     await this.waitHealthy(timeoutMs);
   }
 
@@ -185,7 +243,7 @@ export class EtcdTestCluster {
   }
 
   /** The member that is leader, as the given members (default all) see it; waits for one. */
-  async leader(among: number[] = this.indexes(), timeoutMs = 15000): Promise<EtcdMember> {
+  async leader(among: number[] = this.indexes(), timeoutMs = 15000): Promise<M> {
     return eventually(
       `a leader among etcd-${among.join(', etcd-')}`,
       async () => {
@@ -265,6 +323,8 @@ export class EtcdTestCluster {
     killAll();
     await waitForAllExited();
     const namespaces = this.network.namespaces;
+    // Hosts start etcd through systemctl, in its own session: whatever runs in a namespace goes.
+    this.network.killEverythingInside();
     this.network.destroy();
     rmSync(this.workDir, { recursive: true, force: true });
     releaseCleanupGuard();
@@ -274,7 +334,7 @@ export class EtcdTestCluster {
     if (leftOver.length > 0) throw new Error(`network namespaces left behind: ${leftOver.join(', ')}`);
   }
 
-  private async build(): Promise<void> {
+  private async buildMembers(makeMember: MemberFactory<M>): Promise<void> {
     const pki = await generateEtcdPki(this.synthesized.secretsInput);
     writeBundle(join(this.workDir, 'client'), pki.apiServerClient);
     this.timer.done('generate the etcd certificates');
@@ -285,8 +345,7 @@ export class EtcdTestCluster {
       const index = record.memberIndex;
       addresses.set(record.name, memberAddress(index));
       const namespace = this.network.createMember(index, memberAddress(index));
-      writeBundle(join(this.workDir, `etcd-${index}`, 'pki'), pki.member(index));
-      this.members.push(new EtcdMember({ index, namespace, flags: this.flagsOf(index), logDir: this.workDir }));
+      this.members.push(makeMember(this, index, namespace, pki.member(index)));
     }
     this.members.sort((a, b) => a.index - b.index);
     const zone = { zone: this.synthesized.zoneName, addresses, srvRecords: this.synthesized.srvRecords };

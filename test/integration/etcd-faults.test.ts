@@ -7,9 +7,9 @@
  * agree on `endpoint hashkv` at one revision. Scenarios share one cluster, in order, each
  * starting from a healthy cluster and leaving one; the restore, last, leaves a restored one.
  *
- * Not here yet: the blank-data guard and the operator scripts (etcd-restore,
- * etcd-replace-member) run as rendered; the restore below does what etcd-restore apply does
- * (new token, full member list) with the test's own restore call.
+ * The restore below does what etcd-restore apply does (new token, full member list) with the
+ * test's own restore call, to test etcd's refusal of a member on old data; the members' own
+ * scripts, the blank-data guard among them, run in etcd-operations.test.ts.
  */
 import { join } from 'path';
 import { EtcdTestCluster, RaftView } from './etcd-cluster';

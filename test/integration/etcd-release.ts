@@ -23,6 +23,8 @@ export interface EtcdRelease {
   readonly source: string;
   readonly etcd: string;
   readonly etcdctl: string;
+  /** The offline tool (snapshot status and restore), 3.5 and later only; the member hosts need it. */
+  readonly etcdutl?: string;
   /** Why it is not 3.5 (undefined when it is). */
   readonly fallbackReason?: string;
 }
@@ -32,7 +34,12 @@ let cached: EtcdRelease | undefined | null = null;
 /** The etcd under test: 3.5 from {@link ETCD_35_DIR} when installed, else the system's; undefined when neither is. */
 export function etcdRelease(): EtcdRelease | undefined {
   if (cached !== null) return cached;
-  const fetched = { etcd: join(ETCD_35_DIR, 'usr/bin/etcd'), etcdctl: join(ETCD_35_DIR, 'usr/bin/etcdctl') };
+  const fetchedTool = (name: string) => join(ETCD_35_DIR, 'usr/bin', name);
+  const fetched = {
+    etcd: fetchedTool('etcd'),
+    etcdctl: fetchedTool('etcdctl'),
+    etcdutl: existsSync(fetchedTool('etcdutl')) ? fetchedTool('etcdutl') : undefined,
+  };
   const fetchedVersion = existsSync(fetched.etcd) && existsSync(fetched.etcdctl) ? versionOf(fetched.etcd) : undefined;
   if (fetchedVersion?.startsWith('3.5.')) {
     cached = { version: fetchedVersion, source: `Debian trixie packages in ${ETCD_35_DIR}`, ...fetched };

@@ -85,6 +85,11 @@ export class TestNetwork {
     return [...this.created];
   }
 
+  /** SIGKILLs every process in its namespaces, including those the test did not start itself. */
+  killEverythingInside(): void {
+    for (const name of this.created) killProcessesIn(name);
+  }
+
   /**
    * Deletes every namespace it made and their /etc/netns entries. Kill the processes inside
    * first: a namespace with a process in it outlives its name.
@@ -125,18 +130,22 @@ export function removeStaleNamespaces(): string[] {
   for (const name of readdirSync(RUN_NETNS_DIR)) {
     const owner = new RegExp(`^${NAME_PREFIX}(\\d+)-`).exec(name);
     if (!owner || isAlive(Number(owner[1]))) continue;
-    const pids = spawnSync(tool('ip'), ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killProcessesIn(name);
     removeNamespace(name);
     removed.push(name);
   }
   return removed;
+}
+
+function killProcessesIn(name: string): void {
+  const pids = spawnSync(tool('ip'), ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
+  for (const pid of pids.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 function removeNamespace(name: string): void {
