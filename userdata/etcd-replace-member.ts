@@ -6,7 +6,7 @@
  * (etcd v3.5.27 server/etcdserver/server.go NewServer, case `!haveWAL && !cfg.NewCluster`:
  * the cluster comes from the peers, and start fails if none answers).
  */
-import { ETCD_DATA_ASIDE_PREFIX, ETCD_DATA_DIR, ETCD_ENV, ETCD_JOIN_ENV, ETCD_UNIT, ETCDCTL_MEMBER, REPLACE_MEMBER_SCRIPT } from './etcd-paths';
+import { ETCD_DATA_ASIDE_PREFIX, ETCD_DATA_DIR, ETCD_ENV, ETCD_JOIN_ENV, ETCD_UNIT, ETCDCTL_MEMBER, REPLACE_MEMBER_SCRIPT, SNAPSHOT_TIMER_UNIT } from './etcd-paths';
 import { script } from './files';
 import { IgnitionFile } from './ignition';
 import { ETCD_PEER_PORT } from './network';
@@ -31,7 +31,9 @@ if [ "\${1:-}" != --force ] && ${ETCDCTL_MEMBER} endpoint health >/dev/null 2>&1
   fail "$me is healthy; nothing to repair (--force re-creates it anyway)"
 fi
 
-systemctl stop ${ETCD_UNIT}
+# The timer too: etcd-snapshot.service Requires= etcd.service, so a snapshot due now would
+# start etcd again on the data this script is about to move aside.
+systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}
 # member list -w simple: ID, status, name, peer URLs, client URLs, is learner.
 members=$(${ETCDCTL_MEMBER} --via-peers member list -w simple) || fail "no peer answers: the quorum is lost; restore instead (etcd-restore)"
 id=$(awk -F', ' -v url="$peer_url" '$4 == url { print $1 }' <<<"$members")
@@ -50,7 +52,7 @@ fi
 install -d -m 0700 ${ETCD_DATA_DIR}
 install -d -m 0755 "$(dirname ${ETCD_JOIN_ENV})"
 echo INITIAL_CLUSTER_STATE=existing >${ETCD_JOIN_ENV}
-systemctl start --no-block ${ETCD_UNIT}
+systemctl start --no-block ${ETCD_UNIT} ${SNAPSHOT_TIMER_UNIT}
 for _ in $(seq 1 $((${REPLACE_WAIT_SECONDS} / 5))); do
   if ${ETCDCTL_MEMBER} endpoint health >/dev/null 2>&1; then
     # Joined: its data dir exists now, and a later start must not join again.

@@ -19,10 +19,11 @@ import {
   ETCD_UNIT,
   ETCDUTL_BINARY,
   RESTORE_SCRIPT,
+  SNAPSHOT_HISTORY_PREFIX,
   SNAPSHOT_LATEST_PREFIX,
   SNAPSHOT_TIMER_UNIT,
 } from './etcd-paths';
-import { SNAPSHOT_ENCRYPTION_KEYS_METADATA, SNAPSHOT_REVISION_METADATA } from './etcd-snapshot';
+import { SNAPSHOT_ENCRYPTION_KEYS_METADATA, SNAPSHOT_HISTORY_KEY_METADATA, SNAPSHOT_REVISION_METADATA, TOO_MANY_ENCRYPTION_KEYS } from './etcd-snapshot';
 import { script } from './files';
 import { IgnitionFile } from './ignition';
 import { ETCD_PEER_PORT } from './network';
@@ -32,6 +33,16 @@ import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from './secret-names';
 
 /** The control-plane secret of cluster `$CLUSTER`, as the script names it. */
 const CONTROL_PLANE_SECRET = new ClusterSecretNames('$CLUSTER').controlPlane;
+
+/**
+ * How far a restore moves the revision on, and it marks everything before as compacted
+ * (etcd v3.5.27 etcdutl/etcdutl/snapshot_command.go --bump-revision, --mark-compacted): the
+ * API servers' watch caches and their clients hold revisions up to the cluster's newest,
+ * beyond the snapshot's; without a bump, new writes would reuse those numbers and watches
+ * would miss them. The compaction makes every watcher re-list. One billion, as etcd's
+ * recovery guide suggests: more than a cluster writes between a snapshot and its restore.
+ */
+export const RESTORE_REVISION_BUMP = 1_000_000_000;
 
 const restoreScript = `#!/bin/bash
 # etcd-restore plan: prints the newest snapshot across members (by recorded revision), the
@@ -64,21 +75,28 @@ case "\${1:-}" in
     done
     [ "$best" -ge 0 ] || fail "no snapshot with a recorded revision in s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}"
     echo "etcd-restore: newest: $best_key at revision $best."
-    keys=$(${AWS} s3api head-object --bucket "$SNAPSHOT_BUCKET" --key "$best_key" \\
-      --query 'Metadata."${SNAPSHOT_ENCRYPTION_KEYS_METADATA}"' --output text) || fail "cannot read the metadata of $best_key"
+    metadata_of() { ${AWS} s3api head-object --bucket "$SNAPSHOT_BUCKET" --key "$best_key" --query "Metadata.\"$1\"" --output text; }
+    # Apply downloads the immutable history/ object the latest/ copy was made from: latest/
+    # changes with every upload, a restored member's included.
+    source=$(metadata_of ${SNAPSHOT_HISTORY_KEY_METADATA}) || fail "cannot read the metadata of $best_key"
+    if [ "$source" = None ]; then
+      echo "etcd-restore: WARNING: $best_key names no history/ object (uploaded by an older etcd-snapshot): apply will download $best_key itself, which changes with the next upload"
+      source=$best_key
+    fi
+    keys=$(metadata_of ${SNAPSHOT_ENCRYPTION_KEYS_METADATA}) || fail "cannot read the metadata of $best_key"
     case $keys in
       none) echo "etcd-restore: its Secrets need no encryption key (none are encrypted)" ;;
       None | '') echo "etcd-restore: WARNING: $best_key records no encryption keys (uploaded by an older etcd-snapshot): its Secrets need the keys that were current when it was taken" ;;
+      ${TOO_MANY_ENCRYPTION_KEYS}) echo "etcd-restore: WARNING: $best_key holds more encryption key names than were recorded: keep every key that ${ENCRYPTION_CONFIG_FILE} of ${CONTROL_PLANE_SECRET} ever had" ;;
       *) echo "etcd-restore: its Secrets are encrypted with the keys \${keys//+/, }: each must be in ${ENCRYPTION_CONFIG_FILE} of the secret ${CONTROL_PLANE_SECRET}, or those Secrets stay unreadable (lib/secrets/README.md, \"What a restore needs\")" ;;
     esac
-    echo "Stop etcd on every member first"
-    echo "(systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}), then run on every member:"
-    echo "etcd-restore apply $best_key $best $CLUSTER-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    echo "With etcd stopped on every member (systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}), run on every member:"
+    echo "etcd-restore apply $source $best $CLUSTER-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     ;;
   apply)
     [ $# -eq 4 ] || fail "usage: etcd-restore apply KEY REVISION TOKEN (as etcd-restore plan prints it)"
     key=$2 revision=$3 token=$4
-    [[ $key =~ ^${SNAPSHOT_LATEST_PREFIX}etcd-[0-9]+\\.db$ ]] || fail "KEY must be ${SNAPSHOT_LATEST_PREFIX}etcd-N.db, got '$key'"
+    [[ $key =~ ^(${SNAPSHOT_LATEST_PREFIX}etcd-[0-9]+|${SNAPSHOT_HISTORY_PREFIX}etcd-[0-9]+/[0-9TZ-]+)\\.db$ ]] || fail "KEY must be ${SNAPSHOT_HISTORY_PREFIX}etcd-N/<time>.db or ${SNAPSHOT_LATEST_PREFIX}etcd-N.db, got '$key'"
     [[ $token =~ ^[A-Za-z0-9._-]+$ ]] || fail "TOKEN must be letters, digits, '.', '_' or '-', got '$token'"
     [ "$token" != "$CLUSTER" ] || fail "TOKEN must be new: a restore that keeps the cluster's token lets members on old data in"
     systemctl stop ${SNAPSHOT_TIMER_UNIT} ${ETCD_UNIT}
@@ -94,7 +112,8 @@ case "\${1:-}" in
     rm -rf "$restoring"
     ${ETCDUTL_BINARY} snapshot restore "$file" --name "etcd-$ETCD_MEMBER" --data-dir "$restoring" \\
       --initial-cluster "$initial_cluster" --initial-cluster-token "$token" \\
-      --initial-advertise-peer-urls "$(peer_url "$ETCD_MEMBER")"
+      --initial-advertise-peer-urls "$(peer_url "$ETCD_MEMBER")" \\
+      --bump-revision ${RESTORE_REVISION_BUMP} --mark-compacted
     if [ -d ${ETCD_DATA_DIR} ]; then
       aside="${ETCD_DATA_ASIDE_PREFIX}$(date -u +%Y%m%dT%H%M%SZ)"
       mv ${ETCD_DATA_DIR} "$aside"

@@ -54,6 +54,18 @@ export const SNAPSHOT_ENCRYPTION_KEYS_METADATA = 'encryption-keys';
  * `:`-separated field is the name. Key names are letters, digits, '.', '_' and '-' here.
  */
 export const ENCRYPTED_VALUE_PREFIX = 'k8s:enc:[a-z0-9]+:v[0-9]+:[A-Za-z0-9._-]+:';
+/**
+ * The names our encryption keys have (lib/secrets/encryption-config.ts KEY_NAME, tested
+ * against it), as an extended regular expression: only these are recorded, so that a user
+ * who stores look-alike prefixes in a ConfigMap cannot fill the metadata.
+ */
+export const ENCRYPTION_KEY_NAME = 'key-[1-9][0-9]*(-[0-9a-f]+)?';
+/** Room for the key names in the object's metadata (S3 allows 2 KB of user metadata in all). */
+export const ENCRYPTION_KEYS_MAX_BYTES = 1024;
+/** Recorded instead of the names when they do not fit. */
+export const TOO_MANY_ENCRYPTION_KEYS = 'too-many-to-record';
+/** The `history/` key the `latest/` copy was made from: immutable, what a restore downloads. */
+export const SNAPSHOT_HISTORY_KEY_METADATA = 'history-key';
 
 /**
  * Shell function `field NAME TEXT`: the value of "NAME" in etcdctl's `-w fields` output
@@ -105,10 +117,18 @@ ${ETCDUTL_BINARY} snapshot status "$file" >/dev/null || fail "etcdutl cannot rea
 # The encryption keys a restore of this snapshot needs: every key name that prefixes a value in
 # the file (old revisions and free pages included: at worst a name too many, never one too few,
 # since bbolt writes a key and its value contiguously into one run of pages: go.etcd.io/bbolt
-# node.go, node.write).
-encryption_keys=$( (grep -aoE '${ENCRYPTED_VALUE_PREFIX}' "$file" || true) | cut -d: -f5 | sort -u | paste -sd+)
-metadata="${SNAPSHOT_REVISION_METADATA}=$revision,${SNAPSHOT_CLUSTER_METADATA}=$cluster_id,${SNAPSHOT_ENCRYPTION_KEYS_METADATA}=\${encryption_keys:-none}"
-key="s3://$SNAPSHOT_BUCKET/${SNAPSHOT_HISTORY_PREFIX}etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
+# node.go, node.write). grep exits 1 when nothing matches, 2 on an error.
+rc=0
+prefixes=$(grep -aoE '${ENCRYPTED_VALUE_PREFIX}' "$file") || rc=$?
+[ $rc -le 1 ] || fail "cannot scan $file for encryption key names"
+encryption_keys=$( (cut -d: -f5 <<<"$prefixes" | grep -xE '${ENCRYPTION_KEY_NAME}' || true) | sort -u | paste -sd+)
+if [ \${#encryption_keys} -gt ${ENCRYPTION_KEYS_MAX_BYTES} ]; then
+  echo "etcd-snapshot: more encryption key names than fit in the metadata; recorded as ${TOO_MANY_ENCRYPTION_KEYS}" >&2
+  encryption_keys=${TOO_MANY_ENCRYPTION_KEYS}
+fi
+history_key="${SNAPSHOT_HISTORY_PREFIX}etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"
+key="s3://$SNAPSHOT_BUCKET/$history_key"
+metadata="${SNAPSHOT_REVISION_METADATA}=$revision,${SNAPSHOT_CLUSTER_METADATA}=$cluster_id,${SNAPSHOT_ENCRYPTION_KEYS_METADATA}=\${encryption_keys:-none},${SNAPSHOT_HISTORY_KEY_METADATA}=$history_key"
 ${AWS} s3 cp --only-show-errors --metadata "$metadata" - "$key" <"$file" || fail "upload to $key failed"
 # The copy's metadata: copied from the source in one part, taken from --metadata in parts
 # (AWS CLI s3 cp, --metadata-directive): the same values either way.

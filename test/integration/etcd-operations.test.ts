@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { ETCD_JOIN_ENV, ETCD_UNIT, SNAPSHOT_TIMER_UNIT } from '../../userdata/etcd-paths';
 import { ETCD_QUOTA_BACKEND_BYTES } from '../../userdata/etcd';
+import { RESTORE_REVISION_BUMP } from '../../userdata/etcd-restore';
 import { EtcdTestCluster } from './etcd-cluster';
 import { eventually } from './eventually';
 import { MemberHost } from './member-host';
@@ -33,6 +34,12 @@ function operations(): void {
   async function clusterId(...indexes: number[]): Promise<string> {
     const fields = await cluster.etcdctl.check(cluster.endpoints(...indexes), ['get', 'kubernetes-on-aws/probe', '-w', 'fields']);
     return /^"ClusterID" : (\d+)$/m.exec(fields)![1];
+  }
+
+  /** The cluster's current revision, from a linearizable read. */
+  async function currentRevision(): Promise<number> {
+    const fields = await cluster.etcdctl.check(cluster.endpoints(), ['get', 'kubernetes-on-aws/probe', '-w', 'fields']);
+    return Number(/^"Revision" : (\d+)$/m.exec(fields)![1]);
   }
 
   /** Waits until the given members report healthy through their own endpoints. */
@@ -77,7 +84,13 @@ function operations(): void {
       await snapshot(member.index);
       expect(metadata(`bootstrapped/etcd-${member.index}`)).toEqual({ 'cluster-id': id });
       const latest = metadata(`latest/etcd-${member.index}.db`);
-      expect(latest).toEqual({ revision: expect.stringMatching(/^\d+$/), 'cluster-id': id, 'encryption-keys': 'none' });
+      expect(latest).toEqual({
+        revision: expect.stringMatching(/^\d+$/),
+        'cluster-id': id,
+        'encryption-keys': 'none',
+        'history-key': expect.stringMatching(new RegExp(`^history/etcd-${member.index}/[0-9TZ-]+\\.db$`)),
+      });
+      expect(readFileSync(s3(latest['history-key']))).toEqual(readFileSync(s3(`latest/etcd-${member.index}.db`)));
       expect(readFileSync(s3(`latest/etcd-${member.index}.db`)).length).toBeGreaterThan(0);
     }
     const status = await host(0).run('/opt/bin/etcd-status');
@@ -143,17 +156,20 @@ function operations(): void {
     const revisions = [0, 1, 2].map((i) => Number(metadata(`latest/etcd-${i}.db`).revision));
     expect(revisions[0]).toBeLessThan(Math.min(revisions[1], revisions[2]));
     const afterSnapshots = await write('restore-after');
+    const revisionBefore = await currentRevision();
+    expect((await cluster.keysOn(0, '/issue-10/ops/restore-after/')).size).toBe(afterSnapshots.size);
 
-    // WHEN the operator plans
+    // WHEN the operator stops etcd everywhere, then plans
+    for (const member of hosts()) await member.check('systemctl', ['stop', SNAPSHOT_TIMER_UNIT, ETCD_UNIT]);
     const plan = await host(0).check('/opt/bin/etcd-restore', ['plan']);
     const newest = Math.max(...revisions);
     expect(plan.stdout).toContain(`at revision ${newest}.`);
     expect(plan.stdout).toContain('its Secrets are encrypted with the keys key-7-c0ffee:');
     const apply = plan.stdout.trim().split('\n').pop()!.split(' ');
     expect(apply.slice(0, 2)).toEqual(['etcd-restore', 'apply']);
-    // ... stops etcd everywhere, and applies on every member
+    expect(apply[2]).toMatch(/^history\/etcd-[12]\/[0-9TZ-]+\.db$/); // immutable, not latest/
+    // ... and applies on every member
     const asideBefore = hosts().map(asideDirs);
-    for (const member of hosts()) await member.check('systemctl', ['stop', SNAPSHOT_TIMER_UNIT, ETCD_UNIT]);
     for (const member of hosts()) {
       const applied = await member.check('/opt/bin/etcd-restore', apply.slice(1));
       expect(applied.stdout).toContain(`etcd-${member.index} restored from ${apply[2]} at revision ${newest}, cluster token ${apply[4]}`);
@@ -168,7 +184,10 @@ function operations(): void {
       expect(after.size).toBe(0); // the recovery point: writes after the newest snapshot are gone
       expect((await cluster.keysOn(i, '/registry/secrets/')).get('/registry/secrets/default/token')).toBe('k8s:enc:secretbox:v1:key-7-c0ffee:ciphertext');
     }
-    expect(afterSnapshots.size).toBeGreaterThanOrEqual(WRITES);
+    // ... at a revision past any the old cluster's clients saw (the restore's bump)
+    const revisionAfter = await currentRevision();
+    expect(revisionAfter).toBeGreaterThan(revisionBefore);
+    expect(revisionAfter).toBeGreaterThanOrEqual(newest + RESTORE_REVISION_BUMP);
     for (const member of hosts()) {
       // the data it had before the restore, kept whole
       const added = asideDirs(member).filter((dir) => !asideBefore[member.index].includes(dir));

@@ -12,6 +12,8 @@ import { etcdConfig } from '../../userdata/etcd';
 import { files, fileText } from './config-files';
 import { etcdInput } from './fixtures';
 import { fakeAwsS3Cli } from '../fakes/aws-s3-cli';
+import { EncryptionKey, newEncryptionKey } from '../../lib/secrets/encryption-config';
+import { ENCRYPTION_KEY_NAME } from '../../userdata/etcd-snapshot';
 
 const BUCKET = etcdInput.snapshotBucket;
 /** A 64-bit cluster id beyond a double's precision: the scripts must carry it as text. */
@@ -177,16 +179,17 @@ describe('etcd-snapshot', () => {
     expect(calls[1]).toMatch(/^--no-command-timeout snapshot save .*\/var\/snapshots\/snapshot\.db$/);
     const [history] = readFileSync(join(member.root, 'fake/aws.log'), 'utf8').match(/history\/etcd-1\/[0-9T:-]+Z\.db/) ?? [];
     expect(member.read(`fake/s3/${history}`)).toBe('etcd database bytes');
-    expect(member.read(`fake/s3/${history}.meta`).trim()).toBe(`revision=41,cluster-id=${CLUSTER_ID},encryption-keys=none`);
+    const recorded = `revision=41,cluster-id=${CLUSTER_ID},encryption-keys=none,history-key=${history}`;
+    expect(member.read(`fake/s3/${history}.meta`).trim()).toBe(recorded);
     expect(member.read('fake/s3/latest/etcd-1.db')).toBe('etcd database bytes');
-    expect(member.read('fake/s3/latest/etcd-1.db.meta').trim()).toBe(`revision=41,cluster-id=${CLUSTER_ID},encryption-keys=none`);
+    expect(member.read('fake/s3/latest/etcd-1.db.meta').trim()).toBe(recorded);
     expect(result.stdout).toContain('at revision 41');
     expect(member.exists('var/snapshots/snapshot.db')).toBe(false);
   });
 
-  test('records the names of the encryption keys that prefix values in the database, each once', () => {
-    // GIVEN Secrets under two secretbox keys and a KMS v2 plugin, amid binary bytes, and a
-    // value that only looks like a prefix (no key name)
+  test('records the names of our encryption keys that prefix values in the database, each once', () => {
+    // GIVEN Secrets under two secretbox keys, amid binary bytes, a KMS v2 plugin's prefix and
+    // look-alikes a user could store (not our key names: not recorded)
     const value = (prefix: string) => Buffer.concat([Buffer.from(prefix), Buffer.from([0, 255, 10, 58, 1])]);
     member.write(
       'fake/db',
@@ -196,15 +199,31 @@ describe('etcd-snapshot', () => {
         value('k8s:enc:secretbox:v1:key-2-5be0c1:'),
         value('k8s:enc:kms:v2:aws-kms:'),
         value('k8s:enc:secretbox:v1::'),
+        value('k8s:enc:secretbox:v1:key-0-zz:'),
       ]).toString('latin1'),
     );
     // WHEN
     const result = member.run('etcd-snapshot');
     // THEN
     expect(result.status).toBe(0);
-    expect(member.read('fake/s3/latest/etcd-1.db.meta').trim()).toBe(
-      `revision=41,cluster-id=${CLUSTER_ID},encryption-keys=aws-kms+key-1-a93f07+key-2-5be0c1`,
-    );
+    expect(member.read('fake/s3/latest/etcd-1.db.meta')).toContain(',encryption-keys=key-1-a93f07+key-2-5be0c1,');
+  });
+
+  test('records too-many-to-record, and still uploads, when the names would not fit in S3 metadata', () => {
+    const names = Array.from({ length: 200 }, (_, i) => `k8s:enc:secretbox:v1:key-${i + 1}-abcdef:`);
+    member.write('fake/db', names.join('\u0000'));
+    const result = member.run('etcd-snapshot');
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('more encryption key names than fit in the metadata');
+    expect(member.read('fake/s3/latest/etcd-1.db.meta')).toContain(',encryption-keys=too-many-to-record,');
+  });
+
+  test('the key-name pattern it records matches the names the secrets Lambda gives keys', () => {
+    let earlier: EncryptionKey[] = [];
+    for (let i = 0; i < 12; i++) earlier = [newEncryptionKey(earlier), ...earlier];
+    const pattern = new RegExp(`^(${ENCRYPTION_KEY_NAME})$`);
+    for (const key of earlier) expect(key.name).toMatch(pattern);
+    expect('key-0-ab').not.toMatch(pattern);
   });
 
   test('records the member as bootstrapped in its cluster (what the guard reads), once', () => {
@@ -376,7 +395,7 @@ describe('etcd-replace-member', () => {
       '--via-peers member remove 2222',
       '--via-peers member add etcd-1 --peer-urls=https://etcd-1.etcd.kube-aws-test-1.team.example.org:2380',
     ]);
-    expect(member.read('fake/systemctl.log')).toBe('stop etcd.service\nstart --no-block etcd.service\n');
+    expect(member.read('fake/systemctl.log')).toBe('stop etcd-snapshot.timer etcd.service\nstart --no-block etcd.service etcd-snapshot.timer\n');
     expect(member.read('fake/join-env-at-start')).toBe('INITIAL_CLUSTER_STATE=existing\n');
     // joined: the override is gone, so a later start is an ordinary one
     expect(member.exists('run/etcd-join.env')).toBe(false);
@@ -447,7 +466,9 @@ describe('etcd-restore', () => {
     member.write(`fake/s3/latest/etcd-${member_}.db`, `db of etcd-${member_}`);
     member.write(
       `fake/s3/latest/etcd-${member_}.db.meta`,
-      revision === undefined ? '' : `revision=${revision},cluster-id=${CLUSTER_ID}${keys ? `,encryption-keys=${keys}` : ''}`,
+      revision === undefined
+        ? ''
+        : `revision=${revision},cluster-id=${CLUSTER_ID}${keys ? `,encryption-keys=${keys}` : ''},history-key=history/etcd-${member_}/2026-12-03T19-30-00Z.db`,
     );
   };
   const tools = () => ({ PATH: `${join(member.root, 'tools')}:${process.env.PATH}` });
@@ -467,7 +488,8 @@ describe('etcd-restore', () => {
     expect(result.stdout).toContain(
       'its Secrets are encrypted with the keys key-1-a93f07, key-2-5be0c1: each must be in encryption-config.yaml of the secret kubernetes-on-aws/kube-aws-test-1/control-plane',
     );
-    expect(result.stdout).toMatch(/\netcd-restore apply latest\/etcd-2\.db 5310 kube-aws-test-1-restore-\d{8}T\d{6}Z\n$/);
+    // the immutable history/ object the latest/ copy came from, not latest/ (it changes)
+    expect(result.stdout).toMatch(/\netcd-restore apply history\/etcd-2\/2026-12-03T19-30-00Z\.db 5310 kube-aws-test-1-restore-\d{8}T\d{6}Z\n$/);
   });
 
   test.each([
@@ -500,7 +522,9 @@ describe('etcd-restore', () => {
     expect(member.read('var/etcd/data/member/restored-with').trim()).toBe(
       `--name etcd-1 --data-dir ${member.root}/var/etcd/data.restoring ` +
         `--initial-cluster etcd-0=https://etcd-0.${domain}:2380,etcd-1=https://etcd-1.${domain}:2380,etcd-2=https://etcd-2.${domain}:2380 ` +
-        `--initial-cluster-token kube-aws-test-1-restore-20261203T193000Z --initial-advertise-peer-urls https://etcd-1.${domain}:2380`,
+        `--initial-cluster-token kube-aws-test-1-restore-20261203T193000Z --initial-advertise-peer-urls https://etcd-1.${domain}:2380 ` +
+        // past every revision the API servers and their watchers saw, all of it compacted
+        '--bump-revision 1000000000 --mark-compacted',
     );
     const aside = readdirSync(join(member.root, 'var/etcd')).filter((d) => d.startsWith('data.replaced-'));
     expect(aside.map((d) => member.read(`var/etcd/${d}/member/wal/0.wal`))).toEqual(['old']);
@@ -510,7 +534,7 @@ describe('etcd-restore', () => {
   test.each([
     ['the cluster token is reused', ['latest/etcd-2.db', '5310', 'kube-aws-test-1'], /TOKEN must be new/],
     ['the snapshot moved on since the plan', ['latest/etcd-2.db', '5000', 'kube-aws-test-1-restore-x'], /is at revision 5310 now, not 5000/],
-    ['the key is not a latest snapshot', ['../etc/passwd', '5310', 'kube-aws-test-1-restore-x'], /KEY must be latest\/etcd-N\.db/],
+    ['the key is not a snapshot', ['../etc/passwd', '5310', 'kube-aws-test-1-restore-x'], /KEY must be history\/etcd-N\/<time>\.db or latest\/etcd-N\.db/],
   ])('apply refuses when %s, leaving the data dir alone', (_, args, message) => {
     upload(2, '5310');
     member.write('var/etcd/data/member/wal/0.wal', 'old');
