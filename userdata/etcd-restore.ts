@@ -75,7 +75,7 @@ case "\${1:-}" in
     done
     [ "$best" -ge 0 ] || fail "no snapshot with a recorded revision in s3://$SNAPSHOT_BUCKET/${SNAPSHOT_LATEST_PREFIX}"
     echo "etcd-restore: newest: $best_key at revision $best."
-    metadata_of() { ${AWS} s3api head-object --bucket "$SNAPSHOT_BUCKET" --key "$best_key" --query "Metadata.\"$1\"" --output text; }
+    metadata_of() { ${AWS} s3api head-object --bucket "$SNAPSHOT_BUCKET" --key "$best_key" --query "Metadata.\\"$1\\"" --output text; }
     # Apply downloads the immutable history/ object the latest/ copy was made from: latest/
     # changes with every upload, a restored member's included.
     source=$(metadata_of ${SNAPSHOT_HISTORY_KEY_METADATA}) || fail "cannot read the metadata of $best_key"

@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'child_process';
 import { basename, join } from 'path';
-import { EtcdTestCluster } from './etcd-cluster';
+import { BUILD_TIMEOUT_MS, EtcdTestCluster } from './etcd-cluster';
 import { EtcdMember } from './etcd-member';
 import { etcdTool } from './etcd-release';
 import { Etcdctl, restoreSnapshot } from './etcdctl';
@@ -42,7 +42,7 @@ function discoveryScenario(): void {
 
   beforeAll(async () => {
     cluster = await EtcdTestCluster.create('etcd-discovery');
-  }, 60000);
+  }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.destroy();

@@ -12,7 +12,7 @@
  * scripts, the blank-data guard among them, run in etcd-operations.test.ts.
  */
 import { join } from 'path';
-import { EtcdTestCluster, RaftView } from './etcd-cluster';
+import { BUILD_TIMEOUT_MS, EtcdTestCluster, RaftView } from './etcd-cluster';
 import { EtcdMember } from './etcd-member';
 import { Etcdctl, restoreSnapshot } from './etcdctl';
 import { eventually } from './eventually';
@@ -39,7 +39,7 @@ function faultScenarios(): void {
     cluster = await EtcdTestCluster.create('etcd-faults');
     await cluster.startAll();
     cluster.timer.done('bootstrap 3 members');
-  }, 60000);
+  }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.destroy();

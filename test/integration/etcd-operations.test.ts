@@ -10,7 +10,7 @@ import { join } from 'path';
 import { ETCD_JOIN_ENV, ETCD_UNIT, SNAPSHOT_TIMER_UNIT } from '../../userdata/etcd-paths';
 import { ETCD_QUOTA_BACKEND_BYTES } from '../../userdata/etcd';
 import { RESTORE_REVISION_BUMP } from '../../userdata/etcd-restore';
-import { EtcdTestCluster } from './etcd-cluster';
+import { BUILD_TIMEOUT_MS, EtcdTestCluster } from './etcd-cluster';
 import { eventually } from './eventually';
 import { MemberHost } from './member-host';
 import { describeWithRealEtcd } from './prerequisites';
@@ -71,7 +71,7 @@ function operations(): void {
     cluster = await EtcdTestCluster.createHosts('etcd-ops');
     await cluster.startAll();
     cluster.timer.done('bootstrap 3 member hosts through systemctl');
-  }, 60000);
+  }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.destroy();

@@ -118,7 +118,8 @@ describe('etcd member', () => {
     const snapshot = fileText(config, '/opt/bin/etcd-snapshot');
     expect(snapshot).toContain('snapshot save "$file"');
     // The bucket's lifecycle rule expires history/ (lib/constructs/etcd-snapshot-bucket.ts).
-    expect(snapshot).toContain('key="s3://$SNAPSHOT_BUCKET/history/etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"');
+    expect(snapshot).toContain('history_key="history/etcd-$ETCD_MEMBER/$(date -u +%Y-%m-%dT%H-%M-%SZ).db"');
+    expect(snapshot).toContain('key="s3://$SNAPSHOT_BUCKET/$history_key"');
     expect(snapshot).toContain('"s3://$SNAPSHOT_BUCKET/latest/etcd-$ETCD_MEMBER.db"');
     expect(fileText(config, '/etc/kubernetes-on-aws/etcd.env')).toContain('SNAPSHOT_BUCKET=kube-aws-test-1-etcd-snapshots\n');
   });
