@@ -1,0 +1,89 @@
+/**
+ * The contract of one add-on: what it is, where it runs, what it needs to come up, what AWS
+ * permissions it needs, and its Kubernetes objects. One file per add-on under
+ * `manifests/addons/`; `registry.ts` lists them. Pure: no CDK, no AWS SDK (lib/ turns the
+ * permissions into IAM and the objects into deliveries).
+ */
+
+/** A Kubernetes object from kubernetes-models: it checks itself against its API schema. */
+export interface AddonObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  validate(): void;
+  toJSON(): unknown;
+}
+
+/** Where an add-on's pods run. */
+export type AddonPlacement =
+  /** On masters only (host network where it calls AWS: IMDS hop limit 1 keeps pods out). */
+  | 'masters'
+  /** A DaemonSet on every node, masters included. */
+  | 'every-node'
+  /** On workers (scheduled like any workload). */
+  | 'workers';
+
+/**
+ * Components of the nodes that add-ons may need up, for the bootstrap-chain test; an add-on
+ * may also need, or provide, another add-on's capability (e.g. `cluster-dns`).
+ */
+export const NODE_COMPONENTS = {
+  apiServer: 'api-server',
+  /** flannel on the node: pod-to-pod traffic. */
+  podNetwork: 'pod-network',
+  /** Service addresses programmed (10.3.0.1 and the rest). */
+  kubeProxy: 'kube-proxy',
+  /** The cloud provider's taint removed: ordinary pods may be scheduled. */
+  nodeInitialized: 'node-initialized',
+  /** At least one worker has joined (the master stack deploys before the worker stack). */
+  workers: 'workers',
+} as const;
+
+/** One IAM policy statement, as in a policy document (lib/ makes it an iam.PolicyStatement). */
+export interface IamStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+/** What an add-on's objects and permissions depend on in the cluster's configuration. */
+export interface AddonContext {
+  /** `<stack>-<version>`: tags (`kubernetes.io/cluster/<cluster>`), owner ids. */
+  readonly clusterName: string;
+  readonly region: string;
+  readonly account: string;
+  /** The hosted zone of the cluster (external-dns writes only there). */
+  readonly hostedZoneId: string;
+  readonly hostedZoneName: string;
+  /** The Kubernetes release of the cluster, `v1.35.1`. */
+  readonly kubernetesVersion: string;
+}
+
+export interface Addon {
+  /** DNS-label name, e.g. `coredns`; also the delivery's name. */
+  readonly name: string;
+  /** The upstream release, e.g. `v1.12.4`, cited in the add-on's file. */
+  readonly version: string;
+  /** One line for the README's table: what it is for. */
+  readonly description: string;
+  /** What it replaces of the 2016 system, if anything. */
+  readonly replaces?: string;
+  /** Optional add-ons can be turned off with the `disabledAddons` setting. */
+  readonly optional: boolean;
+  readonly placement: AddonPlacement;
+  /** What must be up before it becomes ready: {@link NODE_COMPONENTS} or what an add-on provides. */
+  readonly needs: readonly string[];
+  /** What it provides to others, e.g. `cluster-dns` for CoreDNS, `node-initialized` for the CCM. */
+  readonly provides: readonly string[];
+  /**
+   * The taints it tolerates, each with why (the bootstrap table in the README shows them):
+   * key -> reason.
+   */
+  readonly toleratedTaints: Readonly<Record<string, string>>;
+  /** IAM statements for the masters' role (empty for add-ons that never call AWS). */
+  permissions(context: AddonContext): readonly IamStatement[];
+  /** Its objects, namespaces and CRDs among them. */
+  objects(context: AddonContext): readonly AddonObject[];
+}

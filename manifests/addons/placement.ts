@@ -1,0 +1,62 @@
+/**
+ * Where add-on pods may land: the label and taints this cluster's nodes register with, and the
+ * pod-spec pieces the add-ons share to reach (or tolerate) them. One place, so a change to how
+ * masters register (userdata/master.ts) is a change here, not in every add-on.
+ */
+import { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { IToleration } from 'kubernetes-models/v1/Toleration';
+
+/**
+ * The label the masters register with (userdata/master.ts nodeLabels). Not
+ * `node-role.kubernetes.io/control-plane`: a kubelet may not set `node-role.kubernetes.io/*` on
+ * itself (userdata/kubelet.ts) and nothing else labels the masters, so a selector on it would
+ * match no node.
+ */
+export const MASTER_NODE_SELECTOR: Readonly<Record<string, string>> = { 'kubernetes-on-aws/role': 'master' };
+
+/** Every node of this cluster runs Linux; the well-known label upstream manifests select on. */
+export const LINUX_NODE_SELECTOR: Readonly<Record<string, string>> = { 'kubernetes.io/os': 'linux' };
+
+/** The taints of this cluster's nodes that add-ons may tolerate (keys; every one is NoSchedule). */
+export const NODE_TAINTS = {
+  /** What the masters register with (userdata/master.ts registerWithTaints). */
+  controlPlane: 'node-role.kubernetes.io/control-plane',
+  /**
+   * Every node until a cloud controller initializes it (k8s.io/cloud-provider v0.35.0 api/well_known_taints.go
+   * TaintExternalCloudProvider; the kubelet adds it with `--cloud-provider=external`).
+   */
+  uninitialized: 'node.cloudprovider.kubernetes.io/uninitialized',
+  /** The node lifecycle controller's taint while the node's Ready condition is not True (TaintNodesByCondition). */
+  notReady: 'node.kubernetes.io/not-ready',
+} as const;
+
+/**
+ * The key {@link Addon.toleratedTaints} uses for "every taint": a toleration with operator
+ * Exists and no key matches every taint of every effect (core/v1 Toleration), and has no key
+ * of its own to show.
+ */
+export const EVERY_TAINT = '*';
+
+/**
+ * The tolerations of an add-on's pods, from its `toleratedTaints`, so the pods tolerate exactly
+ * what the README's table says. Each key whatever its value (the uninitialized taint's value is
+ * "true", the others have none), NoSchedule as every taint of {@link NODE_TAINTS};
+ * {@link EVERY_TAINT} as the key-less toleration of every taint and effect.
+ */
+export function tolerationsFor(toleratedTaints: Readonly<Record<string, string>>): IToleration[] {
+  return Object.keys(toleratedTaints).map((key) => (key === EVERY_TAINT ? { operator: 'Exists' } : { key, operator: 'Exists', effect: 'NoSchedule' }));
+}
+
+/** A pod on the masters only: their label selected, the taints the add-on declares tolerated. */
+export function onMasters(toleratedTaints: Readonly<Record<string, string>>): Pick<IPodSpec, 'nodeSelector' | 'tolerations'> {
+  return { nodeSelector: { ...LINUX_NODE_SELECTOR, ...MASTER_NODE_SELECTOR }, tolerations: tolerationsFor(toleratedTaints) };
+}
+
+/**
+ * A pod that calls AWS with the masters' role: on the masters, on the host network (instance
+ * metadata answers host-network pods only: IMDS hop limit 1), with the node's resolver (AWS
+ * endpoints only; the API is reached by Service IP).
+ */
+export function hostNetworkOnMasters(toleratedTaints: Readonly<Record<string, string>>): Pick<IPodSpec, 'nodeSelector' | 'tolerations' | 'hostNetwork' | 'dnsPolicy'> {
+  return { ...onMasters(toleratedTaints), hostNetwork: true, dnsPolicy: 'Default' };
+}
