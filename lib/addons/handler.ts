@@ -1,0 +1,130 @@
+/**
+ * The add-on applier's Lambda (the onEvent of `Custom::Addon`, lib/constructs/addon-delivery.ts):
+ * reads the cluster's admin credential, then applies, updates or deletes one add-on through
+ * lib/addons/applier.ts. Stateless: the objects of the previous apply come from the old
+ * properties CloudFormation sends with an Update, so an update prunes what the add-on dropped
+ * and CloudFormation's rollback (an Update back to the old properties) prunes what the failed
+ * update added.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { applyAddon, deleteAddon } from './applier';
+import { KubeApiConnection, KubeApiError } from './kube-api';
+import { KubeObject, ObjectRef, refOf } from './object-ref';
+
+/** The custom resource's properties (AddonResourceProperties in lib/constructs/addon-delivery.ts). */
+export interface AddonProperties {
+  readonly Name: string;
+  readonly Version: string;
+  readonly ContentHash: string;
+  readonly Objects: string;
+}
+
+/** The part of the Provider framework's onEvent request this handler reads. */
+export interface OnEventRequest {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties: AddonProperties;
+  readonly OldResourceProperties?: AddonProperties;
+}
+
+export interface OnEventResponse {
+  readonly PhysicalResourceId: string;
+}
+
+/** Where the handler finds the API server and its credential (the construct sets both). */
+export interface ApplierEnvironment {
+  /** `https://<internal API name>`. */
+  readonly API_URL?: string;
+  /** The cluster's `admin` secret: `ca.crt` and `admin-token`. */
+  readonly ADMIN_SECRET_ID?: string;
+}
+
+/** How long a delete retries an API server that does not answer before it gives up on it. */
+const DELETE_RETRY_MS = 60_000;
+
+/** Time kept back from the Lambda's own limit, so that a failure is reported, not cut off. */
+const REPORTING_MARGIN_MS = 60_000;
+
+export interface HandlerDependencies {
+  readonly readSecret: (secretId: string) => Promise<string>;
+  readonly environment: ApplierEnvironment;
+  /** Milliseconds this invocation has left. */
+  readonly remainingMs: () => number;
+  /**
+   * How long a delete retries an API server that does not answer.
+   * @default 60 s
+   */
+  readonly deleteRetryMs?: number;
+}
+
+/** The onEvent function, with its AWS and time dependencies passed in (tests pass fakes). */
+export function createOnEventHandler(dependencies: HandlerDependencies) {
+  return async (event: OnEventRequest): Promise<OnEventResponse> => {
+    const { API_URL, ADMIN_SECRET_ID } = dependencies.environment;
+    if (!API_URL || !ADMIN_SECRET_ID) throw new Error('the add-on applier needs API_URL and ADMIN_SECRET_ID in its environment');
+    const props = event.ResourceProperties;
+    const physicalResourceId = `addon-${props.Name}`;
+    const connection = await adminConnection(API_URL, await dependencies.readSecret(ADMIN_SECRET_ID));
+    const timeouts = { rolloutTimeoutMs: Math.max(0, Math.min(480_000, dependencies.remainingMs() - REPORTING_MARGIN_MS)) };
+
+    if (event.RequestType === 'Delete') {
+      try {
+        await deleteAddon({ connection, addonName: props.Name, inventory: inventoryOf(props), timeouts: { ...timeouts, retryForMs: dependencies.deleteRetryMs ?? DELETE_RETRY_MS } });
+      } catch (error) {
+        // No answer at all: the cluster is going away with its stack (or its masters are), and
+        // its objects with it; waiting would only fail the stack's deletion. An answer with an
+        // error (403, 409, ...) still fails the delete.
+        if (!(error instanceof KubeApiError && error.status === undefined)) throw error;
+        console.log(`add-on ${props.Name}: the API server cannot be reached, so nothing is deleted: ${error.message}`);
+      }
+      return { PhysicalResourceId: physicalResourceId };
+    }
+    const old = event.RequestType === 'Update' ? event.OldResourceProperties : undefined;
+    // A renamed add-on is a new resource (new physical id): CloudFormation deletes the old one.
+    const previousInventory = old && old.Name === props.Name ? inventoryOf(old) : [];
+    const result = await applyAddon({
+      connection,
+      addonName: props.Name,
+      addonVersion: props.Version,
+      objects: parseObjects(props),
+      previousInventory,
+      timeouts,
+    });
+    console.log(
+      `add-on ${props.Name} ${props.Version}: applied ${result.inventory.length} objects, pruned ${result.pruned.length}` +
+        (result.leftAlone.length > 0 ? `, left alone ${result.leftAlone.length} no longer labelled as ours` : ''),
+    );
+    return { PhysicalResourceId: physicalResourceId };
+  };
+}
+
+function parseObjects(props: AddonProperties): KubeObject[] {
+  const objects = JSON.parse(props.Objects) as unknown;
+  if (!Array.isArray(objects)) throw new Error(`add-on ${props.Name}: Objects is not a JSON array`);
+  return objects as KubeObject[];
+}
+
+function inventoryOf(props: AddonProperties): ObjectRef[] {
+  return parseObjects(props).map(refOf);
+}
+
+async function adminConnection(server: string, secretString: string): Promise<KubeApiConnection> {
+  const secret = JSON.parse(secretString) as Record<string, string>;
+  const caPem = secret['ca.crt'];
+  const token = secret['admin-token'];
+  if (!caPem || !token) throw new Error('the admin secret lacks ca.crt or admin-token');
+  return { server, caPem, token };
+}
+
+const secretsManager = new SecretsManagerClient({});
+
+export const handler = (event: OnEventRequest, context: { getRemainingTimeInMillis(): number }) =>
+  createOnEventHandler({
+    readSecret: async (secretId) => {
+      const response = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
+      if (!response.SecretString) throw new Error(`secret ${secretId} has no string value`);
+      return response.SecretString;
+    },
+    environment: process.env as ApplierEnvironment,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  })(event);

@@ -1,0 +1,87 @@
+import { AddonProperties, createOnEventHandler, OnEventRequest } from '../../lib/addons/handler';
+import { FakeKubeApi, startFakeKubeApi } from './fake-kube-api';
+
+const NS = 'kube-system';
+const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data: { a: 'b' } });
+const path = (name: string) => `/api/v1/namespaces/${NS}/configmaps/${name}`;
+const properties = (names: string[], addon = 'demo'): AddonProperties => ({
+  Name: addon,
+  Version: 'v1.0.0',
+  ContentHash: 'unused-here',
+  Objects: JSON.stringify(names.map(configMap)),
+});
+
+let fake: FakeKubeApi;
+let secretRead: string[];
+beforeEach(async () => {
+  fake = await startFakeKubeApi();
+  secretRead = [];
+});
+afterEach(() => fake.close());
+
+function handler(environment = { API_URL: fake.url, ADMIN_SECRET_ID: 'kubernetes-on-aws/c-1/admin' }, secret?: object, deleteRetryMs?: number) {
+  return createOnEventHandler({
+    readSecret: async (id) => {
+      secretRead.push(id);
+      return JSON.stringify(secret ?? { 'ca.crt': fake.caPem, 'admin-token': fake.token });
+    },
+    environment,
+    remainingMs: () => 900_000,
+    deleteRetryMs,
+  });
+}
+
+const event = (RequestType: OnEventRequest['RequestType'], props: AddonProperties, old?: AddonProperties): OnEventRequest => ({
+  RequestType,
+  ResourceProperties: props,
+  OldResourceProperties: old,
+  PhysicalResourceId: RequestType === 'Create' ? undefined : `addon-${props.Name}`,
+});
+
+describe('the add-on applier Lambda', () => {
+  test('Create applies the objects with the admin credential from the admin secret, and names the resource after the add-on', async () => {
+    const response = await handler()(event('Create', properties(['a', 'b'])));
+    expect(response).toEqual({ PhysicalResourceId: 'addon-demo' });
+    expect(secretRead).toEqual(['kubernetes-on-aws/c-1/admin']);
+    expect(fake.store.has(path('a')) && fake.store.has(path('b'))).toBe(true);
+    expect(fake.requests.filter((r) => r.method === 'PATCH').every((r) => r.authorization === `Bearer ${fake.token}`)).toBe(true);
+  });
+
+  test('Update prunes what the old properties had and the new ones do not (also what a rollback does)', async () => {
+    await handler()(event('Create', properties(['a', 'b', 'c'])));
+    await handler()(event('Update', properties(['a', 'b']), properties(['a', 'b', 'c'])));
+    expect(fake.store.has(path('c'))).toBe(false);
+    expect(fake.store.has(path('a'))).toBe(true);
+  });
+
+  test('Update of a renamed add-on prunes nothing: CloudFormation deletes the old resource itself', async () => {
+    await handler()(event('Create', properties(['a', 'c'], 'old-name')));
+    await handler()(event('Update', properties(['a']), properties(['a', 'c'], 'old-name')));
+    expect(fake.store.has(path('c'))).toBe(true);
+  });
+
+  test('Delete removes its objects', async () => {
+    await handler()(event('Create', properties(['a', 'b'])));
+    await handler()(event('Delete', properties(['a', 'b'])));
+    expect(fake.store.has(path('a')) || fake.store.has(path('b'))).toBe(false);
+  });
+
+  test('Delete gives up on an API server that does not answer (the cluster goes with its stack), but not on one that refuses', async () => {
+    await handler()(event('Create', properties(['a'])));
+    fake.fail({ method: 'DELETE', path: path('a'), status: 403, message: 'forbidden by policy' });
+    await expect(handler()(event('Delete', properties(['a'])))).rejects.toThrow('forbidden by policy');
+    await fake.pause();
+    const started = Date.now();
+    await expect(handler({ API_URL: fake.url, ADMIN_SECRET_ID: 'x' }, undefined, 1_000)(event('Delete', properties(['a'])))).resolves.toEqual({
+      PhysicalResourceId: 'addon-demo',
+    });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    await fake.resume();
+  }, 60_000);
+
+  test('fails, naming what is missing, without its environment or with an incomplete secret', async () => {
+    await expect(handler({ API_URL: '', ADMIN_SECRET_ID: 'x' })(event('Create', properties(['a'])))).rejects.toThrow('needs API_URL and ADMIN_SECRET_ID');
+    await expect(handler(undefined, { 'ca.crt': fake.caPem })(event('Create', properties(['a'])))).rejects.toThrow('lacks ca.crt or admin-token');
+    expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+  });
+});
