@@ -24,7 +24,7 @@ import { kubernetesNodeParts } from './kubernetes-node';
 import { KUBE_PROXY_POD } from './kube-proxy';
 import { kubeSchedulerConfiguration } from './kube-scheduler';
 import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
-import { bin, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
+import { bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
 import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
 import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
@@ -76,6 +76,8 @@ export const AUDIT_POLICY_FILE = `${APISERVER_DIR}/audit-policy.yaml`;
 export const ENCRYPTION_CONFIG = pki(ENCRYPTION_CONFIG_FILE);
 /** Static token file, written at boot: the break-glass admin and this master's components. */
 export const TOKEN_AUTH_FILE = auth('tokens.csv');
+/** The names apiserver.crt must cover, one per line (control-plane-auth checks them at boot). */
+const API_SERVER_NAMES_FILE = `${CONFIG_DIR}/apiserver-names`;
 const CONTROLLER_MANAGER_KUBECONFIG = `${KUBERNETES_DIR}/controller-manager.kubeconfig`;
 const SCHEDULER_KUBECONFIG = `${KUBERNETES_DIR}/scheduler.kubeconfig`;
 export const SCHEDULER_CONFIG = `${KUBERNETES_DIR}/kube-scheduler.yaml`;
@@ -128,6 +130,18 @@ umask 077
 pki=${KUBERNETES_PKI_DIR}
 auth=${KUBERNETES_AUTH_DIR}
 install -d -m 0700 "$auth"
+
+# The API server certificate must cover every name its clients dial. One issued before a
+# release added a name (internal.<cluster>.<zone>) would fail them: the master stack's secrets
+# handler re-issues it in that release's deploy, before new masters start; refuse until then.
+while read -r name; do
+  [ -n "$name" ] || continue
+  if [[ $name =~ ^[0-9.]+$ ]]; then how=-checkip; else how=-checkhost; fi
+  if ! openssl x509 -in "$pki/apiserver.crt" -noout "$how" "$name" | grep -q ' does match certificate$'; then
+    echo "control-plane-auth: $pki/apiserver.crt does not cover $name; the control-plane secret predates this master's config: deploy the master stack again (its secrets handler re-issues the certificate)" >&2
+    exit 1
+  fi
+done <${API_SERVER_NAMES_FILE}
 
 admin=$(cat "$pki/admin-token")
 if ! [[ "$admin" =~ ^[A-Za-z0-9._~-]{32,}$ ]]; then
@@ -196,9 +210,14 @@ function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): strin
     'etcd-cafile': pki('etcd-ca.crt'),
     'etcd-certfile': pki('apiserver-etcd-client.crt'),
     'etcd-keyfile': pki('apiserver-etcd-client.key'),
-    // Client certificates never arrive through the TLS-terminating load balancer, so they are no
-    // user login. The flag stays: the API server publishes this CA to aggregated API servers
-    // (extension-apiserver-authentication), and only masters hold ca.key to sign with.
+    // A client certificate of this CA logs in (CN = user, O = groups; Kubernetes docs,
+    // "Authenticating: X509 client certificates"). None arrive through the
+    // public load balancer (it terminates TLS), but the internal endpoint passes TLS through
+    // (lib/constructs/internal-api-endpoint.ts), so from inside the VPC they reach the API
+    // server. Only masters and the secrets Lambda hold ca.key to sign one; the one a master
+    // signs (apiserver-kubelet-client, no groups) stays on it, and nodes and people use tokens.
+    // The API server also publishes this CA to aggregated API servers
+    // (extension-apiserver-authentication).
     'client-ca-file': pki('ca.crt'),
     'authentication-config': AUTHENTICATION_CONFIG,
     'authentication-token-webhook-config-file': AUTHENTICATION_WEBHOOK_KUBECONFIG,
@@ -371,6 +390,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       remoteFile(WEBHOOK_BUNDLE_PATH, input.webhookBundle.source, `sha512-${input.webhookBundle.sha512}`),
       localKubeconfig(CONTROLLER_MANAGER_KUBECONFIG, 'system:kube-controller-manager', auth('kube-controller-manager.token')),
       localKubeconfig(SCHEDULER_KUBECONFIG, 'system:kube-scheduler', auth('kube-scheduler.token')),
+      file(API_SERVER_NAMES_FILE, `${input.apiServerCertificateNames.join('\n')}\n`),
       script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript),
       script(ADDONS_SCRIPT, addonsScript),
       file(ADDONS_MANIFEST, input.addonManifests),

@@ -49,6 +49,12 @@ export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
   readonly apiDnsName?: string;
   /** Every etcd member's DNS name, `etcd-<N>.etcd.<cluster>.<zone>`; the API server lists them all. */
   readonly etcdMemberNames: readonly string[];
+  /**
+   * Every DNS name and IP address the API server certificate must cover (lib/secrets/sans.ts):
+   * a master refuses to start with a certificate that lacks one, and a release that adds a
+   * name therefore replaces the masters, after the secrets handler re-issued the certificate.
+   */
+  readonly apiServerCertificateNames: readonly string[];
   /** Content of the webhook server's config file (rendered by the webhook's owner; no secret in it). */
   readonly webhookServerConfigYaml: string;
   /** Kubeconfig the API server uses to call the token webhook (http://127.0.0.1:8443/authenticate). */
@@ -62,8 +68,14 @@ export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
 }
 
 export interface WorkerNodeInput extends ClusterIdentity, ClusterNetwork {
-  /** DNS name of the API; its load balancer presents a public ACM certificate. @default `<cluster>.<zone>` */
-  readonly apiDnsName?: string;
+  /**
+   * Where the worker's kubelet, kube-proxy and flannel reach the API: the internal endpoint,
+   * which passes TLS through, so they check the API server's own certificate with the
+   * cluster CA (ca.crt of the worker secret), and no worker needs NAT, the public endpoint
+   * or `apiAllowedCidrs`.
+   * @default `https://internal.<cluster>.<zone>` (internalApiDnsName)
+   */
+  readonly apiServerUrl?: string;
 }
 
 export interface ResolvedNetwork {
@@ -95,6 +107,8 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+/** `https://<DNS name>[:port]`, nothing after it: a kubeconfig's `server`. */
+const HTTPS_URL = new RegExp(`^https://${DNS_LABEL}(\\.${DNS_LABEL})*(:\\d{1,5})?$`);
 
 function check(field: string, value: string, pattern: RegExp, valid: string): void {
   if (!pattern.test(value)) {
@@ -128,6 +142,10 @@ export function validateMasterInput(input: MasterNodeInput): void {
     throw new Error('master.etcdMemberNames: must list at least one etcd member DNS name');
   }
   input.etcdMemberNames.forEach((name, i) => check(`master.etcdMemberNames[${i}]`, name, DNS_NAME, 'a DNS name'));
+  if (input.apiServerCertificateNames.length === 0) throw new Error('master.apiServerCertificateNames: must list the names of the API server certificate');
+  input.apiServerCertificateNames.forEach((name, i) =>
+    check(`master.apiServerCertificateNames[${i}]`, name, /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$/, 'a DNS name or an IPv4 address'),
+  );
   for (const field of ['webhookServerConfigYaml', 'authenticationWebhookKubeconfig', 'authorizationWebhookKubeconfig', 'addonManifests'] as const) {
     if (input[field].trim() === '') {
       throw new Error(`master.${field}: must not be empty`);
@@ -138,12 +156,23 @@ export function validateMasterInput(input: MasterNodeInput): void {
 
 export function validateWorkerInput(input: WorkerNodeInput): void {
   validateIdentity(input, 'worker');
-  if (input.apiDnsName !== undefined) check('worker.apiDnsName', input.apiDnsName, DNS_NAME, 'a DNS name');
+  if (input.apiServerUrl !== undefined) {
+    check('worker.apiServerUrl', input.apiServerUrl, HTTPS_URL, "an https URL of a DNS name, e.g. 'https://internal.kube-aws-test-1.team.example.org'");
+  }
 }
 
 /** `<cluster>.<zone>`: the API's DNS name unless given. */
 export function defaultApiDnsName(input: ClusterIdentity & { readonly apiDnsName?: string }): string {
   return input.apiDnsName ?? `${input.cluster}.${input.zone}`;
+}
+
+/**
+ * `internal.<cluster>.<zone>`: the internal API endpoint's name (its alias record and a name
+ * in the API server certificate). Under the cluster's name, beside `etcd.<cluster>.<zone>`,
+ * so one hosted zone holds every cluster's names without clashes.
+ */
+export function internalApiDnsName(input: Pick<ClusterIdentity, 'cluster' | 'zone'>): string {
+  return `internal.${input.cluster}.${input.zone}`;
 }
 
 /** The etcd DNS discovery domain, `etcd.<cluster>.<zone>` (SRV records live under it). */

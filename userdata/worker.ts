@@ -14,10 +14,10 @@ import { nodeBootstrapParts } from './node-bootstrap';
 import { KUBERNETES_PKI_DIR } from './paths';
 import { nodeReadyWithPodNetwork } from './pod-network-health';
 import { fetchSecretsParts } from './secrets';
-import { defaultApiDnsName, ResolvedNetwork, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
+import { internalApiDnsName, ResolvedNetwork, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
 import { ClusterSecretNames } from './secret-names';
 
-/** What a worker reads from its secret: the cluster CA (kubelet client-cert checks) and its token. */
+/** What a worker reads from its secret: the cluster CA (the API server's certificate, kubelet client-cert checks) and its token. */
 export const WORKER_SECRET_FILES = ['ca.crt', 'worker-token'];
 
 /** The worker's health check: the kubelet answers healthz, the node is Ready, its pod network is up. */
@@ -36,7 +36,7 @@ ${nodeReadyWithPodNetwork(network)}`;
 export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
   validateWorkerInput(input);
   const network = resolveNetwork(input, 'worker');
-  const apiDnsName = defaultApiDnsName(input);
+  const apiServer = input.apiServerUrl ?? `https://${internalApiDnsName(input)}`;
   return ignitionConfig(
     mergeParts(
       nodeBootstrapParts(input, 'worker'),
@@ -47,8 +47,10 @@ export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
       }),
       kubernetesNodeParts({
         cluster: input.cluster,
-        // The API load balancer presents a public ACM certificate: the system trust store checks it.
-        apiServer: `https://${apiDnsName}`,
+        // The internal endpoint passes TLS through: the API server's own certificate, signed by
+        // the cluster CA (fetched with the worker token), names the internal endpoint.
+        apiServer,
+        certificateAuthority: `${KUBERNETES_PKI_DIR}/ca.crt`,
         network,
         healthzBindAddress: '0.0.0.0',
         registerWithTaints: [],

@@ -9,6 +9,7 @@ import type { ClusterSecretsProperties } from '../secrets/handler';
 import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../../userdata/secret-names';
 import { firstServiceIp } from '../secrets/service-ip';
 import { BUNDLE_FILES } from '../secrets/bundle-files';
+import { apiServerSans, sanList } from '../secrets/sans';
 import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
 
 /** Three members survive the loss of one (one per AZ in a three-AZ region). */
@@ -92,6 +93,13 @@ export class ClusterSecrets extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The custom resource filling the secrets; depend on it to read them at deploy time. */
   public readonly resource: CustomResource;
+  /**
+   * The names the API server certificate carries (sorted `DNS:`/`IP:` entries; empty for the
+   * etcd set), as passed to the custom resource. When they change, the handler re-issues
+   * apiserver.crt, but running masters read it only at boot: put these (or their hash) into
+   * the master user data so that such a deploy also replaces the masters.
+   */
+  public readonly apiServerNames: readonly string[];
 
   private readonly secrets = new Map<string, secretsmanager.Secret>();
   private readonly etcdMemberCount: number;
@@ -112,6 +120,7 @@ export class ClusterSecrets extends Construct {
     this.set = config.set;
     this.names = new ClusterSecretNames(config.clusterName);
     this.etcdMemberCount = config.etcdMemberCount;
+    this.apiServerNames = config.set === 'control-plane' ? apiServerNames(config) : [];
 
     // Same removal policy as the secrets: a retained secret needs its key to stay readable.
     this.encryptionKey = new kms.Key(this, 'Key', {
@@ -168,6 +177,9 @@ export class ClusterSecrets extends Construct {
       ClusterDomain: config.clusterDomain,
       Regenerate: String(config.regenerate),
       BundleFiles: BUNDLE_FILES[config.set].join(','),
+      // Only the control plane holds the API server certificate; the etcd set's resource
+      // must not run (and change nothing) when these names change.
+      ...(config.set === 'control-plane' ? { ApiServerNames: this.apiServerNames.join(',') } : {}),
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -285,6 +297,16 @@ export class ClusterSecrets extends Construct {
   private secretsManagerEndpoint(): string {
     return `secretsmanager.${Stack.of(this).region}.amazonaws.com`;
   }
+}
+
+/**
+ * The names the API server certificate must carry, sorted (sans.ts), for the custom
+ * resource's `ApiServerNames`: a release adding a name (as `internal.<cluster>.<zone>`)
+ * changes it, so CloudFormation calls the handler and existing clusters get a certificate
+ * re-issued from their CA in the master stack's update (masters still need replacing).
+ */
+export function apiServerNames(props: Parameters<typeof apiServerSans>[0]): string[] {
+  return sanList(apiServerSans(props));
 }
 
 /** `kubernetes-on-aws/c/etcd-member-0` -> `EtcdMember0`: readable logical IDs. */

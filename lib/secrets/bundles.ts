@@ -2,6 +2,7 @@ import { ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
 import { rotatedEncryptionConfig } from './encryption-config';
 import { ClusterSecretsInput } from './inputs';
 import {
+  CertificateAndKeyPem,
   CertificateAuthority,
   createCertificateAuthority,
   generateRsaKeyPair,
@@ -118,11 +119,7 @@ export async function createControlPlaneBundle(
   previousEncryptionConfig?: string,
 ): Promise<ControlPlaneBundle> {
   const ca = await createCertificateAuthority(COMMON_NAMES.clusterCa);
-  const apiServer = await issueCertificate(ca, {
-    commonName: COMMON_NAMES.apiServer,
-    ...apiServerSans(input),
-    usages: ['serverAuth'],
-  });
+  const apiServer = await issueApiServerCertificate(ca, input);
   // A CA of its own: the API server trusts any client cert of this CA to assert user
   // headers, so it must not be the cluster CA (Kubernetes aggregation-layer docs).
   const frontProxyCa = await createCertificateAuthority(COMMON_NAMES.frontProxyCa);
@@ -148,12 +145,13 @@ export async function createControlPlaneBundle(
 }
 
 /**
- * Files that a control-plane bundle written before they existed gains on the next deploy,
- * each made on its own: everything else of the bundle stays as it is.
+ * The API server's serving certificate, named as in {@link apiServerSans}. Also what an
+ * existing bundle's certificate is re-issued with when a release adds a name
+ * (control-plane-upgrades.ts), so both paths issue the same certificate.
  */
-export const ADDED_CONTROL_PLANE_FILES: Readonly<Record<string, () => string>> = {
-  [ENCRYPTION_CONFIG_FILE]: () => rotatedEncryptionConfig(undefined),
-};
+export function issueApiServerCertificate(ca: CertificateAuthority, input: ClusterSecretsInput): Promise<CertificateAndKeyPem> {
+  return issueCertificate(ca, { commonName: COMMON_NAMES.apiServer, ...apiServerSans(input), usages: ['serverAuth'] });
+}
 
 /** The worker's share of the control plane. */
 export function workerBundle(controlPlane: ControlPlaneBundle): WorkerBundle {

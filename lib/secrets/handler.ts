@@ -28,6 +28,13 @@ export interface ClusterSecretsProperties {
    * the existing bundles.
    */
   readonly BundleFiles: string;
+  /**
+   * Control-plane set only: the API server certificate's names (sans.ts `sanList`),
+   * comma-separated. Not read here (the handler derives the names itself): a release or
+   * input that changes them changes this, so CloudFormation calls the handler, which
+   * re-issues apiserver.crt from the existing CA (control-plane-upgrades.ts).
+   */
+  readonly ApiServerNames?: string;
 }
 
 /** The part of the Provider framework's onEvent request this handler reads. */
@@ -148,7 +155,11 @@ export function createOnEventHandler(client: SecretsManagerClient): (event: OnEv
     for (const write of writes) {
       await client.send(new PutSecretValueCommand({ SecretId: write.name, SecretString: write.value }));
     }
-    console.log(JSON.stringify({ set: properties.set, regenerate, written: writes.map((write) => write.name) }));
+    // File names and reasons only: the values are keys and tokens.
+    const changes = writes.flatMap((write) =>
+      (write.changes ?? []).map((change) => ({ secret: write.name, files: change.files, reason: change.reason })),
+    );
+    console.log(JSON.stringify({ set: properties.set, regenerate, written: writes.map((write) => write.name), changes }));
     return {
       // Kept on every update, so CloudFormation never replaces (and deletes) the resource.
       PhysicalResourceId:

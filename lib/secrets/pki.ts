@@ -178,3 +178,14 @@ export async function issueCertificate(
   });
   return { certificatePem: pemFile(certificate.toString('pem')), privateKeyPem: await privateKeyPem(keys.privateKey) };
 }
+
+/**
+ * The subject alternative names of a PEM certificate as `DNS:<name>` / `IP:<address>`,
+ * sorted (the form of sans.ts `sanList`). Other name types are listed by their type.
+ */
+export function certificateSanList(certificatePem: string): string[] {
+  const extension = new x509.X509Certificate(certificatePem).getExtension(x509.SubjectAlternativeNameExtension);
+  return (extension?.names.items ?? [])
+    .map((name) => `${name.type === 'dns' ? 'DNS' : name.type === 'ip' ? 'IP' : name.type}:${name.value}`)
+    .sort();
+}

@@ -1,4 +1,4 @@
-import { etcdDomain, etcdMemberName } from '../../userdata/types';
+import { etcdDomain, etcdMemberName, internalApiDnsName } from '../../userdata/types';
 import { ClusterSecretsInput } from './inputs';
 import { firstServiceIp } from './service-ip';
 
@@ -25,13 +25,18 @@ export function etcdMemberSans(input: Pick<ClusterSecretsInput, 'clusterName' | 
 }
 
 /**
- * The API server's names: its public DNS name (nodes and the load balancer's targets),
- * the in-cluster service names pods use, the service ClusterIP and loopback.
+ * The API server's names: its public DNS name (the public load balancer's re-encrypted
+ * connections), the internal endpoint's name (workers and in-VPC clients: that load balancer
+ * passes TLS through, so this certificate is the one they check), the in-cluster service
+ * names pods use, the service ClusterIP and loopback.
  */
-export function apiServerSans(input: ClusterSecretsInput): SubjectAltNames {
+export function apiServerSans(
+  input: Pick<ClusterSecretsInput, 'clusterName' | 'zoneName' | 'serviceCidr' | 'clusterDomain'>,
+): SubjectAltNames {
   return {
     dnsNames: [
       `${input.clusterName}.${input.zoneName}`,
+      internalApiDnsName({ cluster: input.clusterName, zone: input.zoneName }),
       'kubernetes',
       'kubernetes.default',
       'kubernetes.default.svc',
@@ -40,4 +45,14 @@ export function apiServerSans(input: ClusterSecretsInput): SubjectAltNames {
     ],
     ipAddresses: [firstServiceIp(input.serviceCidr), ...LOOPBACK.ipAddresses],
   };
+}
+
+/**
+ * `names` as sorted `DNS:<name>` / `IP:<address>` strings: the form in which a certificate's
+ * names are compared with what the inputs require (control-plane-upgrades.ts), and the value
+ * of the custom resource's `ApiServerNames` property, so that a release or input that changes
+ * the names changes the property and CloudFormation calls the handler to re-issue.
+ */
+export function sanList(names: SubjectAltNames): string[] {
+  return [...names.dnsNames.map((name) => `DNS:${name}`), ...names.ipAddresses.map((address) => `IP:${address}`)].sort();
 }

@@ -1,5 +1,4 @@
 import {
-  ADDED_CONTROL_PLANE_FILES,
   ControlPlaneBundle,
   EtcdCaBundle,
   adminBundle,
@@ -13,11 +12,14 @@ import {
 import { ClusterSecretsInput } from './inputs';
 import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE, SecretSet } from '../../userdata/secret-names';
 import { CertificateAuthority } from './pki';
+import { BundleChange, upgradeControlPlaneBundle } from './control-plane-upgrades';
 
 /** One secret value to write. */
 export interface SecretWrite {
   readonly name: string;
   readonly value: string;
+  /** What an upgrade of an existing bundle changed in it (file names and reasons; logged). */
+  readonly changes?: readonly BundleChange[];
 }
 
 /** What to plan from. */
@@ -45,8 +47,9 @@ export class InconsistentSecretsError extends Error {
 /**
  * The values to write so that every secret of the set has one. Existing values are
  * kept, and missing ones are derived from the existing CA, unless `regenerate` is set. An
- * existing control-plane bundle gains the files added since it was written
- * (ADDED_CONTROL_PLANE_FILES) and keeps every other value. A regenerated control plane
+ * existing control-plane bundle is brought up to this release (CONTROL_PLANE_UPGRADES: files
+ * added since it was written, an API server certificate re-issued from its own CA when it
+ * lacks a name) and keeps every other value. A regenerated control plane
  * keeps the earlier Secrets encryption keys after its new one.
  */
 export async function planSecretValues(plan: SecretSetPlanInput): Promise<SecretWrite[]> {
@@ -120,14 +123,10 @@ async function planControlPlane(
     controlPlane = await createControlPlaneBundle(input, stored?.[ENCRYPTION_CONFIG_FILE]);
     writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane) });
   } else {
-    const stored = parseBundle(names.controlPlane, controlPlaneValue);
-    const added = Object.keys(ADDED_CONTROL_PLANE_FILES).filter((file) => !(file in stored));
-    controlPlane = {
-      ...stored,
-      ...Object.fromEntries(added.map((file) => [file, ADDED_CONTROL_PLANE_FILES[file]()])),
-    } as unknown as ControlPlaneBundle;
-    if (added.length > 0) {
-      writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane) });
+    const upgraded = await upgradeControlPlaneBundle(parseBundle(names.controlPlane, controlPlaneValue), input);
+    controlPlane = upgraded.bundle as unknown as ControlPlaneBundle;
+    if (upgraded.changes.length > 0) {
+      writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane), changes: upgraded.changes });
     }
   }
   if (missing.includes(names.worker)) {

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ClusterSecrets, ClusterSecretsProps } from '../../lib/constructs/cluster-secrets';
 import { findSecretMaterial } from '../../lib/secrets/scanner';
+import * as sans from '../../lib/secrets/sans';
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
 const BASE = { clusterName: 'kube-aws-test-1', zoneName: 'team.example.org' };
@@ -122,6 +123,29 @@ describe('ClusterSecrets', () => {
     expect(resource.DependsOn).toEqual(expect.arrayContaining(secretIds));
   });
 
+  test('only the control-plane resource carries the API server names, sorted, the internal endpoint\'s among them', () => {
+    const names = template.findResources('Custom::ClusterSecrets', { Properties: { Set: 'control-plane' } });
+    const [controlPlaneResource] = Object.values(names);
+    expect(controlPlaneResource.Properties.ApiServerNames).toBe(
+      [
+        'DNS:internal.kube-aws-test-1.team.example.org',
+        'DNS:kube-aws-test-1.team.example.org',
+        'DNS:kubernetes',
+        'DNS:kubernetes.default',
+        'DNS:kubernetes.default.svc',
+        'DNS:kubernetes.default.svc.cluster.local',
+        'DNS:localhost',
+        'IP:10.3.0.1',
+        'IP:127.0.0.1',
+      ].join(','),
+    );
+    // The same list for the master stack to put into the master user data (replacing masters).
+    expect(controlPlane.apiServerNames.join(',')).toBe(controlPlaneResource.Properties.ApiServerNames);
+    // The etcd set holds no API server certificate: a name change must not touch its resource.
+    template.hasResourceProperties('Custom::ClusterSecrets', { Set: 'etcd', ApiServerNames: Match.absent() });
+    expect(etcd.apiServerNames).toEqual([]);
+  });
+
   test('the handler runs on Node 22 and may only read and write its own secrets', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
@@ -212,5 +236,40 @@ describe('ClusterSecrets options', () => {
   ])('rejects a bad %s, naming it', (_name, override, message) => {
     const stack = new Stack(new App(), 'Invalid', { env: ENV });
     expect(() => new ClusterSecrets(stack, 'Secrets', { ...BASE, set: 'etcd', ...override })).toThrow(message);
+  });
+});
+
+describe('ClusterSecrets ApiServerNames', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** The custom resource's properties, without bundling the handler or synthesizing the app. */
+  function resourceProperties(props: Partial<ClusterSecretsProps> = {}): Record<string, string> {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Names', { env: ENV });
+    new ClusterSecrets(stack, 'Secrets', { ...BASE, set: 'control-plane', ...props });
+    const toCloudFormation = (stack as unknown as { _toCloudFormation(): unknown })._toCloudFormation.bind(stack);
+    const template = stack.resolve(toCloudFormation()) as { Resources: Record<string, { Type: string; Properties: any }> };
+    return Object.values(template.Resources).find((r) => r.Type === 'Custom::ClusterSecrets')!.Properties;
+  }
+
+  test('a release that adds a name changes the property, so CloudFormation calls the handler to re-issue', () => {
+    const current = resourceProperties().ApiServerNames;
+    // The release before the internal endpoint: the same names without internal.<cluster>.<zone>.
+    const realApiServerSans = sans.apiServerSans;
+    jest.spyOn(sans, 'apiServerSans').mockImplementation((input) => {
+      const names = realApiServerSans(input);
+      return { ...names, dnsNames: names.dnsNames.filter((name) => !name.startsWith('internal.')) };
+    });
+    const before = resourceProperties().ApiServerNames;
+
+    expect(before).not.toBe(current);
+    expect(current.split(',')).toEqual([...before.split(','), 'DNS:internal.kube-aws-test-1.team.example.org'].sort());
+  });
+
+  test('inputs the certificate names change it too; inputs it does not name leave it', () => {
+    const current = resourceProperties().ApiServerNames;
+
+    expect(resourceProperties({ serviceCidr: '10.4.0.0/24' }).ApiServerNames).toContain('IP:10.4.0.1');
+    expect(resourceProperties({ clusterDomain: 'cluster.example' }).ApiServerNames).not.toBe(current);
+    expect(resourceProperties({ regenerate: 3 }).ApiServerNames).toBe(current);
   });
 });

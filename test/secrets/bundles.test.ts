@@ -114,6 +114,7 @@ describe('control-plane bundle', () => {
     expect(subjectAltNames(bundle['apiserver.crt'])).toEqual(
       [
         'DNS:kube-aws-test-1.team.example.org',
+        'DNS:internal.kube-aws-test-1.team.example.org',
         'DNS:kubernetes',
         'DNS:kubernetes.default',
         'DNS:kubernetes.default.svc',

@@ -12,6 +12,9 @@ import { readEncryptionKeys } from '../../lib/secrets/encryption-config';
 import { BUNDLE_FILES } from '../../lib/secrets/bundle-files';
 import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
 import { encryptionConfigErrors } from './encryption-config-rules';
+import { apiServerSans, sanList } from '../../lib/secrets/sans';
+import { INPUT, INTERNAL_NAME, bundleFromBeforeInternalEndpoint } from './old-bundles';
+import { subjectAltNames } from './pki-fixtures';
 
 const names = new ClusterSecretNames('kube-aws-test-1');
 const PROPS = {
@@ -314,5 +317,88 @@ describe('secrets handler: Secrets encryption key', () => {
 
     await expect(failure).rejects.toThrow(/control-plane does not hold a JSON object/);
     expect(await failure.catch((error: Error) => error.message)).not.toContain(token);
+  });
+});
+
+describe('secrets handler: API server names added by a release', () => {
+  beforeAll(() => jest.spyOn(console, 'log').mockImplementation(() => undefined));
+
+  const withNames = (props: Record<string, string>, names: string[]) => ({ ...props, ApiServerNames: names.join(',') });
+  const currentNames = sanList(apiServerSans(INPUT));
+  const NEW_RELEASE = withNames(CONTROL_PLANE_PROPS, currentNames);
+  const OLD_RELEASE = withNames(CONTROL_PLANE_PROPS, currentNames.filter((name) => name !== `DNS:${INTERNAL_NAME}`));
+
+  /** A cluster whose control-plane secret the release before the internal endpoint wrote. */
+  async function clusterFromBeforeInternalEndpoint() {
+    const aws = fakeSecretsManager();
+    await aws.handler(create(OLD_RELEASE));
+    aws.values.set(names.controlPlane, JSON.stringify(await bundleFromBeforeInternalEndpoint()));
+    aws.puts.length = 0;
+    return aws;
+  }
+
+  test('the upgrade re-issues apiserver.crt from the existing CA; worker, admin and every other file stay', async () => {
+    const aws = await clusterFromBeforeInternalEndpoint();
+    const before = new Map(aws.values);
+    const old = json(before.get(names.controlPlane));
+
+    await aws.handler(update(OLD_RELEASE, NEW_RELEASE));
+
+    expect(aws.puts).toEqual([names.controlPlane]);
+    const now = json(aws.values.get(names.controlPlane));
+    expect(subjectAltNames(now['apiserver.crt'])).toContain(`DNS:${INTERNAL_NAME}`);
+    const ca = new X509Certificate(old['ca.crt']);
+    expect(new X509Certificate(now['apiserver.crt']).checkIssued(ca)).toBe(true);
+    expect(new X509Certificate(now['apiserver.crt']).verify(ca.publicKey)).toBe(true);
+    const { 'apiserver.crt': _crt, 'apiserver.key': _key, ...rest } = now;
+    const { 'apiserver.crt': _oldCrt, 'apiserver.key': _oldKey, ...oldRest } = old;
+    expect(rest).toEqual(oldRest);
+    expect(Object.keys(now)).toEqual(Object.keys(old));
+    expect(aws.values.get(names.worker)).toBe(before.get(names.worker));
+    expect(aws.values.get(names.admin)).toBe(before.get(names.admin));
+  });
+
+  test('logs the re-issued file names and the missing name, never key material', async () => {
+    const aws = await clusterFromBeforeInternalEndpoint();
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    log.mockClear();
+
+    await aws.handler(update(OLD_RELEASE, NEW_RELEASE));
+
+    const entries = log.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        written: [names.controlPlane],
+        changes: [{ secret: names.controlPlane, files: ['apiserver.crt', 'apiserver.key'], reason: `apiserver.crt lacks DNS:${INTERNAL_NAME}` }],
+      }),
+    );
+    const logged = log.mock.calls.flat().join('\n');
+    expect(logged).not.toContain('PRIVATE KEY');
+    expect(logged).not.toContain('BEGIN CERTIFICATE');
+    expect(logged).not.toContain(json(aws.values.get(names.controlPlane))['admin-token']);
+  });
+
+  test('once re-issued, later deploys write nothing', async () => {
+    const aws = await clusterFromBeforeInternalEndpoint();
+    await aws.handler(update(OLD_RELEASE, NEW_RELEASE));
+    const reissued = aws.values.get(names.controlPlane);
+    aws.puts.length = 0;
+
+    await aws.handler(update(NEW_RELEASE, NEW_RELEASE));
+    await aws.handler(create(NEW_RELEASE));
+
+    expect(aws.puts).toEqual([]);
+    expect(aws.values.get(names.controlPlane)).toBe(reissued);
+  });
+
+  test('a regenerated control plane is a new one: no re-issue on top of it', async () => {
+    const aws = await clusterFromBeforeInternalEndpoint();
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    log.mockClear();
+
+    await aws.handler(update(OLD_RELEASE, { ...NEW_RELEASE, Regenerate: '1' }));
+
+    expect(JSON.parse(String(log.mock.calls[0][0]))).toEqual(expect.objectContaining({ regenerate: true, changes: [] }));
+    expect(subjectAltNames(json(aws.values.get(names.controlPlane))['apiserver.crt'])).toContain(`DNS:${INTERNAL_NAME}`);
   });
 });

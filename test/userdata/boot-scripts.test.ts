@@ -351,8 +351,30 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     const pki = join(node.root, 'pki');
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
     writeFileSync(join(pki, 'admin-token'), 'A'.repeat(43), { mode: 0o600 });
+    serveAs(masterInput.apiServerCertificateNames);
+    node.write('etc/apiserver-names', fileText(masterConfig(masterInput), '/etc/kubernetes-on-aws/apiserver-names'));
   });
   afterEach(() => node.remove());
+
+  /** An API server certificate for `names`, signed by the test CA. */
+  function serveAs(names: readonly string[]): void {
+    const pki = join(node.root, 'pki');
+    const sans = names.map((n) => (/^[0-9.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+    writeFileSync(join(pki, 'apiserver.ext'), `subjectAltName=${sans}\n`);
+    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=kube-apiserver', '-keyout', `${pki}/apiserver.key`, '-out', `${pki}/apiserver.csr`]);
+    openssl(['x509', '-req', '-in', `${pki}/apiserver.csr`, '-CA', `${pki}/ca.crt`, '-CAkey', `${pki}/ca.key`, '-CAcreateserial', '-days', '1', '-extfile', `${pki}/apiserver.ext`, '-out', `${pki}/apiserver.crt`]);
+  }
+
+  test('refuses an API server certificate that lacks a name its clients dial, naming it and the repair', () => {
+    // GIVEN a certificate from before the internal endpoint's name
+    serveAs(masterInput.apiServerCertificateNames.filter((name) => !name.startsWith('internal.')));
+    // WHEN
+    const result = node.run('control-plane-auth');
+    // THEN
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('apiserver.crt does not cover internal.kube-aws-test-1.team.example.org');
+    expect(result.stderr).toContain('deploy the master stack again');
+  });
 
   test('writes the token file and a kubelet-client certificate signed by the cluster CA, all 0600', () => {
     // WHEN

@@ -73,11 +73,12 @@ describe('DNS of every process on every node', () => {
   });
 
   test('the names the control plane needs at boot are found, and live in the hosted zone the VPC resolver answers', () => {
-    // The API server dials every etcd member by name; kube-proxy and flannel on workers dial the API name.
+    // The API server dials every etcd member by name; the kubelet, kube-proxy and flannel on
+    // workers dial the internal API endpoint's name (an alias record in the zone).
     const apiServer = dialsOf('master', 'static pod kube-apiserver/kube-apiserver');
     expect(apiServer).toEqual(expect.arrayContaining([...masterInput.etcdMemberNames]));
     for (const pod of ['static pod kube-proxy/kube-proxy', 'static pod kube-flannel/kube-flannel', 'unit kubelet.service: /opt/bin/kubelet']) {
-      expect(dialsOf('worker', pod)).toEqual([`${workerInput.cluster}.${ZONE}`]);
+      expect(dialsOf('worker', pod)).toEqual([`internal.${workerInput.cluster}.${ZONE}`]);
     }
     // etcd finds its peers through SRV records in the zone.
     expect(dialsOf('etcd', 'unit etcd.service: /opt/etcd/v3.5.27/etcd')).toContain(`_etcd-server-ssl._tcp.etcd.${etcdInput.cluster}.${ZONE}`);

@@ -57,6 +57,7 @@ export const masterInput: MasterNodeInput = {
   zone: ZONE,
   region: REGION,
   etcdMemberNames: [0, 1, 2].map((n) => `etcd-${n}.etcd.${CLUSTER}.${ZONE}`),
+  apiServerCertificateNames: ['10.3.0.1', `${CLUSTER}.${ZONE}`, `internal.${CLUSTER}.${ZONE}`, 'kubernetes.default.svc.cluster.local'],
   webhookServerConfigYaml,
   authenticationWebhookKubeconfig: webhookKubeconfig('authenticate'),
   authorizationWebhookKubeconfig: webhookKubeconfig('authorize'),

@@ -15,9 +15,12 @@ describe('worker', () => {
     expect(fetch).toContain('Before=kubelet.service');
   });
 
-  test('kubeconfig: the public API name, system trust store, token read from the fetched file', () => {
+  test('kubeconfig: the internal endpoint, checked with the cluster CA (TLS passes through), token read from the fetched file', () => {
     const kubeconfig = load(fileText(config, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
-    expect(kubeconfig.clusters[0].cluster).toEqual({ server: 'https://kube-aws-test-1.team.example.org' });
+    expect(kubeconfig.clusters[0].cluster).toEqual({
+      server: 'https://internal.kube-aws-test-1.team.example.org',
+      'certificate-authority': '/etc/kubernetes/pki/ca.crt',
+    });
     expect(kubeconfig.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/worker-token' });
     expect(findFile(config, '/etc/kubernetes/kubeconfig').mode).toBe(0o600);
   });
@@ -86,6 +89,15 @@ describe('worker', () => {
   test('kube-proxy serves its health on loopback only, where the health check reads it', () => {
     const proxyConfig = load(fileText(config, '/etc/kubernetes/kube-proxy.yaml')) as any;
     expect(proxyConfig.healthzBindAddress).toBe('127.0.0.1:10256');
+  });
+
+  test('takes another API URL, and refuses one that is no https URL of a DNS name', () => {
+    const custom = workerConfig({ ...workerInput, apiServerUrl: 'https://api.internal.example.org:6443' });
+    const kubeconfig = load(fileText(custom, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[] };
+    expect(kubeconfig.clusters[0].cluster.server).toBe('https://api.internal.example.org:6443');
+    for (const bad of ['http://internal.example.org', 'https://internal.example.org/', 'internal.example.org']) {
+      expect(() => workerConfig({ ...workerInput, apiServerUrl: bad })).toThrow(/worker\.apiServerUrl: got '/);
+    }
   });
 
   test('network defaults can be overridden, and a bad CIDR names the field', () => {
