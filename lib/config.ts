@@ -7,6 +7,7 @@
  */
 
 import { ContextProvider } from 'aws-cdk-lib/cloud-assembly-schema';
+import { ADDONS, OPTIONAL_ADDON_NAMES } from '../manifests/addons/registry';
 import { KUBERNETES_VERSION } from '../userdata/versions';
 
 /** Reads one context value; `node.tryGetContext` has this shape. */
@@ -109,6 +110,8 @@ export interface ClusterConfig {
   readonly roleGroups: RoleGroupsConfig;
   /** Generations of the generated secrets: raising one regenerates that set (a rotation). */
   readonly secretsGeneration: { readonly etcd: number; readonly controlPlane: number };
+  /** Optional add-ons turned off (manifests/addons/registry.ts OPTIONAL_ADDON_NAMES). */
+  readonly disabledAddons: readonly string[];
 }
 
 /** Groups per role; a user also needs the cluster group `aws:<account>:<region>:<cluster>`. */
@@ -405,6 +408,17 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     Administrator: groups('administratorGroups', 'team-admins'),
   };
 
+  const disabledAddons = p.optionalList('disabledAddons', {
+    pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    what: `names of optional add-ons (${OPTIONAL_ADDON_NAMES.join(', ')})`,
+    example: 'headlamp,node-exporter',
+    default: [],
+  });
+  for (const name of disabledAddons.filter((n) => !OPTIONAL_ADDON_NAMES.includes(n))) {
+    const reason = ADDONS.some((addon) => addon.name === name) ? 'the cluster needs it' : 'there is no such add-on';
+    p.problem('disabledAddons', `'${name}' cannot be turned off (${reason}); optional add-ons: ${OPTIONAL_ADDON_NAMES.join(', ')}`, 'headlamp');
+  }
+
   const generation = (key: string) => p.integer(key, { min: 0, max: 1000000, default: 0, what: 'a generation number' });
   const secretsGeneration = {
     etcd: generation('etcdSecretsGeneration'),
@@ -431,6 +445,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     apiAllowedCidrs,
     roleGroups,
     secretsGeneration,
+    disabledAddons,
   };
 }
 

@@ -43,6 +43,7 @@ describe('loadClusterConfig', () => {
     expect(config.master).toEqual({ instanceType: DEFAULTS.instanceType, count: 1 });
     // Desired is left to the Auto Scaling group (and cluster-autoscaler) unless set.
     expect(config.worker).toEqual({ instanceType: DEFAULTS.instanceType, minSize: 1, desiredCapacity: undefined, maxSize: 10 });
+    expect(config.disabledAddons).toEqual([]);
   });
 
   test('takes command-line strings: numbers and comma-separated lists', () => {
@@ -129,6 +130,8 @@ describe('loadClusterConfig', () => {
     ['min above max', { workerMinSize: 5, workerMaxSize: 3 }, 'workerMinSize', /must not exceed workerMaxSize \(3\), got 5/],
     ['desired above max', { workerDesiredCapacity: 11 }, 'workerDesiredCapacity', /between workerMinSize \(1\) and workerMaxSize \(10\), got 11/],
     ['plain-http token info', { tokenInfoUrl: 'http://auth.example.org/tokeninfo' }, 'tokenInfoUrl', /an https URL/],
+    ['an add-on the cluster needs turned off', { disabledAddons: 'coredns' }, 'disabledAddons', /'coredns' cannot be turned off \(the cluster needs it\); optional add-ons: .*headlamp/],
+    ['an add-on that does not exist turned off', { disabledAddons: ['headlamp', 'dashboard'] }, 'disabledAddons', /'dashboard' cannot be turned off \(there is no such add-on\)/],
     ['missing token info', { tokenInfoUrl: undefined }, 'tokenInfoUrl', /is required/],
     ['negative secrets generation', { controlPlaneSecretsGeneration: -1 }, 'controlPlaneSecretsGeneration', /whole number from 0/],
     ['bad API CIDR', { apiAllowedCidrs: ['10.0.0.0/8', 'everywhere'] }, 'apiAllowedCidrs', /IPv4 CIDR blocks .*"everywhere"/],

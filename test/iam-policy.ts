@@ -15,6 +15,8 @@ export interface Statement {
 export interface RoleStatement {
   readonly role: string;
   readonly statement: Statement;
+  /** The logical id of the policy resource it comes from (none for a role's inline policy). */
+  readonly policy?: string;
 }
 
 /**
@@ -24,14 +26,14 @@ export interface RoleStatement {
  */
 export function roleStatements(template: Template): RoleStatement[] {
   const result: RoleStatement[] = [];
-  const add = (roles: unknown, statements: Statement[]) => {
+  const add = (roles: unknown, statements: Statement[], policy?: string) => {
     for (const role of (roles as { Ref: string }[] | undefined) ?? []) {
-      for (const statement of statements) result.push({ role: role.Ref, statement });
+      for (const statement of statements) result.push({ role: role.Ref, statement, policy });
     }
   };
   for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-    for (const policy of Object.values(resourcesOfType(template, type))) {
-      add(policy.Properties.Roles, policy.Properties.PolicyDocument.Statement);
+    for (const [id, policy] of Object.entries(resourcesOfType(template, type))) {
+      add(policy.Properties.Roles, policy.Properties.PolicyDocument.Statement, id);
     }
   }
   for (const [id, role] of Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))) {
@@ -40,10 +42,10 @@ export function roleStatements(template: Template): RoleStatement[] {
   return result;
 }
 
-/** The statements of one role. */
-export function statementsOfRole(template: Template, roleId: string): Statement[] {
+/** The statements of one role; `exceptPolicies` leaves out the policies whose logical id it matches. */
+export function statementsOfRole(template: Template, roleId: string, exceptPolicies?: RegExp): Statement[] {
   return roleStatements(template)
-    .filter((s) => s.role === roleId)
+    .filter((s) => s.role === roleId && !(exceptPolicies && s.policy && exceptPolicies.test(s.policy)))
     .map((s) => s.statement);
 }
 

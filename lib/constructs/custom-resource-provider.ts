@@ -1,4 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -17,6 +18,26 @@ export interface CustomResourceProviderProps {
    * @default 128 MB (Lambda's default)
    */
   readonly memorySize?: number;
+  /**
+   * Run the function in this VPC (to reach something only the VPC reaches).
+   * @default outside any VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The subnets in {@link vpc}; they need a route to the AWS APIs the function calls.
+   * @default the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of the function in {@link vpc}.
+   * @default one that allows all outbound traffic
+   */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
+  /**
+   * Environment variables of the function.
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** A custom resource's onEvent function and the CDK Provider framework in front of it. */
@@ -40,6 +61,10 @@ export function customResourceProvider(scope: Construct, props: CustomResourcePr
     runtime: lambda.Runtime.NODEJS_22_X,
     timeout: props.timeout,
     memorySize: props.memorySize,
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
+    environment: props.environment ? { ...props.environment } : undefined,
     // esbuild is a dev dependency: bundle locally, no Docker engine needed.
     bundling: { forceDockerBundling: false },
   });
@@ -53,6 +78,12 @@ export function customResourceProvider(scope: Construct, props: CustomResourcePr
     id: 'AwsSolutions-L1',
     reason: 'Runtime pinned to nodejs22.x, the Node.js line this handler is built and tested for; upgrade deliberately.',
   });
+  if (props.vpc) {
+    Validations.of(handler).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason: "AWSLambdaVPCAccessExecutionRole only lets the function manage its own network interfaces in the VPC and write its logs.",
+    });
+  }
   const handlerLogicalId = Stack.of(handler).getLogicalId(handler.node.defaultChild as lambda.CfnFunction);
   Validations.of(provider).acknowledge(basicExecution, {
     id: `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,

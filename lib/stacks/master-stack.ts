@@ -4,6 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
 import { ApiLoadBalancer } from '../constructs/api-load-balancer';
+import { INTERNAL_API_PORT, InternalApiEndpoint } from '../constructs/internal-api-endpoint';
+import { AddonApplier } from '../constructs/addon-applier';
+import { addonSteps, ClusterAddons, grantAddonPermissions, stepsOf } from '../constructs/cluster-addons';
+import { AddonContext } from '../../manifests/addons/addon';
 import { grantCloudController } from '../constructs/cloud-controller-policy';
 import { importClusterNetwork, importHostedZone } from '../constructs/cluster-network';
 import { flatcarMachineImage } from '../constructs/flatcar-image';
@@ -17,6 +21,7 @@ import { ClusterSecretNames } from '../../userdata/secret-names';
 import { addonManifests } from '../../manifests';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_WORKER_TOKEN_FILE } from '../../userdata/master';
+import { internalApiDnsName } from '../../userdata/types';
 import { EtcdClusterRef } from './etcd-stack';
 
 export interface MasterStackProps extends StackProps {
@@ -32,14 +37,39 @@ export interface ControlPlaneRef {
   readonly securityGroup: ec2.ISecurityGroup;
   /** `https://<cluster>.<zone>`. */
   readonly apiUrl: string;
+  /**
+   * `https://internal.<cluster>.<zone>`: the API from inside the VPC, TLS passed through to
+   * the API servers (clients check it with the cluster CA). Not for masters: they use their
+   * own API server on 127.0.0.1 (a load balancer does not hairpin to its own target).
+   */
+  readonly internalApiUrl: string;
+  /** The internal endpoint's security group; clients are let in from their own stack. */
+  readonly internalApiSecurityGroup: ec2.ISecurityGroup;
+  /** The add-on applier's `serviceToken`: the worker stack delivers the add-ons that need workers. */
+  readonly addonServiceToken: string;
   /** Lets workers read what they need: the cluster CA certificate and the worker token. */
   grantWorkerSecretsRead(grantee: iam.IGrantable): void;
+}
+
+/** The cluster values the add-ons' objects and permissions are made from. */
+export function addonContext(config: ClusterConfig): AddonContext {
+  return {
+    clusterName: config.clusterName,
+    region: config.region,
+    account: config.account,
+    hostedZoneId: config.hostedZone.id,
+    hostedZoneName: config.hostedZone.name,
+    kubernetesVersion: `v${config.kubernetesVersion}`,
+  };
 }
 
 /** `<cluster>-master`: the control plane behind the API load balancer. */
 export class MasterStack extends Stack implements ControlPlaneRef {
   readonly securityGroup: ec2.ISecurityGroup;
   readonly apiUrl: string;
+  readonly internalApiUrl: string;
+  readonly internalApiSecurityGroup: ec2.ISecurityGroup;
+  readonly addonServiceToken: string;
   readonly masters: NodeGroup;
   readonly userData: IgnitionUserData;
   private readonly secrets: ClusterSecrets;
@@ -56,6 +86,12 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       roleGroups: config.roleGroups,
       workerTokenFile: WEBHOOK_WORKER_TOKEN_FILE,
     });
+    this.secrets = new ClusterSecrets(this, 'Secrets', {
+      set: 'control-plane',
+      clusterName: config.clusterName,
+      zoneName: config.hostedZone.name,
+      regenerate: config.secretsGeneration.controlPlane,
+    });
     this.userData = new IgnitionUserData(this, 'UserData', {
       config: masterConfig({
         cluster: config.clusterName,
@@ -63,6 +99,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
         region: config.region,
         apiDnsName: config.apiDomainName,
         etcdMemberNames: props.etcd.memberNames,
+        // A release adding a name replaces the masters, after the handler re-issued the certificate.
+        apiServerCertificateNames: this.secrets.apiServerNames.map((san) => san.replace(/^(DNS|IP):/, '')),
         webhookServerConfigYaml: webhook.serverConfigYaml,
         authenticationWebhookKubeconfig: webhook.authenticationKubeconfig,
         authorizationWebhookKubeconfig: webhook.authorizationKubeconfig,
@@ -91,12 +129,6 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     webhook.grantRead(this.masters.role);
     props.etcd.grantClientCertificateRead(this.masters.role);
 
-    this.secrets = new ClusterSecrets(this, 'Secrets', {
-      set: 'control-plane',
-      clusterName: config.clusterName,
-      zoneName: config.hostedZone.name,
-      regenerate: config.secretsGeneration.controlPlane,
-    });
     this.secrets.grantControlPlaneRead(this.masters.role);
     this.masters.launchAfter(this.secrets.resource);
     new LeftoverCheck(this, 'LeftoverCheck', {
@@ -115,6 +147,39 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       allowedCidrs: config.apiAllowedCidrs,
     });
     this.apiUrl = api.url;
+
+    // Nodes and in-VPC clients reach the API here, without NAT, the public endpoint or
+    // apiAllowedCidrs; its name is in the API server certificate (lib/secrets/sans.ts).
+    const internalApi = new InternalApiEndpoint(this, 'InternalApi', {
+      vpc: network.vpc,
+      subnets: network.nodeSubnets,
+      domainName: internalApiDnsName({ cluster: config.clusterName, zone: config.hostedZone.name }),
+      zone,
+      masters: this.masters.autoScalingGroups[0],
+    });
+    this.internalApiUrl = internalApi.url;
+    this.internalApiSecurityGroup = internalApi.securityGroup;
+
+    // Add-ons, delivered at deploy time through the internal endpoint (lib/addons/handler.ts).
+    const applier = new AddonApplier(this, 'AddonApplier', {
+      vpc: network.vpc,
+      subnets: network.nodeSubnets,
+      apiUrl: this.internalApiUrl,
+      secrets: this.secrets,
+    });
+    this.addonServiceToken = applier.serviceToken;
+    // Into the endpoint only: the masters admit the endpoint's security group, which covers its
+    // clients even with their addresses preserved (lib/constructs/internal-api-endpoint.ts).
+    this.internalApiSecurityGroup.connections.allowFrom(applier, ec2.Port.tcp(INTERNAL_API_PORT), 'add-on applier');
+    const steps = addonSteps(config.disabledAddons);
+    const context = addonContext(config);
+    grantAddonPermissions(this, this.masters.role, steps, context);
+    new ClusterAddons(this, 'Addons', {
+      steps: stepsOf(steps, 'master'),
+      context,
+      serviceToken: applier.serviceToken,
+      after: [...this.masters.autoScalingGroups, internalApi],
+    });
 
     this.masters.connections.allowFrom(api, ec2.Port.tcp(API_SERVER_PORT), 'API from its load balancer');
     this.masters.connections.allowInternally(ec2.Port.tcp(KUBELET_PORT), 'kubelet API from masters');

@@ -9,8 +9,10 @@ import { KubeletHealthCheck } from '../constructs/kubelet-health-check';
 import { NodeGroup } from '../constructs/node-group';
 import { API_SERVER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../../userdata/network';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
+import { INTERNAL_API_PORT } from '../constructs/internal-api-endpoint';
 import { workerConfig } from '../../userdata';
-import { ControlPlaneRef } from './master-stack';
+import { addonContext, ControlPlaneRef } from './master-stack';
+import { addonSteps, ClusterAddons, stepsOf } from '../constructs/cluster-addons';
 
 /** Images and container logs live on the root volume: the 2016 workers had 50 GB. */
 export const WORKER_ROOT_VOLUME_SIZE = Size.gibibytes(50);
@@ -38,7 +40,8 @@ export class WorkerStack extends Stack {
         cluster: config.clusterName,
         zone: config.hostedZone.name,
         region: config.region,
-        apiDnsName: config.apiDomainName,
+        // Inside the VPC: no NAT, public endpoint or apiAllowedCidrs between workers and the API.
+        apiServerUrl: props.controlPlane.internalApiUrl,
       }),
     });
 
@@ -75,6 +78,18 @@ export class WorkerStack extends Stack {
     this.workers.connections.allowInternally(ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
     this.workers.connections.allowFrom(masters, ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
     this.workers.connections.allowTo(masters, ec2.Port.udp(FLANNEL_VXLAN_PORT), 'pod network');
+    // Still needed: pods reach the `kubernetes` Service, which kube-proxy sends to the masters directly.
     this.workers.connections.allowTo(masters, ec2.Port.tcp(API_SERVER_PORT), 'API from workers');
+    // The internal endpoint admits the nodes' security groups only; this rule lives here, so the
+    // master stack never depends on the worker stack.
+    this.workers.connections.allowTo(props.controlPlane.internalApiSecurityGroup, ec2.Port.tcp(INTERNAL_API_PORT), 'API from workers through the internal endpoint');
+
+    // The add-ons that run on workers: applied once the workers have signalled healthy.
+    new ClusterAddons(this, 'Addons', {
+      steps: stepsOf(addonSteps(config.disabledAddons), 'worker'),
+      context: addonContext(config),
+      serviceToken: props.controlPlane.addonServiceToken,
+      after: this.workers.autoScalingGroups,
+    });
   }
 }

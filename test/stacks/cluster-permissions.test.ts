@@ -3,6 +3,7 @@ import {
   RoleStatement,
   Statement,
   actionsOf,
+  allows,
   conditionHolds,
   grantsAction,
   resourcesOf,
@@ -41,7 +42,9 @@ function retagRequest(statement: Statement, keys: string[]): RequestContext {
 function refusesClusterTagKeys(statement: Statement): boolean {
   const holds = (keys: string[]) => conditionHolds(statement.Condition, retagRequest(statement, keys));
   const refused = [[OTHER_CLUSTER_TAG], [CLUSTER_TAG], ['kubernetes.io/service-name', OTHER_CLUSTER_TAG], []];
-  return holds(['kubernetes.io/service-name']) && !refused.some(holds);
+  // Some tag must still be allowed (else the statement is useless, and this check vacuous):
+  // the cloud controller's service-name tag, or (EBS CSI) a user's own.
+  return (holds(['kubernetes.io/service-name']) || holds(['team'])) && !refused.some(holds);
 }
 
 /**
@@ -102,17 +105,31 @@ describe("the cluster's node permissions, across all three stacks", () => {
     expect(unscoped.map(({ stack, role, statement }) => ({ stack, role, sid: statement.Sid, actions: statement.Action }))).toEqual([]);
   });
 
-  test('only the etcd members attach volumes and network interfaces; nobody detaches them', () => {
+  test('only the etcd members attach network interfaces and their own volumes; the EBS CSI driver (masters) only the volumes it made, to masters and workers', () => {
     const attaching = allRoleStatements().filter(({ statement }) =>
       ['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachVolume', 'ec2:DetachNetworkInterface'].some((a) => grantsAction(statement, a)),
     );
-    expect(attaching.length).toBeGreaterThan(0);
-    for (const { stack, role, statement } of attaching) {
-      expect({ stack, role }).toEqual({ stack: 'etcd', role: expect.stringMatching(/^MembersMember\d+Role/) });
+    const etcd = attaching.filter(({ stack }) => stack === 'etcd');
+    expect(etcd.length).toBeGreaterThan(0);
+    for (const { role, statement } of etcd) {
+      expect(role).toMatch(/^MembersMember\d+Role/);
       expect(actionsOf(statement).sort()).toEqual(['ec2:AttachNetworkInterface', 'ec2:AttachVolume']);
       // The instance half must be an etcd instance: the role tag, not only the cluster's.
       expect(statement.Condition?.StringEquals).toMatchObject({ 'aws:ResourceTag/kubernetes-on-aws:role': 'etcd', [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned' });
     }
+    const others = attaching.filter(({ stack }) => stack !== 'etcd');
+    expect(others.map(({ stack, role }) => `${stack}/${role.replace(/[0-9A-F]{8}$/, '')}`)).toEqual(['master/MastersRole', 'master/MastersRole']);
+    const statements = others.map(({ statement }) => statement);
+    const volume = (id: string) => `arn:aws:ec2:eu-central-1:123456789012:volume/${id}`;
+    const etcdVolume = { [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned', 'aws:ResourceTag/kubernetes-on-aws:etcd-member': '0' };
+    const driverVolume = { [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned', 'aws:ResourceTag/ebs.csi.aws.com/cluster-name': 'kube-aws-test-1' };
+    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume']) {
+      expect(allows(statements, action, volume('vol-driver'), driverVolume)).toBe(true);
+      // an etcd data volume carries the cluster tag too, but not the driver's
+      expect(allows(statements, action, volume('vol-etcd'), etcdVolume)).toBe(false);
+      expect(allows(statements, action, 'arn:aws:ec2:eu-central-1:123456789012:instance/i-etcd', { [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned', 'aws:ResourceTag/kubernetes-on-aws:role': 'etcd' })).toBe(false);
+    }
+    expect(others.some(({ statement }) => grantsAction(statement, 'ec2:AttachNetworkInterface') || grantsAction(statement, 'ec2:DetachNetworkInterface'))).toBe(false);
   });
 
   test("only the etcd members' roles may use the snapshot key; the masters and workers get nothing of it", () => {

@@ -84,10 +84,36 @@ describe('MasterStack', () => {
     master().hasOutput('ApiUrl', { Value: 'https://kube-aws-test-1.team.example.org' });
   });
 
-  test('opens the API port to the load balancer, kubelet only among masters, and etcd from masters', () => {
+  test('serves the API inside the VPC at internal.<stack>-<version>.<zone>: internal, node subnets, TCP passthrough to the masters', () => {
+    const t = master();
+    const [internal] = Object.entries(resourcesOfType(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).filter(([, r]) => r.Properties.Scheme === 'internal');
+    expect(internal[1].Properties.Subnets).toEqual(cluster.config.network.nodeSubnetIds);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      LoadBalancerArn: { Ref: internal[0] },
+      Port: 443,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^InternalApiMasters') } }],
+    });
+    t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      TargetGroupARNs: Match.arrayWith([{ Ref: Match.stringLikeRegexp('^InternalApiMasters') }]),
+    });
+    t.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'internal.kube-aws-test-1.team.example.org.',
+      Type: 'A',
+      AliasTarget: Match.objectLike({ HostedZoneId: { 'Fn::GetAtt': [internal[0], 'CanonicalHostedZoneID'] } }),
+    });
+    expect(cluster.stacks.master.internalApiUrl).toBe('https://internal.kube-aws-test-1.team.example.org');
+  });
+
+  test('opens the API port to the two load balancers, kubelet only among masters, and etcd from masters', () => {
     const rules = Object.values(resourcesOfType(master(), 'AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
     const byPort = (port: number) => rules.filter((r) => r.FromPort === port);
-    expect(byPort(443)).toEqual([expect.objectContaining({ SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiSecurityGroup/), 'GroupId'] } })]);
+    expect(byPort(443).map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
+      // the add-on applier, into the internal endpoint only (never straight to the masters)
+      expect.stringMatching(/^AddonApplierSecurityGroup/),
+      expect.stringMatching(/^ApiSecurityGroup/),
+      expect.stringMatching(/^InternalApiSecurityGroup/),
+    ]);
     expect(byPort(10250)).toEqual([expect.objectContaining({ SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^MastersSecurityGroup/), 'GroupId'] } })]);
     // The etcd rule is a cross-stack reference to the etcd stack's security group.
     expect(byPort(2379)).toEqual([
@@ -111,7 +137,10 @@ describe('MasterStack', () => {
   });
 
   test("gives the masters' role no wildcard actions, and changes only to the cluster's own resources", () => {
-    const [policy] = Object.values(resourcesOfType(master(), 'AWS::IAM::Policy'));
+    // The masters' own policy; each add-on's is checked with its contract (test/manifests/addons).
+    const [policy] = Object.entries(resourcesOfType(master(), 'AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('MastersRoleDefaultPolicy'))
+      .map(([, p]) => p);
     const statements: any[] = policy.Properties.PolicyDocument.Statement;
     for (const s of statements) {
       for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
@@ -128,7 +157,8 @@ describe('MasterStack', () => {
     let statements: Statement[];
     beforeAll(() => {
       const [role] = Object.keys(resourcesOfType(master(), 'AWS::IAM::Role')).filter((id) => id.startsWith('MastersRole'));
-      statements = statementsOfRole(master(), role);
+      // Without the add-ons' policies (the EBS CSI driver's volume actions are its own).
+      statements = statementsOfRole(master(), role, /^AddonPolicy/);
     });
     /** A request's tags: each value as aws:RequestTag/<key>, the keys as aws:TagKeys. */
     const tagging = (tags: Record<string, string>) => ({

@@ -1,4 +1,8 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { load } from 'js-yaml';
 import { Match } from 'aws-cdk-lib/assertions';
+import { fileText } from '../userdata/config-files';
 import { templateSnapshot } from '../template-snapshot';
 import { SynthesizedCluster, resourcesOfType, synthesizeCluster } from '../util';
 
@@ -76,6 +80,32 @@ describe('WorkerStack', () => {
       ]),
     );
     expect(rules.filter((r) => r.FromPort === 10250).map((r) => r.SourceSecurityGroupId)).toEqual([masterSg]);
+  });
+
+  test('the internal API endpoint admits on 443 the workers and the add-on applier, nothing else', () => {
+    const isInternalApiSg = (groupId: unknown) => /InternalApiSecurityGroup/.test(JSON.stringify(groupId));
+    const workerSg = { 'Fn::GetAtt': [expect.stringMatching(/^WorkersSecurityGroup/), 'GroupId'] };
+    const rules = [cluster.templates.master, worker()]
+      .flatMap((t) => Object.values(resourcesOfType(t, 'AWS::EC2::SecurityGroupIngress')))
+      .map((r) => r.Properties)
+      .filter((r) => isInternalApiSg(r.GroupId));
+    const applierSg = { 'Fn::GetAtt': [expect.stringMatching(/^AddonApplierSecurityGroup/), 'GroupId'] };
+    expect(rules).toEqual([
+      expect.objectContaining({ SourceSecurityGroupId: applierSg, IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+      expect.objectContaining({ SourceSecurityGroupId: workerSg, IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+    ]);
+    expect(rules[1].GroupId).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^kube-aws-test-1-master:.*InternalApiSecurityGroup/) });
+  });
+
+  test("workers' agents use the internal endpoint the master stack publishes, with the cluster CA", () => {
+    // The worker's staged Ignition config, as its nodes fetch it.
+    const staged = path.join(cluster.app.outdir, cluster.stacks.worker.userData.config.asset.assetPath);
+    const kubeconfig = load(fileText(JSON.parse(fs.readFileSync(staged, 'utf8')), '/etc/kubernetes/kubeconfig')) as any;
+    expect(kubeconfig.clusters[0].cluster).toEqual({
+      server: cluster.stacks.master.internalApiUrl,
+      'certificate-authority': '/etc/kubernetes/pki/ca.crt',
+    });
+    expect(cluster.stacks.master.internalApiUrl).toBe('https://internal.kube-aws-test-1.team.example.org');
   });
 
   test('depends on the master stack only, and never on etcd directly', () => {
