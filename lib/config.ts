@@ -7,6 +7,7 @@
  */
 
 import { ContextProvider } from 'aws-cdk-lib/cloud-assembly-schema';
+import { bootstrapChain } from '../manifests/addons/bootstrap-chain';
 import { ADDONS, OPTIONAL_ADDON_NAMES } from '../manifests/addons/registry';
 import { KUBERNETES_VERSION } from '../userdata/versions';
 
@@ -417,6 +418,24 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
   for (const name of disabledAddons.filter((n) => !OPTIONAL_ADDON_NAMES.includes(n))) {
     const reason = ADDONS.some((addon) => addon.name === name) ? 'the cluster needs it' : 'there is no such add-on';
     p.problem('disabledAddons', `'${name}' cannot be turned off (${reason}); optional add-ons: ${OPTIONAL_ADDON_NAMES.join(', ')}`, 'headlamp');
+  }
+  // The worker stack waits for its add-ons to run on workers: with none to start with, it
+  // would wait until it fails.
+  let workerAddons: string[] = [];
+  try {
+    workerAddons = bootstrapChain(ADDONS.filter((addon) => !disabledAddons.includes(addon.name)))
+      .filter((step) => step.stack === 'worker')
+      .map((step) => step.addon.name);
+  } catch (error) {
+    p.problem('disabledAddons', `leaves an add-on without what it needs: ${(error as Error).message}`, 'headlamp');
+  }
+  if ((desiredCapacity ?? minSize) === 0 && workerAddons.length > 0) {
+    p.problem(
+      'workerMinSize',
+      `0 starts no worker, but the worker stack waits for ${workerAddons.join(', ')} to run on workers: ` +
+        `start at least one (workerMinSize or workerDesiredCapacity), or add them to disabledAddons`,
+      '1',
+    );
   }
 
   const generation = (key: string) => p.integer(key, { min: 0, max: 1000000, default: 0, what: 'a generation number' });

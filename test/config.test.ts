@@ -69,6 +69,11 @@ describe('loadClusterConfig', () => {
     expect(config.hostedZone.name).toBe('team.example.org');
   });
 
+  test('no worker to start with is fine when nothing waits for workers, or when a desired size starts some', () => {
+    expect(() => exampleConfig({ workerMinSize: 0, disabledAddons: 'kube-state-metrics,headlamp' })).not.toThrow();
+    expect(() => exampleConfig({ workerMinSize: 0, workerDesiredCapacity: 2 })).not.toThrow();
+  });
+
   test('is frozen', () => {
     const config = exampleConfig();
     expect(Object.isFrozen(config)).toBe(true);
@@ -131,6 +136,7 @@ describe('loadClusterConfig', () => {
     ['desired above max', { workerDesiredCapacity: 11 }, 'workerDesiredCapacity', /between workerMinSize \(1\) and workerMaxSize \(10\), got 11/],
     ['plain-http token info', { tokenInfoUrl: 'http://auth.example.org/tokeninfo' }, 'tokenInfoUrl', /an https URL/],
     ['an add-on the cluster needs turned off', { disabledAddons: 'coredns' }, 'disabledAddons', /'coredns' cannot be turned off \(the cluster needs it\); optional add-ons: .*headlamp/],
+    ['no worker to start with, while add-ons wait for workers', { workerMinSize: 0 }, 'workerMinSize', /0 starts no worker, but the worker stack waits for kube-state-metrics, headlamp to run on workers/],
     ['an add-on that does not exist turned off', { disabledAddons: ['headlamp', 'dashboard'] }, 'disabledAddons', /'dashboard' cannot be turned off \(there is no such add-on\)/],
     ['missing token info', { tokenInfoUrl: undefined }, 'tokenInfoUrl', /is required/],
     ['negative secrets generation', { controlPlaneSecretsGeneration: -1 }, 'controlPlaneSecretsGeneration', /whole number from 0/],
