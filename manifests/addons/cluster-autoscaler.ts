@@ -22,7 +22,7 @@ import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
 import { Addon, AddonContext, IamStatement, NODE_COMPONENTS } from './addon';
-import { hostNetworkOnMasters, NODE_TAINTS } from './placement';
+import { NODE_TAINTS, singleWriterOnMasters } from './placement';
 
 /** The release: cluster-autoscaler's minor must be the cluster's (1.35). */
 export const CLUSTER_AUTOSCALER_VERSION = 'v1.35.2';
@@ -98,40 +98,29 @@ export function clusterAutoscalerArgs(context: AddonContext): string[] {
 function deployment(context: AddonContext): Deployment {
   return new Deployment({
     metadata: { ...metadata(true), labels: { ...metadata(true).labels, app: NAME } },
-    spec: {
-      // One active instance at a time (it also elects a leader); the replacement needs the
-      // old one's host port, so the old goes first.
-      replicas: 1,
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: { app: NAME } },
-      template: {
-        metadata: { labels: { app: NAME } },
-        spec: {
-          // The masters' role through instance metadata (hop limit 1: host network only); on a
-          // master it also survives the loss of every worker it would replace.
-          ...hostNetworkOnMasters(TOLERATED_TAINTS),
-          priorityClassName: 'system-cluster-critical',
-          serviceAccountName: NAME,
-          securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: NAME,
-              image: CLUSTER_AUTOSCALER_IMAGE,
-              // The image is distroless (cluster-autoscaler/Dockerfile): the binary at /, CA
-              // certificates included, so upstream's host certificate mount is not needed.
-              command: ['/cluster-autoscaler'],
-              args: clusterAutoscalerArgs(context),
-              env: [{ name: 'AWS_REGION', value: context.region }],
-              ports: [{ name: 'http', containerPort: CLUSTER_AUTOSCALER_PORT, protocol: 'TCP' }],
-              livenessProbe: { httpGet: { path: '/health-check', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-              // Upstream's example: 100m / 600Mi, requests equal to limits.
-              resources: { requests: { cpu: '100m', memory: '600Mi' }, limits: { cpu: '100m', memory: '600Mi' } },
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
-            },
-          ],
+    // One active instance (it also elects a leader); on a master it also survives the loss of
+    // every worker it would replace.
+    spec: singleWriterOnMasters({
+      app: NAME,
+      toleratedTaints: TOLERATED_TAINTS,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: NAME,
+          image: CLUSTER_AUTOSCALER_IMAGE,
+          // The image is distroless (cluster-autoscaler/Dockerfile): the binary at /, CA
+          // certificates included, so upstream's host certificate mount is not needed.
+          command: ['/cluster-autoscaler'],
+          args: clusterAutoscalerArgs(context),
+          env: [{ name: 'AWS_REGION', value: context.region }],
+          ports: [{ name: 'http', containerPort: CLUSTER_AUTOSCALER_PORT, protocol: 'TCP' }],
+          livenessProbe: { httpGet: { path: '/health-check', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+          // Upstream's example: 100m / 600Mi, requests equal to limits.
+          resources: { requests: { cpu: '100m', memory: '600Mi' }, limits: { cpu: '100m', memory: '600Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
         },
-      },
-    },
+      ],
+    }),
   });
 }
 

@@ -13,7 +13,7 @@ import { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Poli
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
 import { Addon, AddonContext, IamStatement, NODE_COMPONENTS } from './addon';
-import { hostNetworkOnMasters, NODE_TAINTS } from './placement';
+import { NODE_TAINTS, singleWriterOnMasters } from './placement';
 
 /** The release. */
 export const EXTERNAL_DNS_VERSION = 'v0.22.0';
@@ -65,47 +65,36 @@ export function externalDnsArgs(context: AddonContext): string[] {
 function deployment(context: AddonContext): Deployment {
   return new Deployment({
     metadata: metadata(true),
-    spec: {
-      // One writer per owner id (two would race on the same records); the replacement needs
-      // the old one's host port: Recreate, as upstream's kustomize deployment.
-      replicas: 1,
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: { app: NAME } },
-      template: {
-        metadata: { labels: { app: NAME } },
-        spec: {
-          // The masters' role through instance metadata (hop limit 1: host network only).
-          ...hostNetworkOnMasters(TOLERATED_TAINTS),
-          priorityClassName: 'system-cluster-critical',
-          serviceAccountName: NAME,
-          // The chart's podSecurityContext and securityContext (charts/external-dns/values.yaml).
-          securityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: NAME,
-              image: EXTERNAL_DNS_IMAGE,
-              args: externalDnsArgs(context),
-              // Route 53 is global; the SDK still wants a region for its endpoint resolution.
-              env: [{ name: 'AWS_REGION', value: context.region }],
-              ports: [{ name: 'http', containerPort: EXTERNAL_DNS_PORT, protocol: 'TCP' }],
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 2 },
-              readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-              // Upstream sets none; a watch of Services and Ingresses and one zone's records.
-              resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-              securityContext: {
-                privileged: false,
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                runAsUser: 65532,
-                runAsGroup: 65532,
-                capabilities: { drop: ['ALL'] },
-              },
-            },
-          ],
+    // One writer per owner id; Recreate, as upstream's kustomize deployment.
+    spec: singleWriterOnMasters({
+      app: NAME,
+      toleratedTaints: TOLERATED_TAINTS,
+      // The chart's podSecurityContext and securityContext (charts/external-dns/values.yaml).
+      securityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: NAME,
+          image: EXTERNAL_DNS_IMAGE,
+          args: externalDnsArgs(context),
+          // Route 53 is global; the SDK still wants a region for its endpoint resolution.
+          env: [{ name: 'AWS_REGION', value: context.region }],
+          ports: [{ name: 'http', containerPort: EXTERNAL_DNS_PORT, protocol: 'TCP' }],
+          livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 2 },
+          readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+          // Upstream sets none; a watch of Services and Ingresses and one zone's records.
+          resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+          securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            capabilities: { drop: ['ALL'] },
+          },
         },
-      },
-    },
+      ],
+    }),
   });
 }
 

@@ -3,6 +3,9 @@
  * pod-spec pieces the add-ons share to reach (or tolerate) them. One place, so a change to how
  * masters register (userdata/master.ts) is a change here, not in every add-on.
  */
+import { IDeploymentSpec } from 'kubernetes-models/apps/v1/DeploymentSpec';
+import { IContainer } from 'kubernetes-models/v1/Container';
+import { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { IToleration } from 'kubernetes-models/v1/Toleration';
 
@@ -59,4 +62,37 @@ export function onMasters(toleratedTaints: Readonly<Record<string, string>>): Pi
  */
 export function hostNetworkOnMasters(toleratedTaints: Readonly<Record<string, string>>): Pick<IPodSpec, 'nodeSelector' | 'tolerations' | 'hostNetwork' | 'dnsPolicy'> {
   return { ...onMasters(toleratedTaints), hostNetwork: true, dnsPolicy: 'Default' };
+}
+
+/** What differs between the single AWS writers on the masters (cluster-autoscaler, external-dns). */
+export interface SingleWriterOnMasters {
+  /** The `app` label, ServiceAccount name and selector. */
+  readonly app: string;
+  readonly toleratedTaints: Readonly<Record<string, string>>;
+  readonly securityContext: IPodSecurityContext;
+  readonly containers: IContainer[];
+}
+
+/**
+ * The Deployment spec of one add-on that writes to AWS with the masters' role: exactly one
+ * replica (two would race on the same ASGs or records), replaced with Recreate because the
+ * new pod needs the old one's host port, on the masters' host network (instance metadata
+ * answers host-network pods only), system-cluster-critical.
+ */
+export function singleWriterOnMasters(writer: SingleWriterOnMasters): IDeploymentSpec {
+  return {
+    replicas: 1,
+    strategy: { type: 'Recreate' },
+    selector: { matchLabels: { app: writer.app } },
+    template: {
+      metadata: { labels: { app: writer.app } },
+      spec: {
+        ...hostNetworkOnMasters(writer.toleratedTaints),
+        priorityClassName: 'system-cluster-critical',
+        serviceAccountName: writer.app,
+        securityContext: writer.securityContext,
+        containers: writer.containers,
+      },
+    },
+  };
 }
