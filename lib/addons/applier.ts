@@ -63,6 +63,8 @@ export interface ApplyAddonRequest {
   readonly objects: readonly unknown[];
   /** The inventory the last apply returned (empty on Create): what may be pruned. */
   readonly previousInventory: readonly ObjectRef[];
+  /** The add-on's name before a rename, if this apply renames it: objects labelled so are its own. */
+  readonly previousName?: string;
   /** @default the defaults of each field */
   readonly timeouts?: Partial<ApplyTimeouts>;
 }
@@ -102,6 +104,7 @@ export async function applyAddon(request: ApplyAddonRequest): Promise<ApplyAddon
   return withSession(request, async (session) => {
     const ordered = inApplyOrder(objects.map((object) => ({ ...refOf(object), object })));
     session.expectKindsOf(objects);
+    await session.refuseForeign(ordered, request.previousName);
     const first = ordered.filter((entry) => applyPhase(entry) < 2);
     for (const entry of first) await session.apply(entry, entry.object);
     for (const entry of first.filter((candidate) => applyPhase(candidate) === 0)) await session.waitEstablished(entry);
@@ -196,6 +199,34 @@ class ApplySession {
       body: object,
     });
     if (response.status !== 200 && response.status !== 201) throw responseError(this.what('apply', ref), response);
+  }
+
+  /**
+   * Refuses, before anything is applied, any object that exists without this add-on's label
+   * (or, in a rename, its previous name's):
+   * it is someone else's (another add-on's, a person's, or what a cluster made before the
+   * add-on delivery took that job over). A forced apply would take it over, and this add-on's
+   * Delete, a rollback's included, would then remove it. A kind not served yet (its CRD comes
+   * with this add-on) has no object to take over.
+   */
+  async refuseForeign(refs: readonly ObjectRef[], previousName: string | undefined): Promise<void> {
+    const foreign: string[] = [];
+    for (const ref of refs) {
+      const type = await this.resolver.find(ref);
+      if (!type) continue;
+      const read = await this.api.request({ method: 'GET', path: objectPath(type, ref) });
+      if (read.status === 404) continue;
+      if (read.status !== 200) throw responseError(this.what('read before apply', ref), read);
+      const owner = (read.body as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.[ADDON_LABEL];
+      if (owner !== this.addonName && (previousName === undefined || owner !== previousName)) foreign.push(`${describeRef(ref)} (${owner ? `add-on ${owner}'s` : `no ${ADDON_LABEL} label`})`);
+    }
+    if (foreign.length > 0) {
+      throw new Error(
+        `add-on ${this.addonName}: refusing to take over objects that exist and are not this add-on's: ${foreign.join(', ')}. ` +
+          `Delete them, or label them ${ADDON_LABEL}=${this.addonName} to hand them over; a cluster created before this add-on ` +
+          'took them over is updated by deploying a new cluster version instead (README, "Update")',
+      );
+    }
   }
 
   /**

@@ -88,6 +88,7 @@ export function createOnEventHandler(dependencies: HandlerDependencies) {
       addonVersion: props.Version,
       objects: parseObjects(props),
       previousInventory,
+      ...(old && old.Name !== props.Name ? { previousName: old.Name } : {}),
       timeouts,
     });
     console.log(

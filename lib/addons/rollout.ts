@@ -71,6 +71,10 @@ export function rolloutState(workload: Workload): RolloutState {
       // OnDelete: pods change only when deleted by hand; there is no rollout to wait for.
       if (workload.spec?.updateStrategy?.type === 'OnDelete') return { done: true };
       const desiredScheduled = count(status, 'desiredNumberScheduled');
+      // Every add-on DaemonSet is for nodes that exist when it is delivered (masters, or the
+      // workers the worker stack waited for): none scheduled means its nodes have not
+      // registered yet (on a new cluster, until the node RBAC lets the kubelets in).
+      if (desiredScheduled === 0) return { done: false, waitingFor: 'a node to run on (no node has registered that it selects)' };
       const updated = count(status, 'updatedNumberScheduled');
       if (updated < desiredScheduled) return { done: false, waitingFor: `${updated} of ${desiredScheduled} pods updated` };
       // Up to the update's maxUnavailable nodes may lag (one NotReady worker must not fail a

@@ -126,6 +126,33 @@ describe('server-side apply', () => {
   });
 });
 
+describe('objects that are not this add-on\'s', () => {
+  test('an existing object without its label is refused before anything is applied, naming it and the ways out', async () => {
+    // GIVEN a ConfigMap someone else made (no add-on label), e.g. a cluster's own bootstrap from before the add-on
+    fake.put(PATHS.configMap('settings'), configMap('settings', { 'app.kubernetes.io/managed-by': 'kubernetes-on-aws' }));
+    // WHEN the add-on would apply an object of that name
+    const apply = applyAddon(applyRequest([serviceAccount(), configMap('settings')]));
+    // THEN nothing is applied, and the error says whose it is and what to do
+    await expect(apply).rejects.toThrow(
+      `add-on demo: refusing to take over objects that exist and are not this add-on's: ConfigMap ${NS}/settings (no kubernetes-on-aws/addon label)`);
+    await expect(apply).rejects.toThrow(/label them kubernetes-on-aws\/addon=demo to hand them over/);
+    expect(sent('PATCH')).toEqual([]);
+  });
+
+  test("another add-on's object is refused too: one object never belongs to two add-ons", async () => {
+    fake.put(PATHS.configMap('settings'), configMap('settings', { [ADDON_LABEL]: 'other' }));
+    await expect(applyAddon(applyRequest([configMap('settings')]))).rejects.toThrow("ConfigMap addon-ns/settings (add-on other's)");
+    expect(sent('PATCH')).toEqual([]);
+  });
+
+  test("its own objects, and those of its name before a rename, are applied over", async () => {
+    fake.put(PATHS.configMap('mine'), configMap('mine', OUR_LABELS));
+    fake.put(PATHS.configMap('renamed'), configMap('renamed', { [ADDON_LABEL]: 'old-name' }));
+    await applyAddon({ ...applyRequest([configMap('mine'), configMap('renamed')]), previousName: 'old-name' });
+    expect(sent('PATCH').map((r) => r.path).sort()).toEqual([PATHS.configMap('mine'), PATHS.configMap('renamed')]);
+  });
+});
+
 describe('order', () => {
   test('CRDs and Namespaces first; a custom resource only once its CRD is Established, at the CRD\'s plural', async () => {
     fake.controllers.crdEstablishedAfterReads = 2;
@@ -133,15 +160,17 @@ describe('order', () => {
     await applyAddon(applyRequest([widget(), deployment(), crd(), namespace()]));
 
     expect(sent('PATCH').map((request) => request.path)).toEqual([PATHS.crd, PATHS.namespace, PATHS.widget, PATHS.deployment]);
-    // The fake answers Established on the third read only: the applier read until then.
-    const crdReadsBeforeWidget = fake.requests.slice(0, indexOf('PATCH', PATHS.widget)).filter((r) => r.method === 'GET' && r.path === PATHS.crd);
+    // The fake answers Established on the third read only: the applier read until then (after
+    // its apply; the read before it is the check that the object is not someone else's).
+    const crdReadsBeforeWidget = fake.requests.slice(indexOf('PATCH', PATHS.crd), indexOf('PATCH', PATHS.widget)).filter((r) => r.method === 'GET' && r.path === PATHS.crd);
     expect(crdReadsBeforeWidget).toHaveLength(3);
   });
 
   test('a CRD\'s kind missing from discovery for a while after Established is asked for again', async () => {
     fake.controllers.crdDiscoveryLagReads = 2;
     await applyAddon(applyRequest([crd(), widget()]));
-    expect(sent('GET', '/apis/example.com/v1')).toHaveLength(3);
+    const afterCrd = fake.requests.slice(indexOf('PATCH', PATHS.crd));
+    expect(afterCrd.filter((r) => r.method === 'GET' && r.path === '/apis/example.com/v1')).toHaveLength(3);
     expect(sent('PATCH', PATHS.widget)).toHaveLength(1);
   });
 
@@ -261,8 +290,10 @@ describe('readiness', () => {
   test('waits until each Deployment and DaemonSet has rolled out', async () => {
     fake.controllers.rolloutAfterReads = 3;
     await applyAddon(applyRequest([namespace(), deployment(), daemonSet()]));
-    expect(sent('GET', PATHS.deployment)).toHaveLength(4);
-    expect(sent('GET', PATHS.daemonSet)).toHaveLength(4);
+    // Reads after the apply (the one before it checks that the object is not someone else's).
+    const readsAfter = (path: string) => fake.requests.slice(indexOf('PATCH', path)).filter((r) => r.method === 'GET' && r.path === path);
+    expect(readsAfter(PATHS.deployment)).toHaveLength(4);
+    expect(readsAfter(PATHS.daemonSet)).toHaveLength(4);
   });
 
   test('a stuck rollout fails with its failing pod\'s waiting reason and message, found by the workload\'s selector', async () => {
@@ -313,6 +344,9 @@ describe('readiness', () => {
     expect(rolloutState(ds({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }))).toEqual({ done: true });
     expect(rolloutState(ds({ desiredNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 0 }))).toMatchObject({ done: false });
     expect(rolloutState(ds({ desiredNumberScheduled: 3, updatedNumberScheduled: 0, numberAvailable: 0 }, 'OnDelete'))).toEqual({ done: true });
+    // Scheduled nowhere is not rolled out: on a new cluster the nodes register only after the node RBAC
+    expect(rolloutState(ds({ desiredNumberScheduled: 0, updatedNumberScheduled: 0, numberAvailable: 0 })))
+      .toEqual({ done: false, waitingFor: 'a node to run on (no node has registered that it selects)' });
   });
 
   test('selectors become the labelSelector query syntax', () => {
