@@ -1,14 +1,14 @@
 /**
- * What the shared worker token may do in the API: the kubelet, kube-proxy and flannel of
- * every node (masters included) use it, as user `kubelet` in `system:nodes`.
+ * What the shared worker token may do in the API: the kubelet of every node (masters
+ * included) uses it, as user `kubelet` in `system:nodes`. kube-proxy and flannel run as
+ * DaemonSets with their own service accounts (manifests/addons/kube-proxy.ts, flannel.ts).
  *
  * The Node authorizer and NodeRestriction only act on `system:node:<name>` users, so none
  * of what follows is scoped to the caller's own node: every rule holds cluster-wide (the
  * lease rule excepted, which RBAC scopes to kube-node-lease). This is upstream's
- * `system:node` + `system:node-proxier` + `system:auth-delegator` (kubernetes/kubernetes
- * plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go: NodeRules(), ClusterRoles())
- * and flannel v0.27.3's ClusterRole (Documentation/kube-flannel.yml), cut to what these
- * three programs call in this cluster. Per-node identity (its own issue) is what scopes the
+ * `system:node` + `system:auth-delegator` (kubernetes/kubernetes
+ * plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go: NodeRules(), ClusterRoles()),
+ * cut to what the kubelet calls in this cluster. Per-node identity (its own issue) is what scopes the
  * rest to one node; until then node-agent-admission.ts cuts its pod and token writes to what
  * a kubelet makes, and webhook/README.md says what a stolen token can do.
  *
@@ -18,7 +18,7 @@
  * Granted by upstream, not here, and why:
  * - nodes update/patch (the object itself, not /status): the kubelet writes its Node only
  *   through PatchNodeStatus, a patch of the status subresource (kubernetes/component-helpers
- *   v0.35.1 node/util/status.go), and flannel patches status too (pkg/subnet/kube/kube.go).
+ *   v0.35.1 node/util/status.go).
  *   Without it a stolen token cannot change any node's taints or unschedulable flag (the
  *   status strategy resets spec).
  * - pods/eviction create: the kubelet's eviction and shutdown managers stop pods locally;
@@ -39,9 +39,8 @@
  *   collector does, through its owner reference to the Node) nor its lease (it runs the
  *   lease controller with Run, not Start/Stop: component-helpers v0.35.1
  *   apimachinery/lease/controller.go).
- * - localsubjectaccessreviews create, services get, endpoints list/watch: nothing of ours
- *   calls them (kube-proxy reads EndpointSlices only: kubernetes/kubernetes
- *   cmd/kube-proxy/app/server.go, ProxyServer.Run).
+ * - localsubjectaccessreviews create, services get, endpoints list/watch: the kubelet
+ *   does not call them.
  */
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
@@ -64,11 +63,10 @@ export const NODE_AGENT_CLUSTER_RULES: readonly IPolicyRule[] = [
   // authorization.mode Webhook in the KubeletConfiguration (userdata/kubelet.ts).
   rule('authentication.k8s.io', ['tokenreviews'], ['create']),
   rule('authorization.k8s.io', ['subjectaccessreviews'], ['create']),
-  // Registration (registerNode: true) and the kubelet's, kube-proxy's (NodeManager) and
-  // flannel's node informers; flannel watches every node for its peers' VXLAN addresses.
+  // Registration (registerNode: true) and the kubelet's informer of its own Node (a
+  // metadata.name field selector RBAC cannot see).
   rule('', ['nodes'], ['create', 'get', 'list', 'watch']),
-  // Heartbeat and registration reconcile (kubelet), public-ip and backend annotations and
-  // the NetworkUnavailable condition (flannel): all through the status subresource.
+  // Heartbeat and registration reconcile, through the status subresource.
   rule('', ['nodes/status'], ['patch', 'update']),
   // The kubelet's pod source (a spec.nodeName field selector RBAC cannot see) and status.
   rule('', ['pods'], ['get', 'list', 'watch']),
@@ -86,14 +84,10 @@ export const NODE_AGENT_CLUSTER_RULES: readonly IPolicyRule[] = [
   rule('', ['persistentvolumeclaims', 'persistentvolumes'], ['get']),
   // Projected service-account tokens of every pod (TokenRequest).
   rule('', ['serviceaccounts/token'], ['create']),
-  // Service environment variables (kubelet) and service proxying (kube-proxy).
+  // Service environment variables of pods.
   rule('', ['services'], ['list', 'watch']),
-  rule('discovery.k8s.io', ['endpointslices'], ['list', 'watch']),
-  // kube-proxy watches ServiceCIDRs while MultiCIDRServiceAllocator is on (GA, default on).
-  rule('networking.k8s.io', ['servicecidrs'], ['list', 'watch']),
-  // The kubelet records core/v1 events; kube-proxy records events.k8s.io/v1 events.
+  // The kubelet records core/v1 events.
   rule('', ['events'], ['create', 'patch', 'update']),
-  rule('events.k8s.io', ['events'], ['create', 'patch', 'update']),
   // The kubelet's CSI volume plugin creates this node's CSINode at start-up whether or not
   // a CSI driver runs; until it succeeds the node is not Ready, and after about 140 s of
   // failures the kubelet exits (kubernetes/kubernetes pkg/volume/csi/csi_plugin.go

@@ -1,14 +1,15 @@
 /**
- * What masters and workers share: containerd, the kubelet, kube-proxy, flannel, kernel
- * settings, and the node kubeconfig (the shared worker token, read from its fetched file).
+ * What masters and workers share: containerd, the kubelet, the CNI plugins, kernel settings,
+ * and the kubelet's kubeconfig (the shared worker token, read from its fetched file).
+ * kube-proxy and flannel are DaemonSets with their own service accounts (manifests/addons),
+ * so no pod mounts the node's credential.
  */
 import { containerdParts } from './containerd';
 import { directory, file } from './files';
-import { flannelParts } from './flannel';
+import { cniPluginsParts } from './flannel';
 import { mergeParts, NodeParts } from './ignition';
 import { KubeletOptions, kubeletParts, NODE_KUBECONFIG } from './kubelet';
 import { kubeconfigFile } from './kubeconfig';
-import { kubeProxyParts } from './kube-proxy';
 import { KUBERNETES_DIR, KUBERNETES_PKI_DIR, STATIC_POD_DIR } from './paths';
 
 /** The shared kubelet identity (DESIGN: one worker token until per-node identity lands). */
@@ -17,7 +18,7 @@ export const WORKER_TOKEN_FILE = `${KUBERNETES_PKI_DIR}/worker-token`;
 export interface KubernetesNodeOptions extends KubeletOptions {
   /** Cluster name (kubeconfig entry). */
   readonly cluster: string;
-  /** API server URL the node agents use. */
+  /** API server URL the kubelet uses. */
   readonly apiServer: string;
   /** CA to check it with. @default the system trust store (the API load balancer's public ACM certificate) */
   readonly certificateAuthority?: string;
@@ -32,7 +33,6 @@ const SYSCTLS: Readonly<Record<string, string>> = {
 };
 
 export function kubernetesNodeParts(options: KubernetesNodeOptions): NodeParts {
-  const agent = { network: options.network, kubeconfig: NODE_KUBECONFIG, tokenFile: WORKER_TOKEN_FILE };
   return mergeParts(
     {
       directories: [directory(KUBERNETES_DIR), directory(STATIC_POD_DIR)],
@@ -56,7 +56,6 @@ export function kubernetesNodeParts(options: KubernetesNodeOptions): NodeParts {
     },
     containerdParts(),
     kubeletParts(options),
-    flannelParts(agent),
-    kubeProxyParts(agent),
+    cniPluginsParts(),
   );
 }

@@ -4,30 +4,33 @@
  * Boot order: node-identity -> fetch-secrets (control-plane, apiserver-etcd-client) ->
  * control-plane-auth (token file, component tokens, kubelet-client certificate) ->
  * kube-auth-webhook (127.0.0.1:8443) and kubelet, which runs the static pods kube-apiserver,
- * kube-controller-manager, kube-scheduler, kube-proxy and flannel -> cfn-signal once
- * https://127.0.0.1:443/readyz answers.
+ * kube-controller-manager and kube-scheduler -> cfn-signal once https://127.0.0.1:443/readyz
+ * answers and, in a cluster that has its pod network already, the node is Ready with it.
+ * Everything else (the node RBAC, kube-proxy, flannel, the other add-ons) is delivered by the
+ * master stack after the masters signal (manifests/addons).
  *
  * Each control-plane pod mounts only the host files it reads, one by one and read-only (the
  * API server's audit log directory is its one writable mount): ca.key, the worker token and
  * the admin token stay on the host, for the boot scripts and the node agents that need them.
  */
 import { load } from 'js-yaml';
+import { NODE_AGENT_ROLE } from '../manifests/node-agent-rbac';
 import { ADMISSION_CONFIGURATION, ENABLED_ADMISSION_PLUGINS } from './apiserver-admission';
 import { AUDIT_LOG_DIR, AUDIT_LOG_MAX_AGE_DAYS, AUDIT_LOG_MAX_BACKUPS, AUDIT_LOG_MAX_SIZE_MB, AUDIT_LOG_PATH, AUDIT_POLICY } from './audit-policy';
 import { directory, file, MODE_PRIVATE, MODE_PRIVATE_DIR, remoteFile, script } from './files';
-import { FLANNEL_POD } from './flannel';
+import { FLANNEL_DAEMONSET } from './flannel';
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts, NodeParts } from './ignition';
 import { KUBECTL_BINARY, KUBELET_UNIT } from './kubelet';
 import { kubeconfigFile } from './kubeconfig';
 import { kubernetesNodeParts } from './kubernetes-node';
-import { KUBE_PROXY_POD } from './kube-proxy';
+import { KUBE_PROXY_DAEMONSET } from './kube-proxy';
 import { kubeSchedulerConfiguration } from './kube-scheduler';
 import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
 import { bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
 import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
-import { defaultApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
+import { defaultApiDnsName, internalApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
 import { nodeBootstrapParts } from './node-bootstrap';
 import { nodeReadyWithPodNetwork } from './pod-network-health';
 import { command, unit } from './units';
@@ -91,31 +94,7 @@ export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
 
 const CONTROL_PLANE_AUTH_UNIT = 'control-plane-auth.service';
 const CONTROL_PLANE_AUTH_SCRIPT = bin('control-plane-auth');
-const ADDONS_UNIT = 'kube-addons.service';
-const ADDONS_SCRIPT = bin('kube-addons');
-/** The manifests the master applies (no secret in them: they are part of the config asset). */
-export const ADDONS_MANIFEST = `${KUBERNETES_DIR}/addons/manifests.yaml`;
 const ADMIN_KUBECONFIG = auth('admin.kubeconfig');
-
-/**
- * Applies the add-on manifests once the local API server is ready, as the break-glass
- * admin. Server-side apply with one field manager, so every master applies the same
- * objects idempotently and a later config's manifests update them.
- */
-const addonsScript = `#!/bin/bash
-# kube-addons: apply ${ADDONS_MANIFEST} to the local API server.
-set -euo pipefail
-for attempt in $(seq 1 60); do
-  if curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz >/dev/null; then
-    exec ${KUBECTL_BINARY} --kubeconfig=${ADMIN_KUBECONFIG} apply --server-side \\
-      --field-manager=kubernetes-on-aws --force-conflicts -f ${ADDONS_MANIFEST}
-  fi
-  echo "kube-addons: API server not ready yet (attempt $attempt/60)" >&2
-  sleep 10
-done
-echo "kube-addons: the API server never became ready; nothing applied" >&2
-exit 1
-`;
 
 /**
  * Writes, at boot and only on this master, the credentials that must never be in a config:
@@ -174,13 +153,34 @@ rm -f "$auth/kubelet-client.csr" "$auth/kubelet-client.ext"
 echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE} and the kubelet-client certificate"
 `;
 
-/** The master's health check: the local API server is ready (anonymous /readyz), the node is Ready, its pod network is up. */
+/**
+ * The master's health check: the local API server is ready (anonymous /readyz) and, once the
+ * cluster has its node RBAC, the node is Ready with its pod network. A new cluster gets the
+ * node RBAC, kube-proxy and flannel from the master stack after every master has signalled
+ * (manifests/addons): until the RBAC exists no kubelet can even register, so the API server
+ * is all a master can show, and the delivery then waits for the node agents on every master.
+ * Once it exists, a master (one replacing another) must show its pod network, and finding
+ * the RBAC without kube-proxy's and flannel's DaemonSets fails: a cluster from before they
+ * were add-ons, which cannot take this config in place. Asked as the break-glass admin (the
+ * kubelet's token may not read RBAC or DaemonSets); an API error fails the check, never skips it.
+ */
 function healthCheck(network: ResolvedNetwork): string {
+  const kubectl = `${KUBECTL_BINARY} --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout=10s get --ignore-not-found -o name`;
   return `#!/bin/bash
-# node-health-check (master): local API server ready, node Ready, pod network up.
+# node-health-check (master): local API server ready; once the node RBAC exists, node Ready with its pod network.
 set -euo pipefail
 if ! curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz >/dev/null; then
   echo "node-health-check: the local API server is not ready" >&2
+  exit 1
+fi
+node_rbac=$(${kubectl} clusterroles ${NODE_AGENT_ROLE})
+if [ -z "$node_rbac" ]; then
+  echo "node-health-check: the API server is ready; the node RBAC, kube-proxy and flannel are not delivered yet (a new cluster): the master stack waits for them after this signal" >&2
+  exit 0
+fi
+node_agents=$(${kubectl} daemonsets --namespace kube-system ${KUBE_PROXY_DAEMONSET} ${FLANNEL_DAEMONSET})
+if [ -z "$node_agents" ]; then
+  echo "node-health-check: the node RBAC exists but kube-proxy's and flannel's DaemonSets do not: a cluster from before they were add-ons (static pods) cannot take this config in place; deploy a new cluster version (README, Update)" >&2
   exit 1
 fi
 ${nodeReadyWithPodNetwork(network)}`;
@@ -249,9 +249,8 @@ function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): strin
     // PodSecurity is on by default; this file makes it enforce baseline (apiserver-admission.ts).
     'admission-control-config-file': ADMISSION_CONFIG,
     'enable-admission-plugins': ENABLED_ADMISSION_PLUGINS.join(','),
-    // kube-proxy's static pod (kube-system, exempt from Pod Security) runs privileged; its
-    // mirror pod is refused without this. Pod Security keeps privileged pods out of every
-    // other namespace.
+    // kube-proxy's DaemonSet (kube-system, exempt from Pod Security) runs privileged: it is
+    // refused without this. Pod Security keeps privileged pods out of every other namespace.
     'allow-privileged': true,
     // Secrets are encrypted in etcd (and so in its snapshots). No automatic reload: the file is
     // written once at boot (fetch-secrets) and bind-mounted by inode, so a reload would never
@@ -327,10 +326,10 @@ export const KUBE_CONTROLLER_MANAGER_POD: StaticPodIdentity = { name: 'kube-cont
 export const KUBE_SCHEDULER_POD: StaticPodIdentity = { name: 'kube-scheduler', labels: { component: 'kube-scheduler', tier: 'control-plane' } };
 
 /**
- * Every static pod of ours: a master runs them all, a worker kube-proxy and flannel
- * (kubernetes-node.ts). The node-agent admission policy admits mirror pods of these only.
+ * Every static pod of ours: the control plane, on masters only (a worker runs none). The
+ * node-agent admission policy admits mirror pods of these only.
  */
-export const STATIC_PODS: readonly StaticPodIdentity[] = [KUBE_APISERVER_POD, KUBE_CONTROLLER_MANAGER_POD, KUBE_SCHEDULER_POD, KUBE_PROXY_POD, FLANNEL_POD];
+export const STATIC_PODS: readonly StaticPodIdentity[] = [KUBE_APISERVER_POD, KUBE_CONTROLLER_MANAGER_POD, KUBE_SCHEDULER_POD];
 
 /** The audit log directory: the API server's only writable mount (it creates and rotates the files). */
 const AUDIT_LOG_MOUNT: HostMount = { name: 'audit-log', path: AUDIT_LOG_DIR, type: 'Directory', readOnly: false };
@@ -391,9 +390,8 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       localKubeconfig(CONTROLLER_MANAGER_KUBECONFIG, 'system:kube-controller-manager', auth('kube-controller-manager.token')),
       localKubeconfig(SCHEDULER_KUBECONFIG, 'system:kube-scheduler', auth('kube-scheduler.token')),
       file(API_SERVER_NAMES_FILE, `${input.apiServerCertificateNames.join('\n')}\n`),
+      file('/etc/hosts', masterHostsFile(input)),
       script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript),
-      script(ADDONS_SCRIPT, addonsScript),
-      file(ADDONS_MANIFEST, input.addonManifests),
       localKubeconfig(ADMIN_KUBECONFIG, BREAK_GLASS_ADMIN_USER, pki('admin-token')),
       staticPodFile({
         ...KUBE_APISERVER_POD,
@@ -484,17 +482,28 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
         },
         Install: { WantedBy: 'multi-user.target' },
       }),
-      unit(ADDONS_UNIT, {
-        Unit: {
-          Description: 'Apply the add-on manifests (bootstrap RBAC) to the local API server',
-          Requires: CONTROL_PLANE_AUTH_UNIT,
-          After: [CONTROL_PLANE_AUTH_UNIT, KUBELET_UNIT].join(' '),
-        },
-        Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: ADDONS_SCRIPT, Restart: 'on-failure', RestartSec: 30 },
-        Install: { WantedBy: 'multi-user.target' },
-      }),
     ],
   };
+}
+
+/**
+ * The node's hosts file, naming this master's own API server as the internal API endpoint.
+ * kube-proxy and flannel reach the API through that name on every node (manifests/addons),
+ * but a master must not go through the internal load balancer: it preserves the client
+ * address, and drops a connection that comes back to the instance it came from. Host-network
+ * pods get the node's hosts file (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go
+ * ensureHostsFile: nodeHostsFileContent for hostNetwork pods), and the API server's
+ * certificate names the endpoint, so they land on 127.0.0.1:443 here. The whole file is
+ * written, localhost lines included.
+ */
+export function masterHostsFile(input: MasterNodeInput): string {
+  return [
+    '# kubernetes-on-aws: this master is its own internal API endpoint (userdata/master.ts masterHostsFile).',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost',
+    `127.0.0.1\t${internalApiDnsName(input)}`,
+    '',
+  ].join('\n');
 }
 
 /** The webhook reads the worker token from the one file mounted into its container. */

@@ -1,9 +1,10 @@
 /**
  * "Is this node's pod network up?" as a bash function for the node health checks.
  *
- * The CNI config is a static file written by Ignition, so the kubelet reports the node Ready
- * long before flanneld holds a subnet or kube-proxy has written a service rule; a node that
- * signals healthy then would take pods it cannot network. The function passes only when
+ * flannel's init container writes the CNI config before flanneld holds a subnet (and the file
+ * outlives a reboot), so the kubelet can report the node Ready before flanneld has a lease or
+ * kube-proxy has written a service rule; a node that signals healthy then would take pods it
+ * cannot network. The function passes only when
  * flanneld's subnet file names this node's podCIDR inside the pod network, and kube-proxy's
  * health server answers 200 after at least one successful sync of its rules.
  */

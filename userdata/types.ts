@@ -32,10 +32,12 @@ export interface EtcdNodeInput extends ClusterIdentity {
   readonly memberCount: number;
 }
 
-/** Cluster network; every field defaults to the constants of `network.ts`. */
+/**
+ * Cluster network; every field defaults to the constants of `network.ts`. The pod network is
+ * always POD_CIDR: flannel's and kube-proxy's DaemonSets (manifests/addons) are one for all
+ * nodes and take it from there, so a node of its own could only disagree with them.
+ */
 export interface ClusterNetwork {
-  /** Pod network handed out by flannel. @default POD_CIDR (10.2.0.0/16) */
-  readonly podCidr?: string;
   /** Service ClusterIP range. @default SERVICE_CIDR (10.3.0.0/24) */
   readonly serviceCidr?: string;
   /** ClusterIP of the DNS service. @default CLUSTER_DNS_IP (10.3.0.10) */
@@ -63,8 +65,6 @@ export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
   readonly authorizationWebhookKubeconfig: string;
   /** The bundled webhook server (one JavaScript file), an S3 asset. */
   readonly webhookBundle: S3Asset;
-  /** Multi-document YAML the master applies once its API server is ready (no secret in it). */
-  readonly addonManifests: string;
 }
 
 export interface WorkerNodeInput extends ClusterIdentity, ClusterNetwork {
@@ -88,12 +88,11 @@ export interface ResolvedNetwork {
 /** Fills the network defaults and validates them. */
 export function resolveNetwork(input: ClusterNetwork, where: string): ResolvedNetwork {
   const network = {
-    podCidr: input.podCidr ?? POD_CIDR,
+    podCidr: POD_CIDR,
     serviceCidr: input.serviceCidr ?? SERVICE_CIDR,
     clusterDnsIp: input.clusterDnsIp ?? CLUSTER_DNS_IP,
     clusterDomain: input.clusterDomain ?? CLUSTER_DOMAIN,
   };
-  check(`${where}.podCidr`, network.podCidr, CIDR, 'an IPv4 CIDR like 10.2.0.0/16');
   check(`${where}.serviceCidr`, network.serviceCidr, CIDR, 'an IPv4 CIDR like 10.3.0.0/24');
   check(`${where}.clusterDnsIp`, network.clusterDnsIp, IPV4, 'an IPv4 address inside serviceCidr, like 10.3.0.10');
   check(`${where}.clusterDomain`, network.clusterDomain, DNS_NAME, 'a DNS domain like cluster.local');
@@ -146,7 +145,7 @@ export function validateMasterInput(input: MasterNodeInput): void {
   input.apiServerCertificateNames.forEach((name, i) =>
     check(`master.apiServerCertificateNames[${i}]`, name, /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$/, 'a DNS name or an IPv4 address'),
   );
-  for (const field of ['webhookServerConfigYaml', 'authenticationWebhookKubeconfig', 'authorizationWebhookKubeconfig', 'addonManifests'] as const) {
+  for (const field of ['webhookServerConfigYaml', 'authenticationWebhookKubeconfig', 'authorizationWebhookKubeconfig'] as const) {
     if (input[field].trim() === '') {
       throw new Error(`master.${field}: must not be empty`);
     }

@@ -18,7 +18,6 @@ import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
 import { LeftoverCheck } from '../constructs/leftover-check';
 import { ClusterSecretNames } from '../../userdata/secret-names';
-import { addonManifests } from '../../manifests';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_WORKER_TOKEN_FILE } from '../../userdata/master';
 import { internalApiDnsName } from '../../userdata/types';
@@ -60,6 +59,8 @@ export function addonContext(config: ClusterConfig): AddonContext {
     hostedZoneId: config.hostedZone.id,
     hostedZoneName: config.hostedZone.name,
     kubernetesVersion: `v${config.kubernetesVersion}`,
+    clusterGroup: config.clusterGroup,
+    administratorGroups: config.roleGroups.Administrator,
   };
 }
 
@@ -105,7 +106,6 @@ export class MasterStack extends Stack implements ControlPlaneRef {
         authenticationWebhookKubeconfig: webhook.authenticationKubeconfig,
         authorizationWebhookKubeconfig: webhook.authorizationKubeconfig,
         webhookBundle: webhook.bundle,
-        addonManifests: addonManifests({ clusterGroup: config.clusterGroup, administratorGroups: config.roleGroups.Administrator }),
       }),
     });
 

@@ -16,6 +16,8 @@ export interface AddonObject {
 
 /** Where an add-on's pods run. */
 export type AddonPlacement =
+  /** No pods: objects the API server acts on itself (RBAC, admission policies). */
+  | 'api'
   /** On masters only (host network where it calls AWS: IMDS hop limit 1 keeps pods out). */
   | 'masters'
   /** A DaemonSet on every node, masters included. */
@@ -24,14 +26,17 @@ export type AddonPlacement =
   | 'workers';
 
 /**
- * Components of the nodes that add-ons may need up, for the bootstrap-chain test; an add-on
- * may also need, or provide, another add-on's capability (e.g. `cluster-dns`).
+ * What add-ons may need up: components of the nodes, and the capabilities of the add-ons
+ * every other one builds on. An add-on may also need, or provide, another add-on's
+ * capability (e.g. `cluster-dns`).
  */
 export const NODE_COMPONENTS = {
   apiServer: 'api-server',
-  /** flannel on the node: pod-to-pod traffic. */
+  /** The node RBAC is in place, so kubelets can register their nodes (add-on cluster-bootstrap). */
+  nodesRegistered: 'nodes-registered',
+  /** flannel on the node: pod-to-pod traffic (add-on flannel). */
   podNetwork: 'pod-network',
-  /** Service addresses programmed (10.3.0.1 and the rest). */
+  /** Service addresses programmed, 10.3.0.1 and the rest (add-on kube-proxy: its name). */
   kubeProxy: 'kube-proxy',
   /** The cloud provider's taint removed: ordinary pods may be scheduled. */
   nodeInitialized: 'node-initialized',
@@ -59,6 +64,10 @@ export interface AddonContext {
   readonly hostedZoneName: string;
   /** The Kubernetes release of the cluster, `v1.35.1`. */
   readonly kubernetesVersion: string;
+  /** `aws:<account>:<region>:<cluster>`: the group every person of this cluster is in (webhook). */
+  readonly clusterGroup: string;
+  /** The groups of the Administrator role (the only ones who may relax a namespace's Pod Security). */
+  readonly administratorGroups: readonly string[];
 }
 
 export interface Addon {

@@ -11,13 +11,9 @@ import { Addon, NODE_COMPONENTS } from './addon';
 
 /** What the nodes bring up without any add-on, and what each of those needs. */
 export const NODE_COMPONENT_NEEDS: Readonly<Record<string, readonly string[]>> = {
-  // Static pods on the masters; etcd is a separate stack deployed before.
+  // Static pods on the masters; etcd is a separate stack deployed before. Its health is all
+  // a master signals on a new cluster: everything below is delivered after that signal.
   [NODE_COMPONENTS.apiServer]: [],
-  // flanneld reads the node's podCIDR through the API endpoint's name, not a Service address.
-  [NODE_COMPONENTS.podNetwork]: [NODE_COMPONENTS.apiServer],
-  // kube-proxy's kubeconfig names the API endpoint, not 10.3.0.1, the Service address it
-  // programs itself (it would wait for itself otherwise).
-  [NODE_COMPONENTS.kubeProxy]: [NODE_COMPONENTS.apiServer],
   // The worker stack deploys after the master stack; its nodes join through the API.
   [NODE_COMPONENTS.workers]: [NODE_COMPONENTS.apiServer],
 };

@@ -211,7 +211,8 @@ export const cloudControllerManager: Addon = {
   replaces: "kube-controller-manager's in-tree AWS cloud provider (removed from Kubernetes)",
   optional: false,
   placement: 'masters',
-  needs: [NODE_COMPONENTS.apiServer],
+  // Host network: the masters' nodes registered is all it needs (no pod network, no Service IP).
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.nodesRegistered],
   provides: [NODE_COMPONENTS.nodeInitialized],
   toleratedTaints: TOLERATED_TAINTS,
   /**

@@ -122,7 +122,7 @@ export const nodeExporter: Addon = {
   optional: true,
   placement: 'every-node',
   // Host network and every taint tolerated: a registered node is all it needs.
-  needs: [NODE_COMPONENTS.apiServer],
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.nodesRegistered],
   provides: [],
   toleratedTaints: TOLERATED_TAINTS,
   permissions: () => [],

@@ -5,9 +5,13 @@
  */
 import { IDeploymentSpec } from 'kubernetes-models/apps/v1/DeploymentSpec';
 import { IContainer } from 'kubernetes-models/v1/Container';
+import { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { IToleration } from 'kubernetes-models/v1/Toleration';
+import { API_SERVER_PORT } from '../../userdata/network';
+import { internalApiDnsName } from '../../userdata/types';
+import { AddonContext } from './addon';
 
 /**
  * The label the masters register with (userdata/master.ts nodeLabels). Not
@@ -95,4 +99,28 @@ export function singleWriterOnMasters(writer: SingleWriterOnMasters): IDeploymen
       },
     },
   };
+}
+
+/**
+ * Where an in-cluster client on the nodes finds the API: the internal API endpoint's name
+ * (`internal.<cluster>.<zone>`) and API_SERVER_PORT, not the `kubernetes` Service address
+ * 10.3.0.1, which only works once kube-proxy has programmed it (and flannel would then wait
+ * for kube-proxy). client-go's rest.InClusterConfig (k8s.io/client-go rest/config.go) builds
+ * `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT` with the projected token and
+ * its ca.crt; the kubelet adds its own service variables only where the container does not
+ * define the name (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go makeEnvironmentVariables:
+ * "Append remaining service env vars" skips keys already set), so these win.
+ *
+ * The API server's certificate names this endpoint and is signed by the cluster CA, which is
+ * the ca.crt of the projected service-account volume. On workers the name resolves through the
+ * VPC's resolver (host network, dnsPolicy Default) to the internal load balancer; on masters
+ * the master's /etc/hosts maps it to 127.0.0.1 (its user data), and a host-network pod
+ * gets the node's /etc/hosts (pkg/kubelet/kubelet_pods.go ensureHostsFile: useHostNetwork
+ * reads the node's file), so a master's agents reach its own API server.
+ */
+export function apiServerEnv(context: Pick<AddonContext, 'clusterName' | 'hostedZoneName'>): IEnvVar[] {
+  return [
+    { name: 'KUBERNETES_SERVICE_HOST', value: internalApiDnsName({ cluster: context.clusterName, zone: context.hostedZoneName }) },
+    { name: 'KUBERNETES_SERVICE_PORT', value: String(API_SERVER_PORT) },
+  ];
 }

@@ -7,7 +7,7 @@ import { BootstrapStep } from './bootstrap-chain';
 export const ADDON_TABLE_BEGIN = '<!-- add-on table: generated from manifests/addons (readme-table.ts) -->';
 export const ADDON_TABLE_END = '<!-- end of add-on table -->';
 
-const PLACEMENT: Readonly<Record<string, string>> = { masters: 'masters', 'every-node': 'every node', workers: 'workers' };
+const PLACEMENT: Readonly<Record<string, string>> = { api: 'the API only (no pods)', masters: 'masters', 'every-node': 'every node', workers: 'workers' };
 
 /** The table's lines, in bootstrap order. */
 export function addonTable(steps: readonly BootstrapStep[]): string[] {

@@ -7,14 +7,20 @@ import { Addon } from './addon';
 import { awsEbsCsiDriver } from './aws-ebs-csi-driver';
 import { cloudControllerManager } from './cloud-controller-manager';
 import { clusterAutoscaler } from './cluster-autoscaler';
+import { clusterBootstrap } from './cluster-bootstrap';
 import { coreDns } from './coredns';
 import { externalDns } from './external-dns';
+import { flannel } from './flannel';
 import { headlamp } from './headlamp';
+import { kubeProxy } from './kube-proxy';
 import { kubeStateMetrics } from './kube-state-metrics';
 import { metricsServer } from './metrics-server';
 import { nodeExporter } from './node-exporter';
 
 export const ADDONS: readonly Addon[] = [
+  clusterBootstrap,
+  kubeProxy,
+  flannel,
   cloudControllerManager,
   coreDns,
   awsEbsCsiDriver,

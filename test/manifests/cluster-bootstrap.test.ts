@@ -1,11 +1,10 @@
-import * as yaml from 'js-yaml';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
-import { addonManifests } from '../../manifests';
+import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
+import { rendered } from './addons/addon-fixtures';
 import { NODE_AGENT_ADMISSION_POLICY } from '../../manifests/node-agent-admission';
 import { NODE_LEASE_NAMESPACE } from '../../manifests/node-agent-rbac';
 import { KUBELET_CLIENT_USER } from '../../userdata/master';
 import { KUBELET_IDENTITY } from '../../webhook/authenticator';
-import { CLUSTER_GROUP, ROLE_GROUPS } from '../webhook/fixtures';
 
 interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
 interface ManifestObject {
@@ -16,7 +15,7 @@ interface ManifestObject {
   subjects?: { kind: string; name: string }[];
 }
 
-const objects = yaml.loadAll(addonManifests({ clusterGroup: CLUSTER_GROUP, administratorGroups: [ROLE_GROUPS.Administrator] })) as ManifestObject[];
+const objects = rendered(clusterBootstrap) as ManifestObject[];
 const BINDING_KINDS = ['ClusterRoleBinding', 'RoleBinding'];
 
 /**
@@ -42,7 +41,7 @@ function grantsOf(user: string): string[] {
   return [...grants].sort();
 }
 
-describe('the shared node identity (kubelet, kube-proxy, flannel of every node)', () => {
+describe('the shared node identity (the kubelet of every node)', () => {
   const grants = grantsOf(KUBELET_IDENTITY.username);
 
   // The exact list webhook/README.md's "What a stolen worker token can do" is written
@@ -53,7 +52,6 @@ describe('the shared node identity (kubelet, kube-proxy, flannel of every node)'
       'create authorization.k8s.io/subjectaccessreviews cluster-wide',
       'create coordination.k8s.io/leases in kube-node-lease',
       'create events cluster-wide',
-      'create events.k8s.io/events cluster-wide',
       'create nodes cluster-wide',
       'create pods cluster-wide',
       'create serviceaccounts/token cluster-wide',
@@ -70,8 +68,6 @@ describe('the shared node identity (kubelet, kube-proxy, flannel of every node)'
       'get storage.k8s.io/csidrivers cluster-wide',
       'get storage.k8s.io/csinodes cluster-wide',
       'list configmaps cluster-wide',
-      'list discovery.k8s.io/endpointslices cluster-wide',
-      'list networking.k8s.io/servicecidrs cluster-wide',
       'list node.k8s.io/runtimeclasses cluster-wide',
       'list nodes cluster-wide',
       'list pods cluster-wide',
@@ -80,19 +76,15 @@ describe('the shared node identity (kubelet, kube-proxy, flannel of every node)'
       'list storage.k8s.io/csidrivers cluster-wide',
       'patch coordination.k8s.io/leases in kube-node-lease',
       'patch events cluster-wide',
-      'patch events.k8s.io/events cluster-wide',
       'patch nodes/status cluster-wide',
       'patch pods/status cluster-wide',
       'patch storage.k8s.io/csinodes cluster-wide',
       'update coordination.k8s.io/leases in kube-node-lease',
       'update events cluster-wide',
-      'update events.k8s.io/events cluster-wide',
       'update nodes/status cluster-wide',
       'update pods/status cluster-wide',
       'update storage.k8s.io/csinodes cluster-wide',
       'watch configmaps cluster-wide',
-      'watch discovery.k8s.io/endpointslices cluster-wide',
-      'watch networking.k8s.io/servicecidrs cluster-wide',
       'watch node.k8s.io/runtimeclasses cluster-wide',
       'watch nodes cluster-wide',
       'watch pods cluster-wide',
@@ -145,7 +137,7 @@ describe('the shared node identity (kubelet, kube-proxy, flannel of every node)'
   });
 });
 
-describe('add-on manifests', () => {
+describe('the cluster-bootstrap add-on', () => {
   test("give the API server's kubelet client certificate the kubelet API", () => {
     const binding = objects.find((o) => o.subjects?.some((s) => s.name === KUBELET_CLIENT_USER));
     expect(binding?.roleRef?.name).toBe('system:kubelet-api-admin');

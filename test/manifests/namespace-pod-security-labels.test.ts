@@ -3,18 +3,17 @@
  * (validating-admission-policy.ts): who may set, change or remove
  * `pod-security.kubernetes.io/*` labels, on create, update and the namespace subresources.
  */
-import * as yaml from 'js-yaml';
 import { IValidatingAdmissionPolicy, ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 import { IValidatingAdmissionPolicyBinding, ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
-import { addonManifests } from '../../manifests';
+import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
+import { rendered } from './addons/addon-fixtures';
 import { namespacePodSecurityLabelPolicy, NAMESPACE_POD_SECURITY_POLICY } from '../../manifests/namespace-pod-security-labels';
 import { CLUSTER_GROUP, ROLE_GROUPS } from '../webhook/fixtures';
 import { admit, AdmissionSample, celValue, evaluateCel, Operation } from './validating-admission-policy';
 
-const PROPS = { clusterGroup: CLUSTER_GROUP, administratorGroups: [ROLE_GROUPS.Administrator] };
 
-// The objects as the masters apply them: read back from the add-on manifests' YAML.
-const applied = yaml.loadAll(addonManifests(PROPS)) as { kind: string; metadata: { name: string } }[];
+// The objects as the applier sends them (the cluster-bootstrap add-on).
+const applied = rendered(clusterBootstrap) as { kind: string; metadata: { name: string } }[];
 const policy = applied.find((o) => o.kind === 'ValidatingAdmissionPolicy') as unknown as IValidatingAdmissionPolicy;
 const binding = applied.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding') as unknown as IValidatingAdmissionPolicyBinding;
 

@@ -7,7 +7,8 @@
 import * as yaml from 'js-yaml';
 import { IValidatingAdmissionPolicy, ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 import { IValidatingAdmissionPolicyBinding, ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
-import { addonManifests } from '../../manifests';
+import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
+import { rendered } from './addons/addon-fixtures';
 import { MIRROR_POD_ANNOTATION, MIRROR_POD_NAMESPACE, NODE_AGENT_ADMISSION_POLICY } from '../../manifests/node-agent-admission';
 import { NODE_AGENT_CLUSTER_RULES } from '../../manifests/node-agent-rbac';
 import { masterConfig, STATIC_PODS } from '../../userdata/master';
@@ -19,8 +20,8 @@ import { masterInput, workerInput } from '../userdata/fixtures';
 import { CLUSTER_GROUP, ROLE_GROUPS } from '../webhook/fixtures';
 import { admit, AdmissionSample, Operation } from './validating-admission-policy';
 
-// The objects as the masters apply them: read back from the add-on manifests' YAML.
-const applied = yaml.loadAll(addonManifests({ clusterGroup: CLUSTER_GROUP, administratorGroups: [ROLE_GROUPS.Administrator] })) as { kind: string; metadata: { name: string } }[];
+// The objects as the applier sends them (the cluster-bootstrap add-on).
+const applied = rendered(clusterBootstrap) as { kind: string; metadata: { name: string } }[];
 const named = (kind: string) => applied.find((o) => o.kind === kind && o.metadata.name === NODE_AGENT_ADMISSION_POLICY);
 const policy = named('ValidatingAdmissionPolicy') as unknown as IValidatingAdmissionPolicy;
 const binding = named('ValidatingAdmissionPolicyBinding') as unknown as IValidatingAdmissionPolicyBinding;
@@ -69,8 +70,8 @@ function mirrorOf(staticPod: StaticPodManifest, node: string) {
     spec: { ...staticPod.spec, nodeName: node },
   };
 }
-const kubeProxy = renderedStaticPods.find(({ role, pod }) => role === 'worker' && pod.metadata.name === 'kube-proxy')!.pod;
-const mirrorPod = mirrorOf(kubeProxy, NODE);
+const kubeScheduler = renderedStaticPods.find(({ role, pod }) => role === 'master' && pod.metadata.name === 'kube-scheduler')!.pod;
+const mirrorPod = mirrorOf(kubeScheduler, MASTER_NODE);
 /** The same mirror pod with other labels or another name, everything else as the kubelet makes it. */
 const relabelled = (labels: Record<string, string> | undefined) => ({ ...mirrorPod, metadata: { ...mirrorPod.metadata, labels } });
 const renamed = (name: string) => ({ ...mirrorPod, metadata: { ...mirrorPod.metadata, name } });
@@ -162,7 +163,7 @@ describe('pod creation by the shared worker token: mirror pods in kube-system on
 
   test('a mirror pod bound to no node (the scheduler would place it, or it would wait forever): denied', () => {
     const { nodeName, ...unboundSpec } = mirrorPod.spec;
-    expect(nodeName).toBe(NODE);
+    expect(nodeName).toBe(MASTER_NODE);
     expect(admit(policy, binding, create(people.kubelet, { ...mirrorPod, spec: unboundSpec }))).toEqual(denied(/bound to a node \(spec\.nodeName\)/));
     expect(admit(policy, binding, create(people.kubelet, { ...mirrorPod, spec: { ...mirrorPod.spec, nodeName: '' } }))).toEqual(denied(/only mirror pods/));
   });
@@ -181,7 +182,7 @@ describe('pod creation by the shared worker token: mirror pods in kube-system on
 
   test('the static pods the policy admits are exactly those the rendered masters and workers run, with the same labels', () => {
     const rendered = new Map(renderedStaticPods.map(({ pod }) => [pod.metadata.name, pod.metadata.labels ?? {}]));
-    expect([...rendered.keys()].sort()).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-flannel', 'kube-proxy', 'kube-scheduler']);
+    expect([...rendered.keys()].sort()).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
     expect(new Map(STATIC_PODS.map((p) => [p.name, p.labels]))).toEqual(rendered);
   });
 
@@ -193,26 +194,26 @@ describe('pod creation by the shared worker token: mirror pods in kube-system on
       metadata: { name: `coredns-${FAKE_NODE}`, namespace: MIRROR_POD_NAMESPACE, labels: { 'k8s-app': 'kube-dns' }, annotations: { [MIRROR_POD_ANNOTATION]: 'x' } },
       spec: { ...rootPod.spec, nodeName: FAKE_NODE },
     };
-    expect(admit(policy, binding, create(people.kubelet, thiefs))).toEqual(denied(/may create only the mirror pod of one of our static pods \(kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kube-flannel\): named <static pod>-<spec\.nodeName>, with exactly that static pod's labels/));
+    expect(admit(policy, binding, create(people.kubelet, thiefs))).toEqual(denied(/may create only the mirror pod of one of our static pods \(kube-apiserver, kube-controller-manager, kube-scheduler\): named <static pod>-<spec\.nodeName>, with exactly that static pod's labels/));
   });
 
   test.each([
     ['a Service\'s selector instead of ours', { 'k8s-app': 'kube-dns' }],
-    ['ours plus one more', { 'k8s-app': 'kube-proxy', app: 'web' }],
-    ['ours with a changed value', { 'k8s-app': 'flannel' }],
+    ['ours plus one more', { component: 'kube-scheduler', tier: 'control-plane', app: 'web' }],
+    ['ours with a changed value', { component: 'kube-scheduler', tier: 'node' }],
     ['another static pod\'s', { component: 'kube-apiserver', tier: 'control-plane' }],
     ['none', undefined],
-  ])('a mirror pod named like kube-proxy on its node with labels %s: denied', (_, labels) => {
+  ])('a mirror pod named like kube-scheduler on its node with labels %s: denied', (_, labels) => {
     expect(admit(policy, binding, create(people.kubelet, relabelled(labels)))).toEqual(denied(/mirror pod of one of our static pods/));
   });
 
   test.each([
-    ['another node\'s suffix', `kube-proxy-${MASTER_NODE}`],
-    ['a fake node\'s suffix', `kube-proxy-${FAKE_NODE}`],
-    ['no suffix', 'kube-proxy'],
-    ['something between name and node', `kube-proxy-x-${NODE}`],
-    ['no static pod\'s name', `kube-dns-${NODE}`],
-  ])('a mirror pod with kube-proxy\'s labels bound to its node, named with %s: denied', (_, name) => {
+    ['another node\'s suffix', `kube-scheduler-${NODE}`],
+    ['a fake node\'s suffix', `kube-scheduler-${FAKE_NODE}`],
+    ['no suffix', 'kube-scheduler'],
+    ['something between name and node', `kube-scheduler-x-${MASTER_NODE}`],
+    ['no static pod\'s name', `kube-dns-${MASTER_NODE}`],
+  ])('a mirror pod with kube-scheduler\'s labels bound to its node, named with %s: denied', (_, name) => {
     expect(admit(policy, binding, create(people.kubelet, renamed(name)))).toEqual(denied(/mirror pod of one of our static pods/));
   });
 
@@ -221,7 +222,7 @@ describe('pod creation by the shared worker token: mirror pods in kube-system on
   });
 
   test('every static pod of masters and workers is in the namespace where mirror pods are allowed', () => {
-    expect(renderedStaticPods.length).toBeGreaterThanOrEqual(5);
+    expect(renderedStaticPods.length).toBe(STATIC_PODS.length);
     for (const { pod } of renderedStaticPods) expect(`${pod.metadata.name} in ${pod.metadata.namespace}`).toBe(`${pod.metadata.name} in ${MIRROR_POD_NAMESPACE}`);
   });
 

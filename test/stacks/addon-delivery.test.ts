@@ -44,6 +44,9 @@ describe('add-on delivery', () => {
     const masterGroup = Object.keys(resourcesOfType(cluster.templates.master, 'AWS::AutoScaling::AutoScalingGroup'))[0];
     for (const delivery of master.values()) expect(delivery.DependsOn).toContain(masterGroup);
     expect(master.get('coredns')!.DependsOn).toContain(master.get('aws-cloud-controller-manager')!.id);
+    // On a new cluster: the node RBAC first (the kubelets register), then the node agents.
+    for (const agent of ['kube-proxy', 'flannel', 'aws-cloud-controller-manager']) expect(master.get(agent)!.DependsOn).toContain(master.get('cluster-bootstrap')!.id);
+    expect(master.get('coredns')!.DependsOn).toEqual(expect.arrayContaining([master.get('kube-proxy')!.id, master.get('flannel')!.id]));
     const workerGroup = Object.keys(resourcesOfType(cluster.templates.worker, 'AWS::AutoScaling::AutoScalingGroup'))[0];
     for (const delivery of byName(cluster.templates.worker).values()) expect(delivery.DependsOn).toContain(workerGroup);
   });

@@ -1,7 +1,7 @@
 /**
  * The API server's admission: Pod Security Standards enforced through the admission
  * configuration file, DenyServiceExternalIPs and NodeRestriction on, privileged pods allowed
- * only because (and only where) a static pod needs them.
+ * only because (and only where) a pod of ours needs them.
  *
  * Upstream: kubernetes/pod-security-admission v0.35.1 admission/api/v1/defaults.go
  * (SetDefaults_PodSecurityDefaults: a level left empty becomes `privileged`, a version
@@ -18,6 +18,8 @@
 import { load } from 'js-yaml';
 import { ADMISSION_CONFIGURATION, ENABLED_ADMISSION_PLUGINS, POD_SECURITY_CONFIGURATION } from '../../userdata/apiserver-admission';
 import { ADMISSION_CONFIG, masterConfig } from '../../userdata/master';
+import { ADDONS } from '../../manifests/addons/registry';
+import { rendered } from '../manifests/addons/addon-fixtures';
 import { workerConfig } from '../../userdata/worker';
 import { fileText } from './config-files';
 import { masterInput, workerInput } from './fixtures';
@@ -110,14 +112,21 @@ describe('other admission plugins', () => {
 });
 
 describe('privileged pods', () => {
-  const pods = [...staticPods(config), ...staticPods(workerConfig(workerInput))];
-  const privileged = pods.filter((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers].some((c) => c.securityContext?.privileged === true));
+  // Static pods and the add-ons' pods: everything of ours that runs in the cluster.
+  const pods = [
+    ...staticPods(config),
+    ...staticPods(workerConfig(workerInput)),
+    ...ADDONS.flatMap((addon) => rendered(addon)).filter((o) => ['DaemonSet', 'Deployment', 'StatefulSet'].includes(o.kind))
+      .map((o) => ({ metadata: { name: `${o.kind}/${o.metadata.name}`, namespace: o.metadata.namespace }, spec: o.spec.template.spec })),
+  ];
+  const privileged = pods.filter((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers].some((c: { securityContext?: { privileged?: boolean } }) => c.securityContext?.privileged === true));
 
-  test('--allow-privileged=true exactly when a static pod runs privileged (kube-proxy today)', () => {
+  test('--allow-privileged=true exactly when a pod of ours runs privileged (kube-proxy today)', () => {
+    expect(privileged.map((p) => p.metadata.name)).toContain('DaemonSet/kube-proxy');
     expect(flag('allow-privileged')).toBe(String(privileged.length > 0));
   });
 
-  test('every privileged static pod is in a namespace Pod Security exempts', () => {
+  test('every privileged pod of ours is in a namespace Pod Security exempts', () => {
     const exempt: string[] = POD_SECURITY_CONFIGURATION.exemptions.namespaces;
     for (const pod of privileged) expect({ pod: pod.metadata.name, exempt: exempt.includes(pod.metadata.namespace) }).toEqual({ pod: pod.metadata.name, exempt: true });
   });

@@ -252,9 +252,21 @@ class FakeHealthServer {
   }
 }
 
-/** The fake kubectl: logs its arguments, prints the node's "podCIDR|Ready" from $FAKE/node. */
+/**
+ * The fake kubectl: logs its arguments; prints the ClusterRoles or DaemonSets found from
+ * $FAKE/clusterroles or $FAKE/daemonsets (or fails as an unreachable API would, when that file
+ * is missing), else the node's "podCIDR|Ready" from $FAKE/node.
+ */
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >>"$FAKE/kubectl.log"
+for kind in clusterroles daemonsets; do
+  case "$*" in
+    *" -o name $kind "*)
+      [ -f "$FAKE/$kind" ] || { echo 'The connection to the server was refused' >&2; exit 1; }
+      cat "$FAKE/$kind"
+      exit ;;
+  esac
+done
 cat "$FAKE/node"
 `;
 
@@ -266,7 +278,7 @@ const HEALTH_CHECKS = [
 
 (existsSync('/usr/bin/curl') || process.env.CI ? describe.each(HEALTH_CHECKS) : describe.skip.each(HEALTH_CHECKS))(
   'node-health-check ($role) against a fake local endpoint, kube-proxy, API and flannel',
-  ({ config, localEndpoint, localPath, complaint }) => {
+  ({ role, config, localEndpoint, localPath, complaint }) => {
   const NODE_NAME = 'ip-10-0-1-23.eu-central-1.compute.internal';
   const SUBNET_ENV = 'run/flannel/subnet.env';
   /** What flanneld v0.27.3 writes for podCIDR 10.2.5.0/24 in the pod network 10.2.0.0/16. */
@@ -291,6 +303,9 @@ const HEALTH_CHECKS = [
     node.write('etc/node.env', `PRIVATE_DNS_NAME=${NODE_NAME}\n`);
     node.write('bin/kubectl', FAKE_KUBECTL, 0o755);
     node.write('fake/node', '10.2.5.0/24|True');
+    // A running cluster: its node RBAC and its pod network's DaemonSets are there (what `kubectl get -o name` prints).
+    node.write('fake/clusterroles', 'clusterrole.rbac.authorization.k8s.io/kubernetes-on-aws:node-agent\n');
+    node.write('fake/daemonsets', 'daemonset.apps/kube-proxy\ndaemonset.apps/kube-flannel\n');
     mkdirSync(join(node.root, 'run/flannel'), { recursive: true });
     node.write(SUBNET_ENV, flannelLease('10.2.5.1/24'));
   });
@@ -336,6 +351,48 @@ const HEALTH_CHECKS = [
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(reason);
   });
+
+  if (role === 'master') {
+    test('on a new cluster, before the node RBAC is delivered, passes on the API server alone, saying why', async () => {
+      // GIVEN nothing delivered yet: no node RBAC, no DaemonSet, the node not even registered, no flannel lease
+      node.write('fake/clusterroles', '');
+      node.write('fake/daemonsets', '');
+      node.write('fake/node', '');
+      rmSync(join(node.root, SUBNET_ENV));
+      // WHEN
+      const result = await check();
+      // THEN
+      expect(result.status).toBe(0);
+      expect(result.stderr).toMatch(/the node RBAC, kube-proxy and flannel are not delivered yet \(a new cluster\)/);
+      expect(node.read('fake/kubectl.log').trim()).toBe(
+        `--kubeconfig ${node.root}/auth/admin.kubeconfig --request-timeout=10s get --ignore-not-found -o name clusterroles kubernetes-on-aws:node-agent`,
+      );
+    });
+
+    test('with the node RBAC but without the DaemonSets (a cluster from before they were add-ons), fails, saying why and what to do', async () => {
+      node.write('fake/daemonsets', '');
+      const result = await check();
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/the node RBAC exists but kube-proxy's and flannel's DaemonSets do not: .*deploy a new cluster version/);
+      expect(node.read('fake/kubectl.log')).toContain('get --ignore-not-found -o name daemonsets --namespace kube-system kube-proxy kube-flannel');
+    });
+
+    test('once either DaemonSet is there, checks the pod network in full', async () => {
+      node.write('fake/daemonsets', 'daemonset.apps/kube-proxy\n');
+      rmSync(join(node.root, SUBNET_ENV));
+      const result = await check();
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/flanneld has not written/);
+    });
+
+    test.each(['clusterroles', 'daemonsets'])('fails, never skips, when the API cannot say whether the %s exist', async (kind) => {
+      rmSync(join(node.root, `fake/${kind}`));
+      node.write('fake/node', '|False');
+      const result = await check();
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/connection to the server was refused/);
+    });
+  }
 });
 
 const haveOpenssl = existsSync('/usr/bin/openssl');

@@ -12,6 +12,9 @@ import { masterConfig } from '../../userdata/master';
 import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
 import { workerConfig } from '../../userdata/worker';
 import { fileText } from './config-files';
+import { flannel } from '../../manifests/addons/flannel';
+import { kubeProxy } from '../../manifests/addons/kube-proxy';
+import { rendered } from '../manifests/addons/addon-fixtures';
 import { FLATCAR_ETC_RESOLV_CONF, needsClusterDns, podResolver, Process, processes, Resolver } from './dns-resolution';
 import { etcdInput, masterInput, workerInput, ZONE } from './fixtures';
 
@@ -51,11 +54,9 @@ describe('DNS of every process on every node', () => {
   });
 
   test('every static pod and host process is covered (nothing escapes the check)', () => {
-    // Masters: the control plane and the node agents; workers: the node agents.
-    expect(names('master', 'static pod ')).toEqual(
-      expect.arrayContaining(['kube-apiserver/kube-apiserver', 'kube-controller-manager/kube-controller-manager', 'kube-scheduler/kube-scheduler', 'kube-proxy/kube-proxy', 'kube-flannel/kube-flannel'].map((c) => `static pod ${c}`)),
-    );
-    expect(names('worker', 'static pod ')).toEqual(['kube-flannel/install-cni-plugin', 'kube-flannel/kube-flannel', 'kube-proxy/kube-proxy'].map((c) => `static pod ${c}`));
+    // Masters: the control plane; workers: no static pod (kube-proxy and flannel are DaemonSets, below).
+    expect(names('master', 'static pod ')).toEqual(['kube-apiserver/kube-apiserver', 'kube-controller-manager/kube-controller-manager', 'kube-scheduler/kube-scheduler'].map((c) => `static pod ${c}`));
+    expect(names('worker', 'static pod ')).toEqual([]);
     for (const role of ['master', 'worker']) {
       expect(names(role, '')).toEqual(
         expect.arrayContaining([
@@ -73,13 +74,11 @@ describe('DNS of every process on every node', () => {
   });
 
   test('the names the control plane needs at boot are found, and live in the hosted zone the VPC resolver answers', () => {
-    // The API server dials every etcd member by name; the kubelet, kube-proxy and flannel on
-    // workers dial the internal API endpoint's name (an alias record in the zone).
+    // The API server dials every etcd member by name; the kubelet on workers dials the
+    // internal API endpoint's name (an alias record in the zone).
     const apiServer = dialsOf('master', 'static pod kube-apiserver/kube-apiserver');
     expect(apiServer).toEqual(expect.arrayContaining([...masterInput.etcdMemberNames]));
-    for (const pod of ['static pod kube-proxy/kube-proxy', 'static pod kube-flannel/kube-flannel', 'unit kubelet.service: /opt/bin/kubelet']) {
-      expect(dialsOf('worker', pod)).toEqual([`internal.${workerInput.cluster}.${ZONE}`]);
-    }
+    expect(dialsOf('worker', 'unit kubelet.service: /opt/bin/kubelet')).toEqual([`internal.${workerInput.cluster}.${ZONE}`]);
     // etcd finds its peers through SRV records in the zone.
     expect(dialsOf('etcd', 'unit etcd.service: /opt/etcd/v3.5.27/etcd')).toContain(`_etcd-server-ssl._tcp.etcd.${etcdInput.cluster}.${ZONE}`);
     // The webhook dials the token-info URL of its config; AWS calls go to regional endpoints.
@@ -87,6 +86,22 @@ describe('DNS of every process on every node', () => {
     expect(dialsOf('worker', 'script /opt/bin/fetch-secrets')).toEqual(['secretsmanager.eu-central-1.amazonaws.com']);
     const zoneNames = all.flatMap(([, p]) => p.dials).filter((d) => d.endsWith(`.${ZONE}`));
     expect(zoneNames.length).toBeGreaterThan(5);
+  });
+});
+
+describe('DNS of the node agents delivered as DaemonSets (kube-proxy, flannel), which run before CoreDNS', () => {
+  const kubeletOf = (role: string) => load(fileText(roles.find(([r]) => r === role)![1], KUBELET_CONFIG)) as { clusterDNS?: string[]; resolvConf?: string };
+  const agents = [kubeProxy, flannel].flatMap((addon) => rendered(addon)).filter((o) => o.kind === 'DaemonSet');
+
+  test.each(agents.map((ds) => [ds.metadata.name, ds] as const))('%s resolves through the node resolver on masters and workers, and dials only the internal endpoint\'s name', (_, ds) => {
+    for (const role of ['master', 'worker']) {
+      const resolver = podResolver({ metadata: ds.metadata, spec: ds.spec.template.spec }, kubeletOf(role));
+      expect([role, resolver.kind]).toEqual([role, 'node']);
+    }
+    const env = Object.fromEntries(ds.spec.template.spec.containers.flatMap((c: { env?: { name: string; value?: string }[] }) => c.env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value]));
+    const host = env.KUBERNETES_SERVICE_HOST;
+    expect(host).toBe(`internal.${masterInput.cluster}.${ZONE}`);
+    expect(needsClusterDns(host, network)).toBeUndefined();
   });
 });
 

@@ -62,7 +62,6 @@ export const masterInput: MasterNodeInput = {
   authenticationWebhookKubeconfig: webhookKubeconfig('authenticate'),
   authorizationWebhookKubeconfig: webhookKubeconfig('authorize'),
   webhookBundle,
-  addonManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n',
 };
 
 export const workerInput: WorkerNodeInput = {

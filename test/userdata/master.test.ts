@@ -1,8 +1,11 @@
 /** The lines of the master config that matter, asserted one by one. */
 import { load } from 'js-yaml';
 import { CONTROL_PLANE_SECRET_FILES, masterConfig } from '../../userdata/master';
-import { allText, fileText, findFile, unitText } from './config-files';
-import { EXAMPLE_SHA512, masterInput } from './fixtures';
+import { allText, fileText, files, findFile, units, unitText } from './config-files';
+import { apiServerSans } from '../../lib/secrets/sans';
+import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
+import { workerConfig } from '../../userdata/worker';
+import { EXAMPLE_SHA512, masterInput, workerInput } from './fixtures';
 import { hostMounts, staticPod } from './static-pod-manifests';
 
 const config = masterConfig(masterInput);
@@ -148,14 +151,22 @@ describe('master node', () => {
     expect(() => masterConfig(bad)).toThrow(/workerTokenFile is '\/etc\/kubernetes\/secrets\/worker-token'.*\/etc\/kubernetes\/pki\/worker-token/);
   });
 
-  test('applies the add-on manifests to the local API server as the break-glass admin, once it is ready', () => {
-    expect(fileText(config, '/etc/kubernetes/addons/manifests.yaml')).toBe(masterInput.addonManifests);
-    const script = fileText(config, '/opt/bin/kube-addons');
-    expect(script).toContain('https://127.0.0.1:443/readyz');
-    expect(script).toMatch(/kubectl --kubeconfig=\/etc\/kubernetes\/auth\/admin.kubeconfig apply --server-side/);
-    const admin = load(fileText(config, '/etc/kubernetes/auth/admin.kubeconfig')) as { users: { user: Record<string, string> }[] };
-    expect(admin.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/admin-token' });
-    expect(unitText(config, 'kube-addons.service')).toMatch(/Requires=control-plane-auth.service/);
+  test('applies nothing to the cluster at boot: the add-ons, bootstrap RBAC included, come with the deploy', () => {
+    expect(files(config).map((f) => f.path).filter((path) => path.includes('addons'))).toEqual([]);
+    expect(units(config).map((u) => u.name)).not.toContain('kube-addons.service');
+  });
+
+  test("names itself the internal API endpoint in its hosts file (host-network pods read it), keeping localhost", () => {
+    const hosts = fileText(config, '/etc/hosts').split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split('\t'));
+    expect(hosts).toEqual([['127.0.0.1', 'localhost'], ['::1', 'localhost'], ['127.0.0.1', `internal.${masterInput.cluster}.${masterInput.zone}`]]);
+    // The API server listens there, and the certificate the stack issues names the endpoint.
+    const issued = apiServerSans({ clusterName: masterInput.cluster, zoneName: masterInput.zone, serviceCidr: SERVICE_CIDR, clusterDomain: CLUSTER_DOMAIN });
+    expect(issued.dnsNames).toContain(hosts[2][1]);
+    expect(issued.ipAddresses).toContain('127.0.0.1');
+  });
+
+  test('a worker keeps the system hosts file: it reaches the endpoint through the load balancer', () => {
+    expect(files(workerConfig(workerInput)).map((f) => f.path)).not.toContain('/etc/hosts');
   });
 
   test('signals its ASG only once the local API server is ready', () => {

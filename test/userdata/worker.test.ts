@@ -2,7 +2,7 @@
 import { load } from 'js-yaml';
 import { workerConfig } from '../../userdata/worker';
 import { CNI_PLUGINS_TARBALL, KUBECTL, KUBELET } from '../../userdata/versions';
-import { fileText, findFile, unitText } from './config-files';
+import { fileText, files, findFile, unitText } from './config-files';
 import { workerInput } from './fixtures';
 
 const config = workerConfig(workerInput);
@@ -49,23 +49,14 @@ describe('worker', () => {
     }
   });
 
-  test('flannel vxlan over the pod network 10.2.0.0/16, port 8472; CNI plugins checked by sha256', () => {
-    expect(JSON.parse(fileText(config, '/etc/kube-flannel/net-conf.json'))).toEqual({ Network: '10.2.0.0/16', Backend: { Type: 'vxlan', Port: 8472 } });
-    const flannel = load(fileText(config, '/etc/kubernetes/manifests/kube-flannel.yaml')) as any;
-    expect(flannel.spec.containers[0].command).toEqual(['/opt/bin/flanneld', '--ip-masq', '--kube-subnet-mgr', '--kubeconfig-file=/etc/kubernetes/kubeconfig']);
-    expect(flannel.spec.hostNetwork).toBe(true);
+  test('brings the CNI plugins, checked by sha256, but no CNI config and no static pod: flannel and kube-proxy come as DaemonSets', () => {
     const cni = findFile(config, '/opt/cni/cni-plugins-linux-amd64-v1.8.0.tgz');
     expect(cni.contents.verification?.hash).toBe(CNI_PLUGINS_TARBALL.hash);
-  });
-
-  test('kube-proxy: static pod, iptables mode, cluster CIDR', () => {
-    const proxyConfig = load(fileText(config, '/etc/kubernetes/kube-proxy.yaml')) as any;
-    expect(proxyConfig.mode).toBe('iptables');
-    expect(proxyConfig.clusterCIDR).toBe('10.2.0.0/16');
-    const pod = load(fileText(config, '/etc/kubernetes/manifests/kube-proxy.yaml')) as any;
-    expect(pod.spec.containers[0].image).toBe('registry.k8s.io/kube-proxy:v1.35.1');
-    // Only the token and CA files are mounted, never the whole PKI directory.
-    expect(pod.spec.volumes.map((v: any) => v.hostPath.path)).not.toContain('/etc/kubernetes/pki');
+    expect(unitText(config, 'cni-plugins-install.service')).toContain('ExecStart=/usr/bin/tar -xzf /opt/cni/cni-plugins-linux-amd64-v1.8.0.tgz -C /opt/cni/bin --no-same-owner');
+    // Without a CNI config the kubelet reports the network not ready: no pod lands before flannel runs.
+    const paths = files(config).map((f) => f.path);
+    expect(paths.filter((path) => path.startsWith('/etc/cni/') || path.startsWith('/etc/kubernetes/manifests/'))).toEqual([]);
+    expect(paths).not.toContain('/etc/kubernetes/kube-proxy.yaml');
   });
 
   test('containerd uses systemd cgroups and names no CNI bin dir (its default, /opt/cni/bin)', () => {
@@ -86,11 +77,6 @@ describe('worker', () => {
     expect(check).toContain('http://127.0.0.1:10256/healthz');
   });
 
-  test('kube-proxy serves its health on loopback only, where the health check reads it', () => {
-    const proxyConfig = load(fileText(config, '/etc/kubernetes/kube-proxy.yaml')) as any;
-    expect(proxyConfig.healthzBindAddress).toBe('127.0.0.1:10256');
-  });
-
   test('takes another API URL, and refuses one that is no https URL of a DNS name', () => {
     const custom = workerConfig({ ...workerInput, apiServerUrl: 'https://api.internal.example.org:6443' });
     const kubeconfig = load(fileText(custom, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[] };
@@ -101,8 +87,8 @@ describe('worker', () => {
   });
 
   test('network defaults can be overridden, and a bad CIDR names the field', () => {
-    const custom = workerConfig({ ...workerInput, podCidr: '10.20.0.0/16' });
-    expect(JSON.parse(fileText(custom, '/etc/kube-flannel/net-conf.json')).Network).toBe('10.20.0.0/16');
-    expect(() => workerConfig({ ...workerInput, podCidr: '10.20.0.0' })).toThrow(/worker\.podCidr: got '10\.20\.0\.0'/);
+    const custom = workerConfig({ ...workerInput, clusterDnsIp: '10.3.0.53' });
+    expect((load(fileText(custom, '/etc/kubernetes/kubelet.yaml')) as { clusterDNS: string[] }).clusterDNS).toEqual(['10.3.0.53']);
+    expect(() => workerConfig({ ...workerInput, serviceCidr: '10.30.0.0' })).toThrow(/worker\.serviceCidr: got '10\.30\.0\.0'/);
   });
 });

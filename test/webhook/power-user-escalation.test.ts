@@ -4,10 +4,10 @@
  * sends them, through the real request handler), then the add-on admission policy. A
  * step that is denied ends the path; an Administrator takes every step.
  */
-import * as yaml from 'js-yaml';
 import { IValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
 import { IValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
-import { addonManifests } from '../../manifests';
+import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
+import { rendered } from '../manifests/addons/addon-fixtures';
 import { createRequestHandler } from '../../webhook/request-handler';
 import { admit } from '../manifests/validating-admission-policy';
 import { CLUSTER_GROUP, ROLE_GROUPS, subjectAccessReview } from './fixtures';
@@ -16,7 +16,7 @@ const handler = createRequestHandler({
   authenticate: async () => ({ authenticated: false, reason: 'unused' }),
   policy: { clusterGroup: CLUSTER_GROUP, roles: { ReadOnly: [ROLE_GROUPS.ReadOnly], PowerUser: [ROLE_GROUPS.PowerUser], Administrator: [ROLE_GROUPS.Administrator] } },
 });
-const manifests = yaml.loadAll(addonManifests({ clusterGroup: CLUSTER_GROUP, administratorGroups: [ROLE_GROUPS.Administrator] })) as { kind: string }[];
+const manifests = rendered(clusterBootstrap) as { kind: string }[];
 const policy = manifests.find((o) => o.kind === 'ValidatingAdmissionPolicy') as unknown as IValidatingAdmissionPolicy;
 const binding = manifests.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding') as unknown as IValidatingAdmissionPolicyBinding;
 

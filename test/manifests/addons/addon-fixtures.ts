@@ -15,6 +15,7 @@ import { KUBERNETES_VERSION } from '../../../userdata/versions';
 import { workerConfig } from '../../../userdata/worker';
 import { fileText, unitText } from '../../userdata/config-files';
 import { CLUSTER, masterInput, REGION, workerInput, ZONE } from '../../userdata/fixtures';
+import { CLUSTER_GROUP, ROLE_GROUPS } from '../../webhook/fixtures';
 
 /** The cluster of the userdata fixtures, as lib/ would describe it to the add-ons. */
 export const CONTEXT: AddonContext = {
@@ -24,6 +25,8 @@ export const CONTEXT: AddonContext = {
   hostedZoneId: 'Z0123456789ABCDEFGHIJ',
   hostedZoneName: ZONE,
   kubernetesVersion: KUBERNETES_VERSION,
+  clusterGroup: CLUSTER_GROUP,
+  administratorGroups: [ROLE_GROUPS.Administrator],
 };
 
 /** An object as it is applied (toJSON), loosely typed for assertions. */
@@ -134,9 +137,10 @@ export function toleratedKeys(tolerations: readonly IToleration[] | undefined): 
 
 /**
  * A pinned image: a release tag `vX.Y.Z` (with the `-eksbuild.N` suffix of AWS's rebuilds of
- * the kubernetes-csi sidecars), optionally a digest; never `latest`, never a bare name.
+ * the kubernetes-csi sidecars, or the `-flannelN` suffix of flannel's CNI plugin image
+ * releases), optionally a digest; never `latest`, never a bare name.
  */
-export const PINNED_IMAGE = /^[a-z0-9.\-/]+:v\d+\.\d+\.\d+(-eksbuild\.\d+)?(@sha256:[0-9a-f]{64})?$/;
+export const PINNED_IMAGE = /^[a-z0-9.\-/]+:v\d+\.\d+\.\d+(-eksbuild\.\d+|-flannel\d+)?(@sha256:[0-9a-f]{64})?$/;
 
 /** The tag of an image reference (`repo:tag@digest` -> `tag`), undefined when it has none. */
 export function imageTag(image: string): string | undefined {

@@ -1,5 +1,8 @@
 import { bootstrapChain } from '../../../manifests/addons/bootstrap-chain';
 import { cloudControllerManager } from '../../../manifests/addons/cloud-controller-manager';
+import { clusterBootstrap } from '../../../manifests/addons/cluster-bootstrap';
+import { flannel } from '../../../manifests/addons/flannel';
+import { kubeProxy } from '../../../manifests/addons/kube-proxy';
 import { COREDNS_VERSION, coreDns, corefile } from '../../../manifests/addons/coredns';
 import { CLUSTER_DNS_IP, CLUSTER_DOMAIN } from '../../../userdata/network';
 import { CONTEXT, Json, MASTER_NODE, only, rendered, WORKER_NODE } from './addon-fixtures';
@@ -104,7 +107,9 @@ describe('CoreDNS add-on', () => {
   test('bootstrap: needs initialized nodes, the pod network and kube-proxy; comes up in the master stack after the cloud controller', () => {
     expect(coreDns.provides).toEqual(['cluster-dns']);
     expect(coreDns.permissions(CONTEXT)).toEqual([]);
-    const chain = bootstrapChain([coreDns, cloudControllerManager]);
-    expect(chain.map((step) => `${step.addon.name}@${step.stack}`)).toEqual(['aws-cloud-controller-manager@master', 'coredns@master']);
+    const chain = bootstrapChain([coreDns, cloudControllerManager, flannel, kubeProxy, clusterBootstrap]).map((step) => `${step.addon.name}@${step.stack}`);
+    expect(chain.indexOf('aws-cloud-controller-manager@master')).toBeLessThan(chain.indexOf('coredns@master'));
+    expect(chain.indexOf('flannel@master')).toBeLessThan(chain.indexOf('coredns@master'));
+    expect(chain.indexOf('kube-proxy@master')).toBeLessThan(chain.indexOf('coredns@master'));
   });
 });

@@ -8,10 +8,10 @@ import { IamStatement } from '../../../manifests/addons/addon';
 import { ADDONS } from '../../../manifests/addons/registry';
 import { MANAGED_BY_LABELS } from '../../../manifests/managed-by';
 import { EVERY_TAINT, MASTER_NODE_SELECTOR, NODE_TAINTS, onMasters, tolerationsFor } from '../../../manifests/addons/placement';
-import { CONTEXT, containersOf, containersWithoutRequests, imageTag, MASTER_NODE, PINNED_IMAGE, podTemplates, rendered, restrictedViolations, schedulableOn, toleratedKeys, unscopedWrites, WORKER_NODE } from './addon-fixtures';
+import { CONTEXT, containersOf, containersWithoutRequests, imageTag, Json, MASTER_NODE, PINNED_IMAGE, podTemplates, rendered, restrictedViolations, schedulableOn, toleratedKeys, unscopedWrites, WORKER_NODE } from './addon-fixtures';
 
 /** Kinds without a namespace among the add-ons' objects; any other kind must name one. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CSIDriver', 'StorageClass', 'APIService', 'CustomResourceDefinition', 'PriorityClass']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CSIDriver', 'StorageClass', 'APIService', 'CustomResourceDefinition', 'PriorityClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 /** The priority classes the API server creates (no add-on creates its own); any other name is refused at admission. */
 const BUILT_IN_PRIORITY_CLASSES = ['system-cluster-critical', 'system-node-critical'];
 /** RFC 1123 label: the add-on's name is also its delivery's (a custom resource) name. */
@@ -40,6 +40,8 @@ describe.each(ADDONS.map((addon) => [addon.name, addon] as const))('add-on %s', 
   test('every image is pinned to a release (never latest), and its own image to the add-on version', () => {
     expect(addon.version).toMatch(/^v\d+\.\d+\.\d+$/);
     const images = templates.flatMap((t) => containersOf(t.spec).map((c) => c.image as string));
+    // Only an add-on of API objects alone runs no image.
+    if (addon.placement === 'api') return expect(images).toEqual([]);
     expect(images.length).toBeGreaterThan(0);
     expect(images.filter((image) => !PINNED_IMAGE.test(image))).toEqual([]);
     expect(images.map(imageTag)).toContain(addon.version);
@@ -68,7 +70,9 @@ describe.each(ADDONS.map((addon) => [addon.name, addon] as const))('add-on %s', 
     ? 'every namespaced object is in its own namespace, which enforces a Pod Security level its pods pass'
     : 'every namespaced object is in kube-system (the one namespace Pod Security exempts)', () => {
     const namespace = ownNamespace?.metadata.name ?? 'kube-system';
-    for (const object of objects) {
+    // The kubelets' heartbeat leases live in kube-node-lease; the one Role there grants only them.
+    const nodeLeaseRole = (o: Json) => addon.name === 'cluster-bootstrap' && ['Role', 'RoleBinding'].includes(o.kind) && o.metadata.namespace === 'kube-node-lease';
+    for (const object of objects.filter((o) => !nodeLeaseRole(o))) {
       const where = `${object.kind}/${object.metadata.name}`;
       expect([where, object.metadata.namespace]).toEqual([where, CLUSTER_SCOPED.has(object.kind) ? undefined : namespace]);
     }
@@ -83,6 +87,14 @@ describe.each(ADDONS.map((addon) => [addon.name, addon] as const))('add-on %s', 
     for (const { owner, spec } of templates) {
       if (addon.placement !== 'workers') expect([owner, spec.priorityClassName]).toEqual([owner, expect.any(String)]);
       if (spec.priorityClassName !== undefined) expect(BUILT_IN_PRIORITY_CLASSES).toContain(spec.priorityClassName);
+    }
+  });
+
+  test('a pod that reaches the API through the internal endpoint\'s name is on the host network (on a master only the node\'s hosts file makes that name its own API server)', () => {
+    const internal = `internal.${CONTEXT.clusterName}.${CONTEXT.hostedZoneName}`;
+    for (const { owner, spec } of templates) {
+      const dialsInternal = containersOf(spec).some((c) => (c.env ?? []).some((e: Json) => e.name === 'KUBERNETES_SERVICE_HOST' && e.value === internal));
+      if (dialsInternal) expect([owner, spec.hostNetwork]).toEqual([owner, true]);
     }
   });
 
