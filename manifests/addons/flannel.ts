@@ -33,7 +33,7 @@ import { CNI_BIN_DIR, CNI_CONF_DIR } from '../../userdata/paths';
 import { IMAGES } from '../../userdata/versions';
 import { MANAGED_BY_LABELS } from '../managed-by';
 import { Addon, AddonContext, AddonObject, NODE_COMPONENTS } from './addon';
-import { apiServerEnv, EVERY_TAINT, LINUX_NODE_SELECTOR, tolerationsFor } from './placement';
+import { apiServerEnv, EVERY_TAINT, hostNetworkOnEveryNode, ONE_NODE_AT_A_TIME } from './placement';
 
 /** The release pinned: IMAGES.flannel's tag (userdata/versions.ts). */
 export const FLANNEL_VERSION = 'v0.27.3';
@@ -124,18 +124,14 @@ function daemonSet(context: AddonContext): DaemonSet {
     spec: {
       selector: { matchLabels: SELECTOR },
       // One node at a time: its pods keep their routes while flanneld restarts.
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      updateStrategy: ONE_NODE_AT_A_TIME,
       template: {
         metadata: { labels: { ...SELECTOR, tier: 'node' } },
         spec: {
           serviceAccountName: FLANNEL_NAME,
-          // It sets up the node's own interfaces, routes and iptables.
-          hostNetwork: true,
-          // The node's resolver: cluster DNS needs the pod network flannel provides.
-          dnsPolicy: 'Default',
-          priorityClassName: 'system-node-critical',
-          tolerations: tolerationsFor(TOLERATED_TAINTS),
-          nodeSelector: { ...LINUX_NODE_SELECTOR },
+          // It sets up the node's own interfaces, routes and iptables; the cluster DNS needs
+          // the pod network it provides.
+          ...hostNetworkOnEveryNode(TOLERATED_TAINTS),
           initContainers: [
             {
               name: 'install-cni-plugin',

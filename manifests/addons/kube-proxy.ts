@@ -24,7 +24,7 @@ import { POD_CIDR } from '../../userdata/network';
 import { KUBERNETES_VERSION } from '../../userdata/versions';
 import { MANAGED_BY_LABELS } from '../managed-by';
 import { Addon, AddonContext, AddonObject, NODE_COMPONENTS } from './addon';
-import { apiServerEnv, EVERY_TAINT, LINUX_NODE_SELECTOR, tolerationsFor } from './placement';
+import { apiServerEnv, EVERY_TAINT, hostNetworkOnEveryNode, ONE_NODE_AT_A_TIME } from './placement';
 
 /** Host network and a privileged container need kube-system: the only namespace Pod Security exempts. */
 export const KUBE_PROXY_NAMESPACE = 'kube-system';
@@ -86,19 +86,14 @@ function daemonSet(context: AddonContext): DaemonSet {
     spec: {
       selector: { matchLabels: SELECTOR },
       // One node at a time loses Service routing during a rollout (kubeadm's DaemonSet default).
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      updateStrategy: ONE_NODE_AT_A_TIME,
       template: {
         metadata: { labels: SELECTOR },
         spec: {
           serviceAccountName: KUBE_PROXY_NAME,
-          // It programs the node's own iptables.
-          hostNetwork: true,
-          // The node's resolver: cluster DNS is itself behind a Service address kube-proxy programs.
-          dnsPolicy: 'Default',
-          // Without it no pod on the node reaches a Service; kubeadm's class.
-          priorityClassName: 'system-node-critical',
-          tolerations: tolerationsFor(TOLERATED_TAINTS),
-          nodeSelector: { ...LINUX_NODE_SELECTOR },
+          // It programs the node's own iptables; the cluster DNS is itself behind a Service
+          // address it programs; without it no pod on the node reaches a Service (kubeadm's class).
+          ...hostNetworkOnEveryNode(TOLERATED_TAINTS),
           containers: [{
             name: KUBE_PROXY_NAME,
             image: `registry.k8s.io/kube-proxy:${context.kubernetesVersion}`,

@@ -21,7 +21,7 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
 import { Addon, NODE_COMPONENTS } from './addon';
-import { EVERY_TAINT, LINUX_NODE_SELECTOR, tolerationsFor } from './placement';
+import { EVERY_TAINT, hostNetworkOnEveryNode, ONE_NODE_AT_A_TIME } from './placement';
 
 /** The release pinned (prometheus/node_exporter tag v1.12.1, VERSION file 1.12.1). */
 export const NODE_EXPORTER_VERSION = 'v1.12.1';
@@ -53,27 +53,23 @@ function daemonSet(): DaemonSet {
     spec: {
       selector: { matchLabels: SELECTOR },
       // The chart's default: one node at a time loses its metrics during a rollout.
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      updateStrategy: ONE_NODE_AT_A_TIME,
       template: {
         metadata: { labels: SELECTOR },
         spec: {
           serviceAccountName: NODE_EXPORTER_NAME,
           // It never calls the API: no token in the pod.
           automountServiceAccountToken: false,
-          // The node's network and processes, not a pod's (README.md "Docker": --net=host --pid=host).
-          hostNetwork: true,
-          hostPID: true,
-          // A node's metrics are what tell why it struggles: it must outlast ordinary pods
-          // under pressure, like the node's own agents.
-          priorityClassName: 'system-node-critical',
+          // The node's network and processes, not a pod's (README.md "Docker": --net=host
+          // --pid=host). A node's metrics are what tell why it struggles: node-critical.
           // Every taint, every effect. A node without it is a blind spot, and taints mark
           // exactly the nodes to watch: masters (control-plane), nodes not yet initialized by
           // the cloud controller (a boot that stalls), NotReady, unreachable or under
           // memory/disk/PID pressure (NoExecute would evict it just then), and any taint an
           // operator puts on a worker pool. It is safe on any node: no API token, read-only
           // host mounts, no pod network, nothing it does depends on the node being healthy.
-          tolerations: tolerationsFor(TOLERATED_TAINTS),
-          nodeSelector: { ...LINUX_NODE_SELECTOR },
+          ...hostNetworkOnEveryNode(TOLERATED_TAINTS),
+          hostPID: true,
           securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
           volumes: HOST_MOUNTS.map(({ name, hostPath }) => ({ name, hostPath: { path: hostPath } })),
           containers: [{

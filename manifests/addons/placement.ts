@@ -68,6 +68,25 @@ export function hostNetworkOnMasters(toleratedTaints: Readonly<Record<string, st
   return { ...onMasters(toleratedTaints), hostNetwork: true, dnsPolicy: 'Default' };
 }
 
+/**
+ * A node agent's pod: on every Linux node, on the host network (it works on the node itself,
+ * not in the pod network), with the node's resolver (the cluster DNS cannot answer before the
+ * node agents run), system-node-critical (it must outlast ordinary pods under pressure, as the
+ * node's own components do), tolerating what the add-on declares.
+ */
+export function hostNetworkOnEveryNode(toleratedTaints: Readonly<Record<string, string>>): Pick<IPodSpec, 'nodeSelector' | 'tolerations' | 'hostNetwork' | 'dnsPolicy' | 'priorityClassName'> {
+  return {
+    nodeSelector: { ...LINUX_NODE_SELECTOR },
+    tolerations: tolerationsFor(toleratedTaints),
+    hostNetwork: true,
+    dnsPolicy: 'Default',
+    priorityClassName: 'system-node-critical',
+  };
+}
+
+/** A node agent's rollout: one node at a time is without it. */
+export const ONE_NODE_AT_A_TIME = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } } as const;
+
 /** What differs between the single AWS writers on the masters (cluster-autoscaler, external-dns). */
 export interface SingleWriterOnMasters {
   /** The `app` label, ServiceAccount name and selector. */

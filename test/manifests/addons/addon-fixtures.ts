@@ -110,6 +110,28 @@ function registered(config: Parameters<typeof fileText>[0]): RegisteredNode {
 export const MASTER_NODE = registered(masterConfig(masterInput));
 export const WORKER_NODE = registered(workerConfig(workerInput));
 
+/**
+ * Masters and workers as they register, and as they are before they are Ready and initialized:
+ * the nodes a node agent (kube-proxy, flannel) must run on for any node to become Ready.
+ */
+export const NODES_IN_EVERY_STATE: readonly (readonly [string, RegisteredNode])[] = (() => {
+  const tainted = (node: RegisteredNode): RegisteredNode => ({
+    ...node,
+    taints: [
+      ...node.taints,
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+    ],
+  });
+  return [
+    ['a master', MASTER_NODE],
+    ['a worker', WORKER_NODE],
+    ['a not-ready, uninitialized master', tainted(MASTER_NODE)],
+    ['a not-ready, uninitialized worker', tainted(WORKER_NODE)],
+  ] as const;
+})();
+
 /** Does a nodeSelector select a node with these labels? */
 export function selects(nodeSelector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
   return Object.entries(nodeSelector ?? {}).every(([key, value]) => labels[key] === value);

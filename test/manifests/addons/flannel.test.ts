@@ -6,13 +6,13 @@
  */
 import { NODE_COMPONENTS } from '../../../manifests/addons/addon';
 import { flannel, FLANNEL_VERSION } from '../../../manifests/addons/flannel';
-import { EVERY_TAINT, NODE_TAINTS } from '../../../manifests/addons/placement';
+import { EVERY_TAINT } from '../../../manifests/addons/placement';
 import { MANAGED_BY_LABELS } from '../../../manifests/managed-by';
 import { FLANNEL_DAEMONSET, FLANNEL_SUBNET_FILE } from '../../../userdata/flannel';
 import { IMAGES } from '../../../userdata/versions';
 import {
-  CONTEXT, containersOf, containersWithoutRequests, imageTag, Json, MASTER_NODE, NodeTaint, only, onlyPodTemplate, PINNED_IMAGE, RegisteredNode,
-  rendered, schedulableOn, WORKER_NODE,
+  CONTEXT, containersOf, containersWithoutRequests, imageTag, Json, NODES_IN_EVERY_STATE, only, onlyPodTemplate, PINNED_IMAGE,
+  rendered, schedulableOn,
 } from './addon-fixtures';
 
 /**
@@ -122,16 +122,7 @@ describe('flannel\'s RBAC is upstream\'s', () => {
 });
 
 describe('flannel runs on every node, ready or not', () => {
-  const tainted = (node: RegisteredNode, ...taints: NodeTaint[]): RegisteredNode => ({ ...node, taints: [...node.taints, ...taints] });
-  const notReady: NodeTaint[] = [{ key: NODE_TAINTS.notReady, effect: 'NoSchedule' }, { key: NODE_TAINTS.notReady, effect: 'NoExecute' }];
-  const uninitialized: NodeTaint = { key: NODE_TAINTS.uninitialized, value: 'true', effect: 'NoSchedule' };
-
-  test.each([
-    ['a master', MASTER_NODE],
-    ['a worker', WORKER_NODE],
-    ['a not-ready, uninitialized master', tainted(MASTER_NODE, ...notReady, uninitialized)],
-    ['a not-ready, uninitialized worker', tainted(WORKER_NODE, ...notReady, uninitialized)],
-  ])('schedulable on %s', (_name, node) => {
+  test.each(NODES_IN_EVERY_STATE)('schedulable on %s', (_name, node) => {
     expect(schedulableOn(pod.spec, node)).toBe(true);
   });
 

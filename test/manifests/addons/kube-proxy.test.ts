@@ -7,13 +7,13 @@
 import { load } from 'js-yaml';
 import { NODE_COMPONENTS } from '../../../manifests/addons/addon';
 import { KUBE_PROXY_CONFIG_FILE, kubeProxy } from '../../../manifests/addons/kube-proxy';
-import { EVERY_TAINT, NODE_TAINTS } from '../../../manifests/addons/placement';
+import { EVERY_TAINT } from '../../../manifests/addons/placement';
 import { MANAGED_BY_LABELS } from '../../../manifests/managed-by';
 import { KUBE_PROXY_DAEMONSET, KUBE_PROXY_HEALTHZ_ADDRESS, KUBE_PROXY_METRICS_ADDRESS } from '../../../userdata/kube-proxy';
 import { KUBERNETES_VERSION } from '../../../userdata/versions';
 import {
-  CONTEXT, containersOf, containersWithoutRequests, imageTag, Json, MASTER_NODE, NodeTaint, only, onlyPodTemplate, PINNED_IMAGE, RegisteredNode,
-  rendered, schedulableOn, WORKER_NODE,
+  CONTEXT, containersOf, containersWithoutRequests, imageTag, Json, NODES_IN_EVERY_STATE, only, onlyPodTemplate, PINNED_IMAGE,
+  rendered, schedulableOn,
 } from './addon-fixtures';
 
 const objects = rendered(kubeProxy);
@@ -101,16 +101,7 @@ describe('kube-proxy\'s RBAC: the built-in node-proxier role, nothing more', () 
 });
 
 describe('kube-proxy runs on every node', () => {
-  const tainted = (node: RegisteredNode, ...taints: NodeTaint[]): RegisteredNode => ({ ...node, taints: [...node.taints, ...taints] });
-  const notReady: NodeTaint[] = [{ key: NODE_TAINTS.notReady, effect: 'NoSchedule' }, { key: NODE_TAINTS.notReady, effect: 'NoExecute' }];
-  const uninitialized: NodeTaint = { key: NODE_TAINTS.uninitialized, value: 'true', effect: 'NoSchedule' };
-
-  test.each([
-    ['a master', MASTER_NODE],
-    ['a worker', WORKER_NODE],
-    ['a not-ready, uninitialized master', tainted(MASTER_NODE, ...notReady, uninitialized)],
-    ['a not-ready, uninitialized worker', tainted(WORKER_NODE, ...notReady, uninitialized)],
-  ])('schedulable on %s', (_name, node) => {
+  test.each(NODES_IN_EVERY_STATE)('schedulable on %s', (_name, node) => {
     expect(schedulableOn(pod.spec, node)).toBe(true);
   });
 
