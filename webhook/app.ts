@@ -1,5 +1,6 @@
 import * as http from 'http';
 import { TokenAuthenticator, TokenAuthenticatorOptions } from './authenticator';
+import { IamAuthenticator, rolesWithIamGroups } from './iam-authenticator';
 import { LoadedWebhookConfig } from './config';
 import { Logger, silentLogger } from './logger';
 import { createRequestHandler } from './request-handler';
@@ -39,11 +40,12 @@ export async function startWebhook(config: LoadedWebhookConfig, options: StartWe
     cacheMaxEntries: config.cache.maxEntries,
     logger,
     ...(options.now ? { now: options.now } : {}),
+    ...(config.iam ? { iam: new IamAuthenticator({ iam: config.iam, clusterGroup: config.clusterGroup, ...(options.now ? { now: options.now } : {}) }) } : {}),
   };
   const authenticator = new TokenAuthenticator(authenticatorOptions);
   const handler = createRequestHandler({
     authenticate: (token) => authenticator.authenticate(token),
-    policy: { clusterGroup: config.clusterGroup, roles: config.roles },
+    policy: { clusterGroup: config.clusterGroup, roles: rolesWithIamGroups(config.roles, config.iam) },
     logger,
   });
   const server = createWebhookServer({ handler, requestTimeoutMs: config.server.requestTimeoutMs, logger, ...(options.tls ? { tls: options.tls } : {}) });

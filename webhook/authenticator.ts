@@ -1,4 +1,5 @@
 import * as crypto from 'crypto';
+import { isIamToken } from './aws-iam-token';
 import { ExpiringLruCache } from './cache';
 import { Logger, silentLogger } from './logger';
 import { lookUpTokenInfo, TokenInfoClientOptions, TokenInfoResult, UserIdentity } from './token-info-client';
@@ -27,6 +28,11 @@ export interface TokenAuthenticatorOptions {
   readonly logger?: Logger;
   /** @default lookUpTokenInfo (tests may stub the network out) */
   readonly lookUp?: (token: string, options: TokenInfoClientOptions) => Promise<TokenInfoResult>;
+  /**
+   * Who an IAM token (aws-iam-authenticator's format) is: iam-authenticator.ts.
+   * @default none: IAM tokens are not recognised
+   */
+  readonly iam?: { authenticate(token: string): Promise<TokenInfoResult> };
 }
 
 // crypto.hash (one-shot, Node >= 20.12) where the runtime has it; createHash otherwise.
@@ -34,7 +40,10 @@ const sha256Base64: (data: string) => string = typeof (crypto as { hash?: unknow
   ? (data) => crypto.hash('sha256', data, 'base64')
   : (data) => crypto.createHash('sha256').update(data).digest('base64');
 
-/** Turns bearer tokens into identities: the worker token locally, user tokens through token-info. */
+/**
+ * Turns bearer tokens into identities: the worker token locally, IAM tokens through STS
+ * (and EC2 for nodes), other tokens through token-info.
+ */
 export class TokenAuthenticator {
   // A per-process random salt: cache keys are useless to anyone who reads this process's
   // memory without it, and no raw token is ever stored. (Salted SHA-256 rather than HMAC:
@@ -70,7 +79,7 @@ export class TokenAuthenticator {
 
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.lookUp(token, this.options.tokenInfo).finally(() => this.inFlight.delete(key));
+      pending = this.identify(token).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     const result = await pending;
@@ -79,10 +88,17 @@ export class TokenAuthenticator {
       this.logger.warn('token not authenticated', { outcome: result.kind, reason: result.reason, tokenDigest: key.slice(0, 8) });
       return { authenticated: false, reason: result.kind === 'unavailable' ? 'token-info unavailable' : 'token not recognised' };
     }
-    // Never cache beyond what token-info itself promises (OAuth2 expires_in).
+    // Never cache beyond what the token's issuer promises (OAuth2 expires_in; an IAM token's 15 minutes).
     const ttlSeconds = Math.min(this.options.cacheTtlSeconds, result.expiresInSeconds ?? Infinity);
     this.cache.set(key, result.identity, ttlSeconds * 1000);
     return { authenticated: true, user: result.identity };
+  }
+
+  /** Asks whoever vouches for this kind of token; never throws. */
+  private identify(token: string): Promise<TokenInfoResult> {
+    if (!isIamToken(token)) return this.lookUp(token, this.options.tokenInfo);
+    if (!this.options.iam) return Promise.resolve({ kind: 'rejected', reason: 'IAM tokens are not accepted here (no iam section in the config)' });
+    return this.options.iam.authenticate(token);
   }
 
   /** SHA-256 of salt and token, base64 (always 44 characters). */

@@ -15,6 +15,32 @@ export interface TokenInfoFields {
   readonly groups: string;
 }
 
+/** AWS partitions whose STS endpoints the webhook knows. */
+export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
+export type AwsPartition = (typeof AWS_PARTITIONS)[number];
+
+/** A node role: an instance role whose sessions (named after the instance) are kubelets. */
+export interface NodeRoleMapping {
+  /** `arn:<partition>:iam::<account>:role/<name>`. */
+  readonly roleArn: string;
+  /** The instance profile the role's instances are launched with. */
+  readonly instanceProfileArn: string;
+}
+
+/** Identities from AWS IAM (aws-iam-authenticator's token format), when configured. */
+export interface IamConfig {
+  /** The cluster name: the `x-k8s-aws-id` a token must have signed. */
+  readonly clusterId: string;
+  readonly partition: AwsPartition;
+  readonly region: string;
+  /** Budget for one STS or EC2 answer. */
+  readonly timeoutMs: number;
+  /** Node roles: a session of one is `system:node:<the instance's private DNS name>`. */
+  readonly nodeRoles: readonly NodeRoleMapping[];
+  /** Which IAM roles and users (canonical ARNs) hold which role. */
+  readonly roles: Readonly<Record<RoleName, readonly string[]>>;
+}
+
 /** The server's configuration as validated, defaults filled in. */
 export interface WebhookConfig {
   /** `aws:<account>:<region>:<stack>-<version>`: users without this group are denied. */
@@ -40,6 +66,8 @@ export interface WebhookConfig {
     /** Budget for receiving a whole request (headers and body): slower clients get 408. */
     readonly requestTimeoutMs: number;
   };
+  /** IAM identities; absent, tokens in aws-iam-authenticator's format are not recognised. */
+  readonly iam?: IamConfig;
 }
 
 /** The configuration the server runs with: the worker token is read from its file. */
@@ -59,6 +87,14 @@ export interface WebhookSettings {
   readonly cache?: { readonly ttlSeconds?: number; readonly maxEntries?: number };
   readonly roles: Partial<Record<RoleName, readonly string[]>>;
   readonly server?: { readonly requestTimeoutMs?: number };
+  readonly iam?: {
+    readonly clusterId: string;
+    readonly partition: AwsPartition;
+    readonly region: string;
+    readonly timeoutMs?: number;
+    readonly nodeRoles?: readonly NodeRoleMapping[];
+    readonly roles?: Partial<Record<RoleName, readonly string[]>>;
+  };
 }
 
 /** Token-info usually answers within tens of ms; 2 s leaves room without stalling kubectl. */
@@ -86,6 +122,11 @@ export class WebhookConfigError extends Error {
 // name is `<stack>-<version>` (see DESIGN.md "What a user does").
 const CLUSTER_GROUP_PATTERN = /^aws:\d{12}:[a-z]{2}(-[a-z]+)+-\d+:[A-Za-z][A-Za-z0-9-]*-[A-Za-z0-9]+$/;
 const FIELD_PATH_PATTERN = /^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+// IAM names: letters, digits and +=,.@_- (IAM API reference, CreateRole RoleName); paths dropped.
+const IAM_ROLE_ARN_PATTERN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@-]{1,64}$/;
+const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)\/[\w+=,.@-]{1,64}$/;
+const INSTANCE_PROFILE_ARN_PATTERN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:instance-profile\/[\w+=,.@-]{1,128}$/;
 
 type Problems = string[];
 
@@ -132,6 +173,53 @@ function groupList(value: unknown, path: string, problems: Problems): string[] {
   return [];
 }
 
+function arnList(value: unknown, path: string, pattern: RegExp, problems: Problems, hint: string): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((arn) => typeof arn === 'string' && pattern.test(arn))) return value as string[];
+  problems.push(`${path}: must be a list of ${hint}, got ${describe(value)}`);
+  return [];
+}
+
+function iamSection(value: unknown, problems: Problems): IamConfig | undefined {
+  const iam = mapping(value, 'iam', ['clusterId', 'partition', 'region', 'timeoutMs', 'nodeRoles', 'roles'], problems);
+  if (!iam) return undefined;
+  const partition = iam.partition as AwsPartition;
+  if (!AWS_PARTITIONS.includes(partition)) problems.push(`iam.partition: must be one of ${AWS_PARTITIONS.join(', ')}, got ${describe(iam.partition)}`);
+  const region = requiredString(iam.region, 'iam.region', problems, 'the cluster\'s region, e.g. eu-central-1');
+  if (region !== '' && !REGION_PATTERN.test(region)) problems.push(`iam.region: must be an AWS region like eu-central-1, got ${describe(region)}`);
+  const nodeRoles: NodeRoleMapping[] = [];
+  if (iam.nodeRoles !== undefined && !Array.isArray(iam.nodeRoles)) problems.push(`iam.nodeRoles: must be a list of {roleArn, instanceProfileArn}, got ${describe(iam.nodeRoles)}`);
+  for (const [index, entry] of (Array.isArray(iam.nodeRoles) ? iam.nodeRoles : []).entries()) {
+    const where = `iam.nodeRoles[${index}]`;
+    const node = mapping(entry, where, ['roleArn', 'instanceProfileArn'], problems);
+    if (!node) continue;
+    const roleArn = requiredString(node.roleArn, `${where}.roleArn`, problems, 'the node instance role\'s ARN');
+    const instanceProfileArn = requiredString(node.instanceProfileArn, `${where}.instanceProfileArn`, problems, 'the instance profile of that role');
+    if (roleArn !== '' && !IAM_ROLE_ARN_PATTERN.test(roleArn)) problems.push(`${where}.roleArn: must be arn:<partition>:iam::<account>:role/<name> (no path), got ${describe(roleArn)}`);
+    if (instanceProfileArn !== '' && !INSTANCE_PROFILE_ARN_PATTERN.test(instanceProfileArn)) {
+      problems.push(`${where}.instanceProfileArn: must be arn:<partition>:iam::<account>:instance-profile/<name>, got ${describe(instanceProfileArn)}`);
+    }
+    nodeRoles.push({ roleArn, instanceProfileArn });
+  }
+  const rolesDocument = mapping(iam.roles, 'iam.roles', ROLE_NAMES, problems);
+  const roles = Object.fromEntries(ROLE_NAMES.map((role) => [
+    role,
+    arnList(rolesDocument?.[role], `iam.roles.${role}`, IAM_PRINCIPAL_ARN_PATTERN, problems, 'IAM role or user ARNs without a path (arn:aws:iam::<account>:role/<name>)'),
+  ])) as Record<RoleName, string[]>;
+  // A node role is a kubelet, never a person: one ARN in both would make every node a person too.
+  for (const { roleArn } of nodeRoles) {
+    for (const role of ROLE_NAMES) if (roles[role].includes(roleArn)) problems.push(`iam.roles.${role}: ${roleArn} is a node role (iam.nodeRoles); nodes get no user role`);
+  }
+  return {
+    clusterId: requiredString(iam.clusterId, 'iam.clusterId', problems, 'the cluster name, which tokens sign as x-k8s-aws-id'),
+    partition,
+    region,
+    timeoutMs: integerInRange(iam.timeoutMs, 'iam.timeoutMs', DEFAULT_TOKEN_INFO_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
+    nodeRoles,
+    roles,
+  };
+}
+
 function tokenInfoUrl(value: unknown, path: string, problems: Problems): string {
   const url = requiredString(value, path, problems, 'the OAuth2 token-info endpoint, e.g. https://auth.example.org/oauth2/tokeninfo');
   if (url === '') return url;
@@ -151,7 +239,7 @@ function tokenInfoUrl(value: unknown, path: string, problems: Problems): string 
  */
 export function validateWebhookConfig(document: unknown): { config?: WebhookConfig; problems: string[] } {
   const problems: Problems = [];
-  const top = mapping(document ?? {}, '', ['clusterGroup', 'workerTokenFile', 'tokenInfo', 'cache', 'roles', 'server'], problems);
+  const top = mapping(document ?? {}, '', ['clusterGroup', 'workerTokenFile', 'tokenInfo', 'cache', 'roles', 'server', 'iam'], problems);
   if (!top) return { problems: [`config: must be a YAML mapping, got ${describe(document)}`] };
 
   const clusterGroup = requiredString(top.clusterGroup, 'clusterGroup', problems, 'the form is aws:<account>:<region>:<stack>-<version>');
@@ -169,6 +257,16 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
   const rolesDocument = mapping(top.roles, 'roles', ROLE_NAMES, problems);
   if (top.roles === undefined) problems.push(`roles: is required; a mapping from ${ROLE_NAMES.join(', ')} to lists of group names`);
   const roles = Object.fromEntries(ROLE_NAMES.map((role) => [role, groupList(rolesDocument?.[role], `roles.${role}`, problems)])) as Record<RoleName, string[]>;
+  const iam = iamSection(top.iam, problems);
+  if (iam && CLUSTER_GROUP_PATTERN.test(clusterGroup)) {
+    // The group names the cluster: its tokens, region and nodes are the same cluster's.
+    const [, account, region, cluster] = clusterGroup.split(':');
+    if (iam.clusterId !== '' && iam.clusterId !== cluster) problems.push(`iam.clusterId: must be the cluster of clusterGroup (${cluster}), got ${describe(iam.clusterId)}`);
+    if (iam.region !== '' && iam.region !== region) problems.push(`iam.region: must be the region of clusterGroup (${region}), got ${describe(iam.region)}`);
+    for (const [index, { roleArn }] of iam.nodeRoles.entries()) {
+      if (roleArn !== '' && roleArn.split(':')[4] !== account) problems.push(`iam.nodeRoles[${index}].roleArn: must be in the cluster's account ${account}, got ${describe(roleArn)}`);
+    }
+  }
 
   const config: WebhookConfig = {
     clusterGroup,
@@ -190,6 +288,7 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
     server: {
       requestTimeoutMs: integerInRange(server?.requestTimeoutMs, 'server.requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
     },
+    ...(iam ? { iam } : {}),
   };
   return problems.length === 0 ? { config, problems } : { problems };
 }

@@ -1,5 +1,6 @@
 import * as http from 'http';
 import * as https from 'https';
+import { boundedGet } from './bounded-get';
 import { TokenInfoFields } from './config';
 
 /** Who a token belongs to, as the API server needs it. */
@@ -28,8 +29,12 @@ export interface TokenInfoClientOptions {
 const BEARER_TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Token-info answers are a few hundred bytes; more is a misbehaving endpoint. */
 const MAX_TOKEN_INFO_BYTES = 64 * 1024;
-/** Names the API server reserves for its own identities; token-info may not hand them out. */
-const RESERVED_PREFIX = 'system:';
+/**
+ * Names token-info may not hand out: the API server's own (`system:`) and this cluster's
+ * (`kubernetes-on-aws:`, e.g. the groups IAM principals get for their role).
+ */
+const RESERVED_PREFIXES = ['system:', 'kubernetes-on-aws:'];
+const reserved = (name: string) => RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
 
 const keepAliveHttpAgent = new http.Agent({ keepAlive: true });
 const keepAliveHttpsAgent = new https.Agent({ keepAlive: true });
@@ -37,44 +42,16 @@ const keepAliveHttpsAgent = new https.Agent({ keepAlive: true });
 /** Asks the OAuth2 token-info endpoint about a token. Never throws; never logs the token. */
 export function lookUpTokenInfo(token: string, options: TokenInfoClientOptions): Promise<TokenInfoResult> {
   if (!BEARER_TOKEN_PATTERN.test(token)) return Promise.resolve({ kind: 'rejected', reason: 'token is not a well-formed bearer token' });
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: TokenInfoResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      resolve(result);
-    };
-    const url = new URL(options.url);
-    const transport = url.protocol === 'https:' ? https : http;
-    const request = transport.request(url, {
-      method: 'GET',
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      agent: url.protocol === 'https:' ? keepAliveHttpsAgent : keepAliveHttpAgent,
-    });
-    // One deadline for the whole exchange: a server that trickles its answer is as bad as a silent one.
-    const deadline = setTimeout(() => {
-      finish({ kind: 'unavailable', reason: `token-info did not answer within ${options.timeoutMs} ms` });
-      request.destroy();
-    }, options.timeoutMs);
-    request.on('error', (error) => finish({ kind: 'unavailable', reason: `token-info request failed: ${(error as NodeJS.ErrnoException).code ?? error.message}` }));
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      let length = 0;
-      response.on('data', (chunk: Buffer) => {
-        length += chunk.length;
-        if (length > MAX_TOKEN_INFO_BYTES) {
-          finish({ kind: 'unavailable', reason: `token-info answer exceeds ${MAX_TOKEN_INFO_BYTES} bytes` });
-          request.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.on('error', () => finish({ kind: 'unavailable', reason: 'token-info answer was cut off' }));
-      response.on('end', () => finish(interpretAnswer(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), options.fields)));
-    });
-    request.end();
-  });
+  const url = new URL(options.url);
+  return boundedGet(url, {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    timeoutMs: options.timeoutMs,
+    maxBodyBytes: MAX_TOKEN_INFO_BYTES,
+    agent: url.protocol === 'https:' ? keepAliveHttpsAgent : keepAliveHttpAgent,
+  }).then(
+    (response) => interpretAnswer(response.status, response.body, options.fields),
+    (error: Error): TokenInfoResult => ({ kind: 'unavailable', reason: `token-info ${error.message}` }),
+  );
 }
 
 function interpretAnswer(status: number, body: string, fields: TokenInfoFields): TokenInfoResult {
@@ -94,12 +71,13 @@ function interpretAnswer(status: number, body: string, fields: TokenInfoFields):
 export function identityFromTokenInfo(answer: unknown, fields: TokenInfoFields): TokenInfoResult {
   const username = valueAt(answer, fields.username);
   if (typeof username !== 'string' || username === '') return { kind: 'rejected', reason: `token-info answer has no string at "${fields.username}" (username)` };
-  if (username.startsWith(RESERVED_PREFIX)) return { kind: 'rejected', reason: `token-info username "${username}" is in the reserved "${RESERVED_PREFIX}" namespace` };
+  const reservedPrefix = reserved(username);
+  if (reservedPrefix) return { kind: 'rejected', reason: `token-info username "${username}" is in the reserved "${reservedPrefix}" namespace` };
   const uid = valueAt(answer, fields.uid);
   const rawGroups = valueAt(answer, fields.groups);
   const groupList = typeof rawGroups === 'string' ? [rawGroups] : Array.isArray(rawGroups) ? rawGroups : [];
-  // system: groups (system:masters above all) are the API server's to grant, never token-info's.
-  const groups = groupList.filter((g): g is string => typeof g === 'string' && g !== '' && !g.startsWith(RESERVED_PREFIX));
+  // system: groups (system:masters above all) are the API server's to grant, ours are ours: never token-info's.
+  const groups = groupList.filter((g): g is string => typeof g === 'string' && g !== '' && !reserved(g));
   const expiresIn = valueAt(answer, 'expires_in');
   return {
     kind: 'identity',

@@ -28,7 +28,7 @@ describe('validateWebhookConfig', () => {
     ['a list of groups that is not a list', { roles: { Administrator: 3 } }, 'roles.Administrator: must be a list of group names, got 3'],
     ['an empty group name', { roles: { ReadOnly: ['ok', ''] } }, 'roles.ReadOnly: must be a list of group names, got a list'],
     ['an unknown role', { roles: { Admin: ['x'] } }, 'roles.Admin: unknown field; valid fields here are ReadOnly, PowerUser, Administrator'],
-    ['an unknown top-level field', { tokenInfoUrl: 'x' }, 'tokenInfoUrl: unknown field; valid fields here are clusterGroup, workerTokenFile, tokenInfo, cache, roles, server'],
+    ['an unknown top-level field', { tokenInfoUrl: 'x' }, 'tokenInfoUrl: unknown field; valid fields here are clusterGroup, workerTokenFile, tokenInfo, cache, roles, server, iam'],
     ['a misspelt nested field', { tokenInfo: { url: TOKEN_INFO_URL, timeOutMs: 5 } }, 'tokenInfo.timeOutMs: unknown field; valid fields here are url, timeoutMs, fields'],
     ['a missing required field', { clusterGroup: undefined }, 'clusterGroup: is required; the form is aws:<account>:<region>:<stack>-<version>'],
     ['a malformed cluster group', { clusterGroup: 'aws:1234:eu-central-1:kube' }, 'clusterGroup: must look like aws:<12-digit account>:<region>:<stack>-<version> (e.g. aws:123456789012:eu-central-1:kube-aws-test-1), got "aws:1234:eu-central-1:kube"'],
@@ -57,6 +57,34 @@ describe('validateWebhookConfig', () => {
 
   test('a document that is not a mapping', () => {
     expect(problemsOf('just a string')).toEqual(['config: must be a YAML mapping, got "just a string"']);
+  });
+});
+
+describe('the iam section', () => {
+  const ACCOUNT = '123456789012';
+  const nodeRole = { roleArn: `arn:aws:iam::${ACCOUNT}:role/kube-aws-test-1-worker-node`, instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/kube-aws-test-1-worker-node` };
+  const iam = { clusterId: 'kube-aws-test-1', partition: 'aws', region: 'eu-central-1', nodeRoles: [nodeRole], roles: { Administrator: [`arn:aws:iam::${ACCOUNT}:role/PlatformAdmins`] } };
+
+  test('is optional, and filled in when given', () => {
+    expect(validateWebhookConfig(minimal).config?.iam).toBeUndefined();
+    expect(validateWebhookConfig({ ...minimal, iam }).config?.iam).toEqual({
+      ...iam,
+      timeoutMs: DEFAULT_TOKEN_INFO_TIMEOUT_MS,
+      roles: { ReadOnly: [], PowerUser: [], Administrator: iam.roles.Administrator },
+    });
+  });
+
+  test.each([
+    ['another cluster', { clusterId: 'kube-aws-test-2' }, 'iam.clusterId: must be the cluster of clusterGroup (kube-aws-test-1), got "kube-aws-test-2"'],
+    ['another region', { region: 'us-east-1' }, 'iam.region: must be the region of clusterGroup (eu-central-1), got "us-east-1"'],
+    ['an unknown partition', { partition: 'aws-iso' }, 'iam.partition: must be one of aws, aws-cn, aws-us-gov, got "aws-iso"'],
+    ['a node role of another account', { nodeRoles: [{ ...nodeRole, roleArn: 'arn:aws:iam::210987654321:role/x' }] }, "iam.nodeRoles[0].roleArn: must be in the cluster's account 123456789012"],
+    ['a node role with a path', { nodeRoles: [{ ...nodeRole, roleArn: `arn:aws:iam::${ACCOUNT}:role/team/x` }] }, 'iam.nodeRoles[0].roleArn: must be arn:<partition>:iam::<account>:role/<name> (no path)'],
+    ['a node role without its profile', { nodeRoles: [{ roleArn: nodeRole.roleArn }] }, 'iam.nodeRoles[0].instanceProfileArn: is required'],
+    ['a person role that is a node role', { roles: { ReadOnly: [nodeRole.roleArn] } }, `iam.roles.ReadOnly: ${nodeRole.roleArn} is a node role (iam.nodeRoles); nodes get no user role`],
+    ['a group name where an ARN belongs', { roles: { PowerUser: ['team-developers'] } }, 'iam.roles.PowerUser: must be a list of IAM role or user ARNs without a path'],
+  ])('refuses %s, naming the field', (_, change, problem) => {
+    expect(problemsOf({ ...minimal, iam: { ...iam, ...change } }).join('\n')).toContain(problem);
   });
 });
 
