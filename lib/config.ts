@@ -10,6 +10,7 @@ import { ContextProvider } from 'aws-cdk-lib/cloud-assembly-schema';
 import { bootstrapChain } from '../manifests/addons/bootstrap-chain';
 import { ADDONS, OPTIONAL_ADDON_NAMES } from '../manifests/addons/registry';
 import { KUBERNETES_VERSION } from '../userdata/versions';
+import { AwsPartition } from '../webhook/config';
 
 /** Reads one context value; `node.tryGetContext` has this shape. */
 export type ContextReader = (key: string) => unknown;
@@ -90,6 +91,8 @@ export interface ClusterConfig {
   readonly clusterName: string;
   readonly account: string;
   readonly region: string;
+  /** The AWS partition of the region (`aws`, `aws-cn`, `aws-us-gov`): ARNs and STS hosts. */
+  readonly partition: AwsPartition;
   readonly hostedZone: HostedZoneConfig;
   /** `<cluster>.<zone>`: where the API server answers. */
   readonly apiDomainName: string;
@@ -109,6 +112,8 @@ export interface ClusterConfig {
   readonly apiAllowedCidrs: readonly string[];
   /** Which users' groups (from token-info) grant which role in the cluster. */
   readonly roleGroups: RoleGroupsConfig;
+  /** Which IAM roles and users (ARNs, no path) grant which role, for `aws eks get-token` tokens. */
+  readonly roleArns: RoleGroupsConfig;
   /** Generations of the generated secrets: raising one regenerates that set (a rotation). */
   readonly secretsGeneration: { readonly etcd: number; readonly controlPlane: number };
   /** Optional add-ons turned off (manifests/addons/registry.ts OPTIONAL_ADDON_NAMES). */
@@ -408,6 +413,19 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     PowerUser: groups('powerUserGroups', 'team-developers'),
     Administrator: groups('administratorGroups', 'team-admins'),
   };
+  const arns = (key: string, example: string) =>
+    p.optionalList(key, {
+      // No path: the STS caller of a role session names the role without it (aws-iam-token.ts principalOf).
+      pattern: /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)\/[\w+=,.@-]{1,64}$/,
+      what: 'IAM role or user ARNs without a path',
+      example,
+      default: [],
+    });
+  const roleArns = {
+    ReadOnly: arns('readOnlyRoleArns', `arn:aws:iam::${account || '123456789012'}:role/Auditors`),
+    PowerUser: arns('powerUserRoleArns', `arn:aws:iam::${account || '123456789012'}:role/Developers`),
+    Administrator: arns('administratorRoleArns', `arn:aws:iam::${account || '123456789012'}:role/PlatformAdmins`),
+  };
 
   const disabledAddons = p.optionalList('disabledAddons', {
     pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
@@ -450,6 +468,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     clusterName,
     account,
     region,
+    partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
     hostedZone: { name: zoneName, id: zoneId },
     apiDomainName,
     clusterGroup: `aws:${account}:${region}:${clusterName}`,
@@ -463,6 +482,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     tokenInfoUrl,
     apiAllowedCidrs,
     roleGroups,
+    roleArns,
     secretsGeneration,
     disabledAddons,
   };

@@ -44,6 +44,13 @@ describe('loadClusterConfig', () => {
     // Desired is left to the Auto Scaling group (and cluster-autoscaler) unless set.
     expect(config.worker).toEqual({ instanceType: DEFAULTS.instanceType, minSize: 1, desiredCapacity: undefined, maxSize: 10 });
     expect(config.disabledAddons).toEqual([]);
+    expect(config.roleArns).toEqual({ ReadOnly: [], PowerUser: [], Administrator: [] });
+    expect(config.partition).toBe('aws');
+  });
+
+  test('IAM principals per role, and the partition from the region', () => {
+    const config = exampleConfig({ powerUserRoleArns: 'arn:aws:iam::123456789012:role/Developers,arn:aws:iam::123456789012:user/ci' });
+    expect(config.roleArns.PowerUser).toEqual(['arn:aws:iam::123456789012:role/Developers', 'arn:aws:iam::123456789012:user/ci']);
   });
 
   test('takes command-line strings: numbers and comma-separated lists', () => {
@@ -162,6 +169,8 @@ describe('loadClusterConfig', () => {
       /^apiAllowedCidrs: is empty: list IPv4 CIDR blocks .*, or leave apiAllowedCidrs out for the default \(0.0.0.0\/0\)/,
     ],
     ['empty group list', { readOnlyGroups: ',' }, 'readOnlyGroups', /^readOnlyGroups: is empty: list group names .*, or leave readOnlyGroups out for the default \(none\)/],
+    // A path would never match: an STS role session names the role without it.
+    ['an IAM role ARN with a path', { administratorRoleArns: 'arn:aws:iam::123456789012:role/team/Admins' }, 'administratorRoleArns', /must list only IAM role or user ARNs without a path/],
   ])('%s is reported against its key with an example', (_, overrides, key, message) => {
     const problems = problemsOf(overrides);
     const problem = problems.find((p) => p.startsWith(`${key}: `));

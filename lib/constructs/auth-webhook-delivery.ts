@@ -7,7 +7,7 @@ import { S3Asset } from '../../userdata';
 import { bundleWebhookServer } from '../../webhook/bundle';
 import { DEFAULT_AUTHENTICATE_URL, DEFAULT_AUTHORIZE_URL, webhookKubeconfig } from '../../webhook/kubeconfig';
 import { renderWebhookConfig } from '../../webhook/render-config';
-import { RoleName } from '../../webhook/config';
+import { AwsPartition, NodeRoleMapping, RoleName } from '../../webhook/config';
 import { VerifiedAsset } from './verified-asset';
 
 export interface AuthWebhookDeliveryProps {
@@ -19,6 +19,14 @@ export interface AuthWebhookDeliveryProps {
   readonly roleGroups: Readonly<Record<RoleName, readonly string[]>>;
   /** Where the master writes the worker token it fetched at boot. */
   readonly workerTokenFile: string;
+  /** Identities from IAM: the node roles, and the IAM principals of each role. */
+  readonly iam: {
+    readonly clusterId: string;
+    readonly partition: AwsPartition;
+    readonly region: string;
+    readonly nodeRoles: readonly NodeRoleMapping[];
+    readonly roleArns: Readonly<Record<RoleName, readonly string[]>>;
+  };
 }
 
 /**
@@ -41,6 +49,13 @@ export class AuthWebhookDelivery extends Construct {
       workerTokenFile: props.workerTokenFile,
       tokenInfo: { url: props.tokenInfoUrl },
       roles: props.roleGroups,
+      iam: {
+        clusterId: props.iam.clusterId,
+        partition: props.iam.partition,
+        region: props.iam.region,
+        nodeRoles: props.iam.nodeRoles,
+        roles: props.iam.roleArns,
+      },
     });
     const bundlePath = bundleWebhookServer(fs.mkdtempSync(path.join(os.tmpdir(), 'kube-auth-webhook-')));
     this.asset = new VerifiedAsset(this, 'Bundle', { path: bundlePath });

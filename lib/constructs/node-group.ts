@@ -74,6 +74,13 @@ export interface NodeGroupProps {
   readonly loadBalancerHealthCheckGrace?: Duration;
   /** How long a new node may take to signal health. @default 20 minutes */
   readonly signalTimeout?: Duration;
+  /**
+   * The name of a pool's instance role and of its instance profile, for principals that
+   * others must name by ARN before the stack exists (the auth webhook maps a session of the
+   * role to a node). At most 64 characters of IAM's name alphabet.
+   * @default - names CloudFormation generates
+   */
+  readonly identityName?: string;
 }
 
 /**
@@ -135,8 +142,8 @@ export class NodeGroup extends Construct {
   }
 
   private createPool(capacity: NodeGroupCapacity): NodeResources {
-    const role = this.createRole('Role', `${this.props.clusterName} ${this.props.role} nodes`);
-    const launchTemplate = this.createLaunchTemplate('LaunchTemplate', role);
+    const role = this.createRole('Role', `${this.props.clusterName} ${this.props.role} nodes`, this.props.identityName);
+    const launchTemplate = this.createLaunchTemplate('LaunchTemplate', role, this.props.identityName);
     const group = this.createGroup('Group', launchTemplate, {
       subnets: this.props.subnets,
       minCapacity: capacity.min,
@@ -175,19 +182,22 @@ export class NodeGroup extends Construct {
     return members;
   }
 
-  private createRole(id: string, description: string): iam.Role {
-    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'), description });
+  private createRole(id: string, description: string, roleName?: string): iam.Role {
+    // EC2 alone may assume it: whoever else could would choose the session name, which the
+    // auth webhook reads as the instance id, and become any node.
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'), description, roleName });
     grantBootstrap(role);
     return role;
   }
 
-  private createLaunchTemplate(id: string, role: iam.IRole): ec2.LaunchTemplate {
+  private createLaunchTemplate(id: string, role: iam.IRole, instanceProfileName?: string): ec2.LaunchTemplate {
     const props = this.props;
     return new ec2.LaunchTemplate(this, id, {
       instanceType: props.instanceType,
       machineImage: props.machineImage,
       userData: props.userData,
-      role,
+      // A named profile when the role is named (its ARN is known before the stack exists).
+      ...(instanceProfileName ? { instanceProfile: new iam.InstanceProfile(this, `${id}Profile`, { role, instanceProfileName }) } : { role }),
       securityGroup: this.securityGroup,
       requireImdsv2: true,
       httpPutResponseHopLimit: IMDS_HOP_LIMIT,
@@ -306,6 +316,9 @@ function validate(props: NodeGroupProps): void {
   }
   if (props.subnets.length === 0) {
     throw new Error(`${where}: 'subnets' must name at least one subnet`);
+  }
+  if (props.identityName !== undefined && (props.members !== undefined || !/^[\w+=,.@-]{1,64}$/.test(props.identityName))) {
+    throw new Error(`${where}: 'identityName' names a pool's one role: at most 64 letters, digits or +=,.@_- and no 'members', got '${props.identityName}'`);
   }
   if (props.members !== undefined && (!Number.isInteger(props.members) || props.members < 1)) {
     throw new Error(`${where}: 'members' must be a whole number of at least 1, got ${props.members}`);

@@ -21,6 +21,7 @@ import { ClusterSecretNames } from '../../userdata/secret-names';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_WORKER_TOKEN_FILE } from '../../userdata/master';
 import { internalApiDnsName } from '../../userdata/types';
+import { nodeIdentityName, nodeRoleMapping } from '../node-identities';
 import { EtcdClusterRef } from './etcd-stack';
 
 export interface MasterStackProps extends StackProps {
@@ -86,6 +87,13 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       tokenInfoUrl: config.tokenInfoUrl,
       roleGroups: config.roleGroups,
       workerTokenFile: WEBHOOK_WORKER_TOKEN_FILE,
+      iam: {
+        clusterId: config.clusterName,
+        partition: config.partition,
+        region: config.region,
+        nodeRoles: [nodeRoleMapping(config, 'master'), nodeRoleMapping(config, 'worker')],
+        roleArns: config.roleArns,
+      },
     });
     this.secrets = new ClusterSecrets(this, 'Secrets', {
       set: 'control-plane',
@@ -112,6 +120,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     this.masters = new NodeGroup(this, 'Masters', {
       clusterName: config.clusterName,
       role: 'master',
+      // Named: the auth webhook's config (in this user data) maps its sessions to nodes.
+      identityName: nodeIdentityName(config.clusterName, 'master'),
       vpc: network.vpc,
       subnets: network.nodeSubnets,
       instanceType: new ec2.InstanceType(config.master.instanceType),

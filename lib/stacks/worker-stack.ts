@@ -13,6 +13,7 @@ import { INTERNAL_API_PORT } from '../constructs/internal-api-endpoint';
 import { workerConfig } from '../../userdata';
 import { addonContext, ControlPlaneRef } from './master-stack';
 import { addonSteps, ClusterAddons, stepsOf } from '../constructs/cluster-addons';
+import { nodeIdentityName } from '../node-identities';
 
 /** Images and container logs live on the root volume: the 2016 workers had 50 GB. */
 export const WORKER_ROOT_VOLUME_SIZE = Size.gibibytes(50);
@@ -48,6 +49,8 @@ export class WorkerStack extends Stack {
     this.workers = new NodeGroup(this, 'Workers', {
       clusterName: config.clusterName,
       role: 'worker',
+      // Named: the auth webhook's config on the masters maps its sessions to nodes.
+      identityName: nodeIdentityName(config.clusterName, 'worker'),
       vpc: network.vpc,
       subnets: network.nodeSubnets,
       instanceType: new ec2.InstanceType(config.worker.instanceType),

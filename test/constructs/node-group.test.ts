@@ -111,6 +111,9 @@ describe('NodeGroup', () => {
     ['desired outside min and max', { capacity: { min: 1, desired: 7, max: 5 } }, /'capacity.desired' must lie between min 1 and max 5, got 7/],
     ['no room to roll', { capacity: { min: 2, max: 2 } }, /'capacity.max' \(2\) must exceed 'capacity.min' \(2\)/],
     ['negative minimum', { capacity: { min: -1, max: 2 } }, /whole numbers min >= 0/],
+    // Members have a role each: one name cannot serve them all.
+    ['a name for members\' roles', { members: 3, identityName: 'c-etcd' }, /'identityName' names a pool's one role/],
+    ['a name IAM refuses', { capacity: { min: 1, max: 2 }, identityName: 'c worker' }, /'identityName' names a pool's one role: at most 64 .*got 'c worker'/],
   ])('rejects %s', (_, overrides, message) => {
     expect(() => nodeGroup(overrides)).toThrow(message);
   });

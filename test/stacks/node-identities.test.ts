@@ -1,0 +1,59 @@
+/**
+ * The auth webhook on the masters maps a session of a node role to a node. Its config (in the
+ * masters' Ignition config, built before the stacks exist) names the roles by ARN: these
+ * tests hold those ARNs to the roles and instance profiles the stacks actually create.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { WEBHOOK_CONFIG_PATH } from '../../userdata/master';
+import { parseWebhookConfig } from '../../webhook/config';
+import { fileText } from '../userdata/config-files';
+import { resourcesOfType, synthesizeCluster } from '../util';
+
+const cluster = synthesizeCluster({ administratorRoleArns: 'arn:aws:iam::123456789012:role/PlatformAdmins' });
+const staged = path.join(cluster.app.outdir, cluster.stacks.master.userData.config.asset.assetPath);
+const webhook = parseWebhookConfig(fileText(JSON.parse(fs.readFileSync(staged, 'utf8')), WEBHOOK_CONFIG_PATH));
+const nameOf = (arn: string) => arn.split('/').pop();
+
+describe('node roles, as the auth webhook names them and as the stacks create them', () => {
+  test.each([
+    ['master', cluster.templates.master],
+    ['worker', cluster.templates.worker],
+  ] as const)('%s: the instance role and the profile its launch template uses carry the names the webhook maps', (role, template) => {
+    const mapping = webhook.iam!.nodeRoles.find((node) => nameOf(node.roleArn) === `kube-aws-test-1-${role}-node`)!;
+    expect(mapping.roleArn).toBe(`arn:aws:iam::123456789012:role/kube-aws-test-1-${role}-node`);
+    expect(mapping.instanceProfileArn).toBe(`arn:aws:iam::123456789012:instance-profile/kube-aws-test-1-${role}-node`);
+
+    const roles = Object.entries(resourcesOfType(template, 'AWS::IAM::Role')).filter(([, r]) => r.Properties.RoleName === nameOf(mapping.roleArn));
+    expect(roles).toHaveLength(1);
+    const [roleId, roleResource] = roles[0];
+    // EC2 alone may assume it: anyone else would choose the session name, i.e. the node.
+    expect(roleResource.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
+    ]);
+    const profiles = Object.entries(resourcesOfType(template, 'AWS::IAM::InstanceProfile'))
+      .filter(([, p]) => p.Properties.InstanceProfileName === nameOf(mapping.instanceProfileArn));
+    expect(profiles).toHaveLength(1);
+    const [profileId, profile] = profiles[0];
+    expect(profile.Properties.Roles).toEqual([{ Ref: roleId }]);
+    for (const launchTemplate of Object.values(resourcesOfType(template, 'AWS::EC2::LaunchTemplate'))) {
+      expect(launchTemplate.Properties.LaunchTemplateData.IamInstanceProfile).toEqual({ Arn: { 'Fn::GetAtt': [profileId, 'Arn'] } });
+    }
+  });
+
+  test('exactly the masters\' and workers\' roles are node roles (etcd members are not nodes)', () => {
+    expect(webhook.iam!.nodeRoles.map((node) => nameOf(node.roleArn)).sort()).toEqual(['kube-aws-test-1-master-node', 'kube-aws-test-1-worker-node']);
+  });
+
+  test('the webhook names this cluster, its region, and the IAM principals of each role from the context', () => {
+    expect(webhook.iam).toMatchObject({ clusterId: 'kube-aws-test-1', partition: 'aws', region: 'eu-central-1' });
+    expect(webhook.iam!.roles).toEqual({ ReadOnly: [], PowerUser: [], Administrator: ['arn:aws:iam::123456789012:role/PlatformAdmins'] });
+  });
+
+  test('the masters\' role may describe instances (how the webhook finds a node\'s name)', () => {
+    const statements = Object.values(resourcesOfType(cluster.templates.master, 'AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [].concat(s.Action));
+    expect(actions).toContain('ec2:DescribeInstances');
+  });
+});
+
