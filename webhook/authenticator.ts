@@ -35,6 +35,9 @@ export interface TokenAuthenticatorOptions {
   readonly iam?: { authenticate(token: string): Promise<TokenInfoResult> };
 }
 
+/** How long a refused token stays refused without asking again (a token rarely becomes valid later). */
+export const REFUSAL_CACHE_SECONDS = 10;
+
 // crypto.hash (one-shot, Node >= 20.12) where the runtime has it; createHash otherwise.
 const sha256Base64: (data: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
   ? (data) => crypto.hash('sha256', data, 'base64')
@@ -52,6 +55,8 @@ export class TokenAuthenticator {
   private readonly salt = crypto.randomBytes(32).toString('base64');
   private readonly workerTokenDigest: Buffer;
   private readonly cache: ExpiringLruCache<UserIdentity>;
+  /** Tokens refused a moment ago: a flood of junk asks token-info or STS once per token, not per request. */
+  private readonly refused: ExpiringLruCache<true>;
   /** Lookups under way, so a burst with one new token asks token-info once. */
   private readonly inFlight = new Map<string, Promise<TokenInfoResult>>();
   private readonly logger: Logger;
@@ -61,6 +66,7 @@ export class TokenAuthenticator {
     if (options.workerToken === '') throw new Error('workerToken: must not be empty');
     this.workerTokenDigest = Buffer.from(this.digest(options.workerToken), 'latin1');
     this.cache = new ExpiringLruCache<UserIdentity>(options.cacheMaxEntries, options.now);
+    this.refused = new ExpiringLruCache<true>(options.cacheMaxEntries, options.now);
     this.logger = options.logger ?? silentLogger;
     this.lookUp = options.lookUp ?? lookUpTokenInfo;
   }
@@ -76,6 +82,7 @@ export class TokenAuthenticator {
 
     const cached = this.cache.get(key);
     if (cached) return { authenticated: true, user: cached };
+    if (this.refused.get(key)) return { authenticated: false, reason: 'token not recognised' };
 
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -83,6 +90,8 @@ export class TokenAuthenticator {
       this.inFlight.set(key, pending);
     }
     const result = await pending;
+    // Refusals only: "unavailable" says nothing about the token, and its next try must ask again.
+    if (result.kind === 'rejected') this.refused.set(key, true, REFUSAL_CACHE_SECONDS * 1000);
     if (result.kind !== 'identity') {
       // The digest prefix lets an operator correlate repeated failures without the token.
       this.logger.warn('token not authenticated', { outcome: result.kind, reason: result.reason, tokenDigest: key.slice(0, 8) });

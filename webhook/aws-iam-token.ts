@@ -11,7 +11,7 @@
  */
 import * as https from 'https';
 import { boundedGet } from './bounded-get';
-import { AwsPartition } from './config';
+import { AwsPartition, partitionOfRegion } from './config';
 
 export const IAM_TOKEN_PREFIX = 'k8s-aws-v1.';
 
@@ -159,12 +159,6 @@ function checkOptions(options: IamTokenVerifierOptions): string | undefined {
   return undefined;
 }
 
-/** Region names carry their partition: cn-* is aws-cn, us-gov-* is aws-us-gov (AWS region naming). */
-function partitionOfRegion(region: string): AwsPartition {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
 
 /**
  * Whether `host` is an STS endpoint of the partition. Like upstream verifySTSHostnameFormat,

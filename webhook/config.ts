@@ -19,6 +19,13 @@ export interface TokenInfoFields {
 export const AWS_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
 export type AwsPartition = (typeof AWS_PARTITIONS)[number];
 
+/** Region names carry their partition: cn-* is aws-cn, us-gov-* is aws-us-gov (AWS region naming). */
+export function partitionOfRegion(region: string): AwsPartition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 /** A node role: an instance role whose sessions (named after the instance) are kubelets. */
 export interface NodeRoleMapping {
   /** `arn:<partition>:iam::<account>:role/<name>`. */
@@ -29,7 +36,11 @@ export interface NodeRoleMapping {
 
 /** Identities from AWS IAM (aws-iam-authenticator's token format), when configured. */
 export interface IamConfig {
-  /** The cluster name: the `x-k8s-aws-id` a token must have signed. */
+  /**
+   * The `x-k8s-aws-id` a token must have signed: the cluster group
+   * `aws:<account>:<region>:<cluster>`, unique across accounts and regions, so that a token
+   * made for a cluster of the same name elsewhere is refused here.
+   */
   readonly clusterId: string;
   readonly partition: AwsPartition;
   readonly region: string;
@@ -109,6 +120,11 @@ export const DEFAULT_CACHE_MAX_ENTRIES = 10000;
 /** The API server sends a review in one write; 5 s only stops slow or stuck clients. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 export const DEFAULT_TOKEN_INFO_FIELDS: TokenInfoFields = { username: 'username', uid: 'sub', groups: 'groups' };
+
+/** The cluster name of a cluster group `aws:<account>:<region>:<cluster>`. */
+export function clusterNameOf(clusterGroup: string): string {
+  return clusterGroup.split(':')[3] ?? '';
+}
 
 /** Raised with every problem found, one per line, each starting with its field path. */
 export class WebhookConfigError extends Error {
@@ -211,7 +227,7 @@ function iamSection(value: unknown, problems: Problems): IamConfig | undefined {
     for (const role of ROLE_NAMES) if (roles[role].includes(roleArn)) problems.push(`iam.roles.${role}: ${roleArn} is a node role (iam.nodeRoles); nodes get no user role`);
   }
   return {
-    clusterId: requiredString(iam.clusterId, 'iam.clusterId', problems, 'the cluster name, which tokens sign as x-k8s-aws-id'),
+    clusterId: requiredString(iam.clusterId, 'iam.clusterId', problems, 'the cluster group, which tokens sign as x-k8s-aws-id'),
     partition,
     region,
     timeoutMs: integerInRange(iam.timeoutMs, 'iam.timeoutMs', DEFAULT_TOKEN_INFO_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
@@ -260,8 +276,8 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
   const iam = iamSection(top.iam, problems);
   if (iam && CLUSTER_GROUP_PATTERN.test(clusterGroup)) {
     // The group names the cluster: its tokens, region and nodes are the same cluster's.
-    const [, account, region, cluster] = clusterGroup.split(':');
-    if (iam.clusterId !== '' && iam.clusterId !== cluster) problems.push(`iam.clusterId: must be the cluster of clusterGroup (${cluster}), got ${describe(iam.clusterId)}`);
+    const [, account, region] = clusterGroup.split(':');
+    if (iam.clusterId !== '' && iam.clusterId !== clusterGroup) problems.push(`iam.clusterId: must be clusterGroup (${clusterGroup}), got ${describe(iam.clusterId)}`);
     if (iam.region !== '' && iam.region !== region) problems.push(`iam.region: must be the region of clusterGroup (${region}), got ${describe(iam.region)}`);
     for (const [index, { roleArn }] of iam.nodeRoles.entries()) {
       if (roleArn !== '' && roleArn.split(':')[4] !== account) problems.push(`iam.nodeRoles[${index}].roleArn: must be in the cluster's account ${account}, got ${describe(roleArn)}`);

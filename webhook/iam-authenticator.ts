@@ -11,7 +11,7 @@
  * - nobody otherwise.
  */
 import { IamTokenResult, principalOf, verifyIamToken } from './aws-iam-token';
-import { IamConfig, RoleName, ROLE_NAMES } from './config';
+import { clusterNameOf, IamConfig, RoleName, ROLE_NAMES } from './config';
 import { Ec2NodeNames, NodeNameResult } from './ec2-node-names';
 import { TokenInfoResult } from './token-info-client';
 
@@ -51,11 +51,18 @@ const NOT_A_NODE_CACHE_SECONDS = 10;
 const NODE_NAME_CACHE_ENTRIES = 10_000;
 /** EC2 throttles DescribeInstances per account: a flood of tokens must not use it all. */
 const MAX_CONCURRENT_EC2_LOOKUPS = 4;
+/**
+ * STS calls under way at most: a token with a made-up signature passes every local check and
+ * costs one STS call, and the API server authenticates before its own in-flight limits. Past
+ * this, sign-ins fail as "unavailable" (the client retries) rather than queue without bound.
+ */
+export const MAX_CONCURRENT_STS_CALLS = 16;
 
 export class IamAuthenticator {
   private readonly verify: (token: string) => Promise<IamTokenResult>;
   private readonly nodeNames: NonNullable<IamAuthenticatorOptions['nodeNames']>;
   private readonly now: () => number;
+  private stsCallsUnderWay = 0;
 
   constructor(private readonly options: IamAuthenticatorOptions) {
     const { iam } = options;
@@ -63,7 +70,7 @@ export class IamAuthenticator {
     this.verify = options.verify ??
       ((token) => verifyIamToken(token, { clusterId: iam.clusterId, partition: iam.partition, region: iam.region, timeoutMs: iam.timeoutMs, now: this.now }));
     this.nodeNames = options.nodeNames ?? new Ec2NodeNames({
-      clusterName: iam.clusterId,
+      clusterName: clusterNameOf(options.clusterGroup),
       region: iam.region,
       cacheTtlSeconds: NODE_NAME_CACHE_SECONDS,
       negativeCacheTtlSeconds: NOT_A_NODE_CACHE_SECONDS,
@@ -76,7 +83,16 @@ export class IamAuthenticator {
 
   /** Who the token's IAM principal is in this cluster. Never throws; never logs the token. */
   async authenticate(token: string): Promise<TokenInfoResult> {
-    const verified = await this.verify(token);
+    if (this.stsCallsUnderWay >= MAX_CONCURRENT_STS_CALLS) {
+      return { kind: 'unavailable', reason: `${MAX_CONCURRENT_STS_CALLS} IAM sign-ins are under way already` };
+    }
+    this.stsCallsUnderWay++;
+    let verified: IamTokenResult;
+    try {
+      verified = await this.verify(token);
+    } finally {
+      this.stsCallsUnderWay--;
+    }
     if (verified.kind !== 'caller') return verified;
     const { caller } = verified;
     const expiresInSeconds = Math.max(0, Math.floor((caller.expiresAt - this.now()) / 1000));

@@ -30,11 +30,22 @@ const BEARER_TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Token-info answers are a few hundred bytes; more is a misbehaving endpoint. */
 const MAX_TOKEN_INFO_BYTES = 64 * 1024;
 /**
- * Names token-info may not hand out: the API server's own (`system:`) and this cluster's
- * (`kubernetes-on-aws:`, e.g. the groups IAM principals get for their role).
+ * Names token-info may not hand out: the API server's own (`system:`), this cluster's
+ * (`kubernetes-on-aws:`, e.g. the groups IAM principals get for their role), and, for user
+ * names, those of IAM principals (`arn:`, iam-authenticator.ts).
  */
 const RESERVED_PREFIXES = ['system:', 'kubernetes-on-aws:'];
+const RESERVED_USERNAME_PREFIXES = [...RESERVED_PREFIXES, 'arn:'];
+/**
+ * User names the cluster binds for its own components: the shared worker token's `kubelet`
+ * (the node-agent roles) and the API server's kubelet client (system:kubelet-api-admin). A
+ * token-info user of that name would hold their rights (test/webhook/iam-authenticator.test.ts
+ * holds this list to every User the cluster-bootstrap add-on binds).
+ */
+export const RESERVED_USERNAMES: readonly string[] = ['kubelet', 'kube-apiserver-kubelet-client'];
 const reserved = (name: string) => RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
+const reservedUsername = (name: string) =>
+  RESERVED_USERNAMES.includes(name) ? `the reserved name "${name}"` : RESERVED_USERNAME_PREFIXES.filter((prefix) => name.startsWith(prefix)).map((prefix) => `the reserved "${prefix}" namespace`)[0];
 
 const keepAliveHttpAgent = new http.Agent({ keepAlive: true });
 const keepAliveHttpsAgent = new https.Agent({ keepAlive: true });
@@ -71,8 +82,8 @@ function interpretAnswer(status: number, body: string, fields: TokenInfoFields):
 export function identityFromTokenInfo(answer: unknown, fields: TokenInfoFields): TokenInfoResult {
   const username = valueAt(answer, fields.username);
   if (typeof username !== 'string' || username === '') return { kind: 'rejected', reason: `token-info answer has no string at "${fields.username}" (username)` };
-  const reservedPrefix = reserved(username);
-  if (reservedPrefix) return { kind: 'rejected', reason: `token-info username "${username}" is in the reserved "${reservedPrefix}" namespace` };
+  const why = reservedUsername(username);
+  if (why) return { kind: 'rejected', reason: `token-info username "${username}" is ${why}` };
   const uid = valueAt(answer, fields.uid);
   const rawGroups = valueAt(answer, fields.groups);
   const groupList = typeof rawGroups === 'string' ? [rawGroups] : Array.isArray(rawGroups) ? rawGroups : [];

@@ -90,8 +90,10 @@ describe('user tokens', () => {
     expect(stub.lookups.get(USER_TOKEN)).toBe(2);
   });
 
-  test('negative answers are not cached', async () => {
-    await authenticate('unknown-token');
+  test('a refusal is reused for 10 s only: a flood of one junk token asks token-info once, a later try asks again', async () => {
+    for (let i = 0; i < 5; i++) expect((await authenticate('unknown-token')).status.authenticated).toBe(false);
+    expect(stub.lookups.get('unknown-token')).toBe(1);
+    clock += 10_000;
     await authenticate('unknown-token');
     expect(stub.lookups.get('unknown-token')).toBe(2);
   });

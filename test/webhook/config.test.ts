@@ -63,7 +63,7 @@ describe('validateWebhookConfig', () => {
 describe('the iam section', () => {
   const ACCOUNT = '123456789012';
   const nodeRole = { roleArn: `arn:aws:iam::${ACCOUNT}:role/kube-aws-test-1-worker-node`, instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/kube-aws-test-1-worker-node` };
-  const iam = { clusterId: 'kube-aws-test-1', partition: 'aws', region: 'eu-central-1', nodeRoles: [nodeRole], roles: { Administrator: [`arn:aws:iam::${ACCOUNT}:role/PlatformAdmins`] } };
+  const iam = { clusterId: CLUSTER_GROUP, partition: 'aws', region: 'eu-central-1', nodeRoles: [nodeRole], roles: { Administrator: [`arn:aws:iam::${ACCOUNT}:role/PlatformAdmins`] } };
 
   test('is optional, and filled in when given', () => {
     expect(validateWebhookConfig(minimal).config?.iam).toBeUndefined();
@@ -75,7 +75,8 @@ describe('the iam section', () => {
   });
 
   test.each([
-    ['another cluster', { clusterId: 'kube-aws-test-2' }, 'iam.clusterId: must be the cluster of clusterGroup (kube-aws-test-1), got "kube-aws-test-2"'],
+    // The bare cluster name would let a token made for a cluster of that name in another account or region in.
+    ['the cluster name alone', { clusterId: 'kube-aws-test-1' }, `iam.clusterId: must be clusterGroup (${CLUSTER_GROUP}), got "kube-aws-test-1"`],
     ['another region', { region: 'us-east-1' }, 'iam.region: must be the region of clusterGroup (eu-central-1), got "us-east-1"'],
     ['an unknown partition', { partition: 'aws-iso' }, 'iam.partition: must be one of aws, aws-cn, aws-us-gov, got "aws-iso"'],
     ['a node role of another account', { nodeRoles: [{ ...nodeRole, roleArn: 'arn:aws:iam::210987654321:role/x' }] }, "iam.nodeRoles[0].roleArn: must be in the cluster's account 123456789012"],

@@ -7,9 +7,11 @@ import { IamTokenResult, StsCaller } from '../../webhook/aws-iam-token';
 import { authorize } from '../../webhook/authorizer';
 import { IamConfig, ROLE_NAMES } from '../../webhook/config';
 import { NodeNameResult } from '../../webhook/ec2-node-names';
-import { IamAuthenticator, iamRoleGroup, rolesWithIamGroups } from '../../webhook/iam-authenticator';
+import { IamAuthenticator, iamRoleGroup, MAX_CONCURRENT_STS_CALLS, rolesWithIamGroups } from '../../webhook/iam-authenticator';
 import { TokenAuthenticator } from '../../webhook/authenticator';
-import { identityFromTokenInfo, TokenInfoResult } from '../../webhook/token-info-client';
+import { identityFromTokenInfo, RESERVED_USERNAMES, TokenInfoResult } from '../../webhook/token-info-client';
+import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
+import { rendered } from '../manifests/addons/addon-fixtures';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { CLUSTER_GROUP, ROLE_GROUPS } from './fixtures';
 
@@ -25,7 +27,7 @@ const NODE_NAME = 'ip-10-0-1-23.eu-central-1.compute.internal';
 const NOW = Date.parse('2026-12-04T01:00:00Z');
 
 const IAM: IamConfig = {
-  clusterId: 'kube-aws-test-1',
+  clusterId: CLUSTER_GROUP,
   partition: 'aws',
   region: 'eu-central-1',
   timeoutMs: 2000,
@@ -110,6 +112,25 @@ describe('a mapped IAM principal is a person with its role', () => {
     expect(await authenticator({ kind: 'unavailable', reason: 'timeout' }).iam.authenticate('t')).toEqual({ kind: 'unavailable', reason: 'timeout' });
   });
 
+  test(`at most ${MAX_CONCURRENT_STS_CALLS} STS calls at once; past that "unavailable" at once, and the next sign-in works`, async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const iam = new IamAuthenticator({
+      iam: IAM,
+      clusterGroup: CLUSTER_GROUP,
+      now: () => NOW,
+      verify: async () => (calls++, await held, { kind: 'caller', caller: caller(AUDITOR) }),
+      nodeNames: { nodeNameOf: async () => ({ kind: 'unavailable', reason: 'unused' }) },
+    });
+    const underWay = Array.from({ length: MAX_CONCURRENT_STS_CALLS }, () => iam.authenticate('token'));
+    expect(await iam.authenticate('token')).toEqual({ kind: 'unavailable', reason: `${MAX_CONCURRENT_STS_CALLS} IAM sign-ins are under way already` });
+    expect(calls).toBe(MAX_CONCURRENT_STS_CALLS);
+    release();
+    for (const result of await Promise.all(underWay)) expect(result.kind).toBe('identity');
+    expect((await iam.authenticate('token')).kind).toBe('identity');
+  });
+
   test('an identity is never cached past the token\'s own expiry', async () => {
     const { iam } = authenticator({ kind: 'caller', caller: caller(AUDITOR, 30_500) });
     expect(await iam.authenticate('token')).toMatchObject({ expiresInSeconds: 30 });
@@ -130,6 +151,19 @@ describe('the roles IAM principals get hold in the authorizer, and only for them
     const request = (group: string) => ({ user: `${ADMINS}/jdoe`, groups: [CLUSTER_GROUP, group], resource: deleteNamespace });
     expect(authorize(request(iamRoleGroup('Administrator')), policy)).toMatchObject({ allowed: true });
     expect(authorize(request(iamRoleGroup('ReadOnly')), policy)).toMatchObject({ allowed: false });
+  });
+
+  test('token-info can never hand out a user name the cluster binds, nor an IAM principal\'s', () => {
+    // Every User subject of the cluster's own bindings is reserved.
+    const boundUsers = rendered(clusterBootstrap)
+      .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+      .flatMap((binding) => (binding.subjects ?? []).filter((s: { kind: string }) => s.kind === 'User').map((s: { name: string }) => s.name));
+    expect(boundUsers.length).toBeGreaterThan(0);
+    expect([...new Set(boundUsers)].sort()).toEqual([...RESERVED_USERNAMES].sort());
+    for (const username of [...RESERVED_USERNAMES, `${ADMINS}/jdoe`, 'kubernetes-on-aws:admin', 'system:node:ip-10-0-1-23.eu-central-1.compute.internal']) {
+      expect([username, identityFromTokenInfo({ username, sub: 'x', groups: [CLUSTER_GROUP] }, DEFAULT_TOKEN_INFO_FIELDS).kind]).toEqual([username, 'rejected']);
+    }
+    expect(identityFromTokenInfo({ username: 'kubelet2', sub: 'x' }, DEFAULT_TOKEN_INFO_FIELDS).kind).toBe('identity');
   });
 
   test('token-info can never hand out an IAM role group (or any kubernetes-on-aws: name)', () => {
