@@ -10,7 +10,7 @@ import { ContextProvider } from 'aws-cdk-lib/cloud-assembly-schema';
 import { bootstrapChain } from '../manifests/addons/bootstrap-chain';
 import { ADDONS, OPTIONAL_ADDON_NAMES } from '../manifests/addons/registry';
 import { KUBERNETES_VERSION } from '../userdata/versions';
-import { AwsPartition } from '../webhook/config';
+import { AwsPartition, partitionOfRegion } from '../webhook/config';
 
 /** Reads one context value; `node.tryGetContext` has this shape. */
 export type ContextReader = (key: string) => unknown;
@@ -468,7 +468,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     clusterName,
     account,
     region,
-    partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
+    partition: partitionOfRegion(region),
     hostedZone: { name: zoneName, id: zoneId },
     apiDomainName,
     clusterGroup: `aws:${account}:${region}:${clusterName}`,

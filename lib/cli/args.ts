@@ -16,13 +16,15 @@ export interface ClusterArgs {
   readonly output?: string;
   /** `--help` / `-h` was given. */
   readonly help: boolean;
+  /** The boolean options of the command that were given. */
+  readonly flags: ReadonlySet<string>;
 }
 
 /**
  * Parses `<stack> <version> [--output FILE]` (the option only when `usage` mentions it).
  * @throws CliError with EXIT_USAGE and the usage line, for anything else
  */
-export function parseClusterArgs(argv: readonly string[], usage: string, acceptsOutput: boolean): ClusterArgs {
+export function parseClusterArgs(argv: readonly string[], usage: string, acceptsOutput: boolean, booleanOptions: readonly string[] = []): ClusterArgs {
   const fail = (problem: string): never => {
     throw new CliError(`${problem}\n${usage}`, EXIT_USAGE);
   };
@@ -34,6 +36,7 @@ export function parseClusterArgs(argv: readonly string[], usage: string, accepts
       options: {
         help: { type: 'boolean', short: 'h' },
         ...(acceptsOutput ? { output: { type: 'string' as const, short: 'o' } } : {}),
+        ...Object.fromEntries(booleanOptions.map((name) => [name, { type: 'boolean' as const }])),
       },
     });
   } catch (error) {
@@ -41,8 +44,10 @@ export function parseClusterArgs(argv: readonly string[], usage: string, accepts
   }
   const help = parsed.values.help === true;
   const output = typeof parsed.values.output === 'string' ? parsed.values.output : undefined;
+  const values = parsed.values as Record<string, unknown>;
+  const flags = new Set(booleanOptions.filter((name) => values[name] === true));
   if (help) {
-    return { stack: '', version: '', cluster: '', output, help };
+    return { stack: '', version: '', cluster: '', output, help, flags };
   }
   const [stack, version, ...extra] = parsed.positionals;
   if (stack === undefined || version === undefined) {
@@ -60,5 +65,5 @@ export function parseClusterArgs(argv: readonly string[], usage: string, accepts
   if (cluster.length > MAX_CLUSTER_NAME_LENGTH) {
     fail(`Cluster name "${cluster}" is longer than ${MAX_CLUSTER_NAME_LENGTH} characters (a DNS label).`);
   }
-  return { stack, version, cluster, output, help };
+  return { stack, version, cluster, output, help, flags };
 }

@@ -10,9 +10,15 @@ import { CliError, explainAwsError, reportFailure } from './errors';
 import { CliOutput } from './output';
 
 export const KUBECONFIG_USAGE =
-  'Usage: kubeconfig <stack> <version> [--output FILE]\n' +
-  '  Writes a kubeconfig for cluster <stack>-<version> (admin token) to FILE,\n' +
-  '  by default ~/.kube/<stack>-<version>.yaml; "-" prints it instead.';
+  'Usage: kubeconfig <stack> <version> [--output FILE] [--admin-token]\n' +
+  '  Writes a kubeconfig for cluster <stack>-<version> to FILE, by default\n' +
+  '  ~/.kube/<stack>-<version>.yaml; "-" prints it instead. It signs in with your AWS\n' +
+  '  identity (aws eks get-token), which needs the AWS CLI and your IAM role or user in one\n' +
+  '  of the cluster\'s *RoleArns settings. --admin-token writes the break-glass admin token\n' +
+  '  instead (a secret in the file: for when IAM sign-in is not possible).';
+
+/** The flag that writes the break-glass admin token instead of the IAM sign-in. */
+export const ADMIN_TOKEN_FLAG = 'admin-token';
 
 /** The master stack's output with the API URL (`https://<cluster>.<zone>`). */
 export const API_URL_OUTPUT = 'ApiUrl';
@@ -20,11 +26,35 @@ export const API_URL_OUTPUT = 'ApiUrl';
 const KUBECONFIG_FILE_MODE = 0o600;
 const KUBE_DIR_MODE = 0o700;
 
+/** How the kubeconfig's user signs in: the break-glass admin token, or the user's own AWS identity. */
+export type KubeconfigCredential =
+  | { readonly kind: 'admin-token'; readonly token: string }
+  | { readonly kind: 'iam'; readonly region: string; readonly clusterGroup: string };
+
 /** What a kubeconfig is made of. */
 export interface KubeconfigInput {
   readonly cluster: string;
   readonly apiUrl: string;
-  readonly token: string;
+  readonly credential: KubeconfigCredential;
+}
+
+/**
+ * The exec credential plugin for the user's AWS identity: the AWS CLI presigns an STS call for
+ * this cluster (no EKS cluster is involved), which the cluster's webhook checks with STS
+ * (webhook/aws-iam-token.ts). The AWS CLI prints an ExecCredential of
+ * client.authentication.k8s.io/v1beta1; kubectl re-runs it before the token's 15 minutes end.
+ */
+function awsExecUser(clusterGroup: string, region: string): Record<string, unknown> {
+  return {
+    exec: {
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws',
+      // The cluster group, not the bare name: the webhook wants a token signed for this cluster
+      // in this account and region, so one made for a namesake elsewhere is refused.
+      args: ['eks', 'get-token', '--cluster-name', clusterGroup, '--region', region, '--output', 'json'],
+      interactiveMode: 'Never',
+    },
+  };
 }
 
 /**
@@ -33,31 +63,44 @@ export interface KubeconfigInput {
  * a public CA, which the system trust store verifies.
  */
 export function renderKubeconfig(input: KubeconfigInput): string {
-  const user = `${input.cluster}-admin`;
+  const { credential } = input;
+  const user = credential.kind === 'admin-token' ? `${input.cluster}-admin` : `${input.cluster}-iam`;
   return dump({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: input.cluster, cluster: { server: input.apiUrl } }],
-    users: [{ name: user, user: { token: input.token } }],
+    users: [{ name: user, user: credential.kind === 'admin-token' ? { token: credential.token } : awsExecUser(credential.clusterGroup, credential.region) }],
     contexts: [{ name: input.cluster, context: { cluster: input.cluster, user } }],
     'current-context': input.cluster,
   });
 }
 
-/** The API URL from the `ApiUrl` output of stack `<cluster>-master`. */
-export async function readApiUrl(client: CloudFormationClient, cluster: string): Promise<string> {
+/** What the master stack tells about its cluster. */
+export interface MasterStackFacts {
+  /** From the `ApiUrl` output. */
+  readonly apiUrl: string;
+  /** `aws:<account>:<region>:<cluster>`, from the stack's own ARN. */
+  readonly clusterGroup: string;
+  readonly region: string;
+}
+
+/** The API URL (the `ApiUrl` output) and the cluster group of stack `<cluster>-master`. */
+export async function readMasterStack(client: CloudFormationClient, cluster: string): Promise<MasterStackFacts> {
   const stackName = `${cluster}-master`;
-  let outputs;
+  let stack;
   try {
-    outputs = (await client.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs;
+    stack = (await client.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
   } catch (error) {
     throw explainAwsError(error, { cluster, resource: `stack ${stackName}` });
   }
-  const apiUrl = outputs?.find((output) => output.OutputKey === API_URL_OUTPUT)?.OutputValue;
+  const apiUrl = stack?.Outputs?.find((output) => output.OutputKey === API_URL_OUTPUT)?.OutputValue;
   if (!apiUrl) {
     throw new CliError(`Stack ${stackName} has no ${API_URL_OUTPUT} output: is its deployment finished?`);
   }
-  return apiUrl;
+  // arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>
+  const [, , , region, account] = (stack?.StackId ?? '').split(':');
+  if (!/^\d{12}$/.test(account ?? '') || !region) throw new CliError(`Stack ${stackName} has no usable StackId (${stack?.StackId ?? 'none'})`);
+  return { apiUrl, clusterGroup: `aws:${account}:${region}:${cluster}`, region };
 }
 
 /** The default kubeconfig path, one file per cluster so clusters never overwrite each other. */
@@ -76,14 +119,17 @@ export interface KubeconfigDeps {
 /** `kubeconfig <stack> <version> [--output FILE]`; returns the exit code. */
 export async function kubeconfig(argv: readonly string[], deps: KubeconfigDeps): Promise<number> {
   try {
-    const args = parseClusterArgs(argv, KUBECONFIG_USAGE, true);
+    const args = parseClusterArgs(argv, KUBECONFIG_USAGE, true, [ADMIN_TOKEN_FLAG]);
     if (args.help) {
       deps.out.stdout(`${KUBECONFIG_USAGE}\n`);
       return 0;
     }
-    const apiUrl = await readApiUrl(deps.cloudFormation, args.cluster);
-    const token = await readAdminToken(deps.secretsManager, args.cluster);
-    const text = renderKubeconfig({ cluster: args.cluster, apiUrl, token });
+    const { apiUrl, clusterGroup, region } = await readMasterStack(deps.cloudFormation, args.cluster);
+    // The break-glass token only when asked for: without it the file holds no secret.
+    const credential: KubeconfigCredential = args.flags.has(ADMIN_TOKEN_FLAG)
+      ? { kind: 'admin-token', token: await readAdminToken(deps.secretsManager, args.cluster) }
+      : { kind: 'iam', region, clusterGroup };
+    const text = renderKubeconfig({ cluster: args.cluster, apiUrl, credential });
     if (args.output === '-') {
       deps.out.stdout(text);
       return 0;

@@ -88,7 +88,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       roleGroups: config.roleGroups,
       workerTokenFile: WEBHOOK_WORKER_TOKEN_FILE,
       iam: {
-        clusterId: config.clusterName,
+        // The cluster group, unique across accounts and regions: what `aws eks get-token --cluster-name` signs.
+        clusterId: config.clusterGroup,
         partition: config.partition,
         region: config.region,
         nodeRoles: [nodeRoleMapping(config, 'master'), nodeRoleMapping(config, 'worker')],

@@ -30,6 +30,7 @@ beforeEach(() => {
     Stacks: [
       {
         StackName: 'kube-aws-test-1-master',
+        StackId: 'arn:aws:cloudformation:eu-central-1:123456789012:stack/kube-aws-test-1-master/0a1b2c3d-0000-1111-2222-333344445555',
         CreationTime: new Date(),
         StackStatus: 'UPDATE_COMPLETE',
         Outputs: [
@@ -44,6 +45,28 @@ beforeEach(() => {
     .resolves({ SecretString: JSON.stringify({ 'ca.crt': 'x', 'admin-token': ADMIN_TOKEN }) });
 });
 
+/** The IAM sign-in kubectl runs: the AWS CLI presigning STS for this cluster, in the client's region. */
+function expectIamKubeconfig(text: string): void {
+  expect(load(text)).toEqual({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kube-aws-test-1', cluster: { server: API_URL } }],
+    users: [{
+      name: 'kube-aws-test-1-iam',
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1beta1',
+          command: 'aws',
+          args: ['eks', 'get-token', '--cluster-name', 'aws:123456789012:eu-central-1:kube-aws-test-1', '--region', 'eu-central-1', '--output', 'json'],
+          interactiveMode: 'Never',
+        },
+      },
+    }],
+    contexts: [{ name: 'kube-aws-test-1', context: { cluster: 'kube-aws-test-1', user: 'kube-aws-test-1-iam' } }],
+    'current-context': 'kube-aws-test-1',
+  });
+}
+
 /** The fields kubectl reads, asserted on the parsed YAML. */
 function expectAdminKubeconfig(text: string): void {
   expect(load(text)).toEqual({
@@ -57,16 +80,26 @@ function expectAdminKubeconfig(text: string): void {
 }
 
 describe('kubeconfig', () => {
-  test('writes ~/.kube/<stack>-<version>.yaml, owner-only, with the API URL and admin token', async () => {
+  test('writes ~/.kube/<stack>-<version>.yaml, owner-only, signing in with the AWS identity: no secret read, none written', async () => {
     const d = deps();
 
     expect(await kubeconfig(['kube-aws-test', '1'], d)).toBe(0);
 
     const file = path.join(d.home, '.kube', 'kube-aws-test-1.yaml');
-    expectAdminKubeconfig(readFileSync(file, 'utf8'));
+    expectIamKubeconfig(readFileSync(file, 'utf8'));
+    expect(secretsManager.calls()).toHaveLength(0);
+    expect(readFileSync(file, 'utf8')).not.toContain(ADMIN_TOKEN);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(d.out.stderrText()).toContain(`export KUBECONFIG=${file}`);
     expect(d.out.stdoutText()).toBe('');
+  });
+
+  test('--admin-token writes the break-glass admin token instead', async () => {
+    const d = deps();
+
+    expect(await kubeconfig(['kube-aws-test', '1', '--admin-token', '-o', '-'], d)).toBe(0);
+
+    expectAdminKubeconfig(d.out.stdoutText());
   });
 
   test('--output FILE writes there and tightens an existing file to 0600', async () => {
@@ -76,7 +109,7 @@ describe('kubeconfig', () => {
 
     expect(await kubeconfig(['kube-aws-test', '1', '--output', file], d)).toBe(0);
 
-    expectAdminKubeconfig(readFileSync(file, 'utf8'));
+    expectIamKubeconfig(readFileSync(file, 'utf8'));
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
@@ -85,7 +118,7 @@ describe('kubeconfig', () => {
 
     expect(await kubeconfig(['kube-aws-test', '1', '-o', '-'], d)).toBe(0);
 
-    expectAdminKubeconfig(d.out.stdoutText());
+    expectIamKubeconfig(d.out.stdoutText());
   });
 
   test.each([
@@ -108,7 +141,7 @@ describe('kubeconfig', () => {
     secretsManager.on(GetSecretValueCommand).rejects(error);
     const d = deps();
 
-    expect(await kubeconfig(['kube-aws-test', '1'], d)).toBe(EXIT_FAILURE);
+    expect(await kubeconfig(['kube-aws-test', '1', '--admin-token'], d)).toBe(EXIT_FAILURE);
     expect(d.out.stderrText()).toMatch(message);
   });
 
@@ -120,13 +153,13 @@ describe('kubeconfig', () => {
     expect(d.out.stderrText()).toMatch(/Stack kube-aws-test-1-master has no ApiUrl output/);
   });
 
-  test.each([[[]], [['kube-aws-test']], [['kube-aws-test', '1', '--output']], [['Kube', '1']]])(
+  test.each([[[]], [['kube-aws-test']], [['kube-aws-test', '1', '--output']], [['Kube', '1']], [['kube-aws-test', '1', '--admin-token=yes']]])(
     'usage error for %p: exit 2 with the usage, no AWS call',
     async (argv) => {
       const d = deps();
 
       expect(await kubeconfig(argv, d)).toBe(EXIT_USAGE);
-      expect(d.out.stderrText()).toMatch(/Usage: kubeconfig <stack> <version> \[--output FILE\]/);
+      expect(d.out.stderrText()).toMatch(/Usage: kubeconfig <stack> <version> \[--output FILE\] \[--admin-token\]/);
       expect(cloudFormation.calls()).toHaveLength(0);
       expect(secretsManager.calls()).toHaveLength(0);
     },

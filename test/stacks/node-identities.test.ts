@@ -36,7 +36,9 @@ describe('node roles, as the auth webhook names them and as the stacks create th
     expect(profiles).toHaveLength(1);
     const [profileId, profile] = profiles[0];
     expect(profile.Properties.Roles).toEqual([{ Ref: roleId }]);
-    for (const launchTemplate of Object.values(resourcesOfType(template, 'AWS::EC2::LaunchTemplate'))) {
+    const launchTemplates = Object.values(resourcesOfType(template, 'AWS::EC2::LaunchTemplate'));
+    expect(launchTemplates.length).toBeGreaterThan(0);
+    for (const launchTemplate of launchTemplates) {
       expect(launchTemplate.Properties.LaunchTemplateData.IamInstanceProfile).toEqual({ Arn: { 'Fn::GetAtt': [profileId, 'Arn'] } });
     }
   });
@@ -46,7 +48,8 @@ describe('node roles, as the auth webhook names them and as the stacks create th
   });
 
   test('the webhook names this cluster, its region, and the IAM principals of each role from the context', () => {
-    expect(webhook.iam).toMatchObject({ clusterId: 'kube-aws-test-1', partition: 'aws', region: 'eu-central-1' });
+    // The cluster group, unique across accounts and regions, is what a token must have signed.
+    expect(webhook.iam).toMatchObject({ clusterId: 'aws:123456789012:eu-central-1:kube-aws-test-1', partition: 'aws', region: 'eu-central-1' });
     expect(webhook.iam!.roles).toEqual({ ReadOnly: [], PowerUser: [], Administrator: ['arn:aws:iam::123456789012:role/PlatformAdmins'] });
   });
 
