@@ -406,8 +406,14 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
       );
     }
   }
+  // Never a system: group (system:authenticated would make every user the role) nor one of ours.
   const groups = (key: string, example: string) =>
-    p.optionalList(key, { pattern: /^[^\s,]+$/, what: 'group names without spaces or commas', example, default: [] });
+    p.optionalList(key, {
+      pattern: /^(?!system:|kubernetes-on-aws:)[^\s,]+$/,
+      what: 'group names without spaces or commas, none starting with system: or kubernetes-on-aws:',
+      example,
+      default: [],
+    });
   const roleGroups = {
     ReadOnly: groups('readOnlyGroups', 'team-members'),
     PowerUser: groups('powerUserGroups', 'team-developers'),

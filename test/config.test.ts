@@ -169,6 +169,8 @@ describe('loadClusterConfig', () => {
       /^apiAllowedCidrs: is empty: list IPv4 CIDR blocks .*, or leave apiAllowedCidrs out for the default \(0.0.0.0\/0\)/,
     ],
     ['empty group list', { readOnlyGroups: ',' }, 'readOnlyGroups', /^readOnlyGroups: is empty: list group names .*, or leave readOnlyGroups out for the default \(none\)/],
+    // system:authenticated would make every signed-in user the role.
+    ['a system: group as a role group', { powerUserGroups: 'team-a,system:authenticated' }, 'powerUserGroups', /must list only group names without spaces or commas, none starting with system: or kubernetes-on-aws:/],
     // A path would never match: an STS role session names the role without it.
     ['an IAM role ARN with a path', { administratorRoleArns: 'arn:aws:iam::123456789012:role/team/Admins' }, 'administratorRoleArns', /must list only IAM role or user ARNs without a path/],
   ])('%s is reported against its key with an example', (_, overrides, key, message) => {

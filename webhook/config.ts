@@ -182,11 +182,20 @@ function fieldPath(value: unknown, path: string, fallback: string, problems: Pro
   return fallback;
 }
 
+/** Groups the API server (`system:`) or this cluster (`kubernetes-on-aws:`) hands out: never a role's. */
+const RESERVED_GROUP = /^(system|kubernetes-on-aws):/;
+
 function groupList(value: unknown, path: string, problems: Problems): string[] {
   if (value === undefined) return [];
-  if (Array.isArray(value) && value.every((g) => typeof g === 'string' && g.trim() !== '')) return value as string[];
-  problems.push(`${path}: must be a list of group names, got ${describe(value)}`);
-  return [];
+  if (!Array.isArray(value) || !value.every((g) => typeof g === 'string' && g.trim() !== '')) {
+    problems.push(`${path}: must be a list of group names, got ${describe(value)}`);
+    return [];
+  }
+  // system:authenticated would make every user the role; the others are not token-info's to give.
+  for (const group of value as string[]) {
+    if (RESERVED_GROUP.test(group)) problems.push(`${path}: ${JSON.stringify(group)} is a system: or kubernetes-on-aws: group, which token-info never grants; name your identity provider's group`);
+  }
+  return value as string[];
 }
 
 function arnList(value: unknown, path: string, pattern: RegExp, problems: Problems, hint: string): string[] {

@@ -27,6 +27,8 @@ export interface TokenInfoClientOptions {
 // RFC 6750 b64token. Anything else cannot be a bearer token, and refusing it here keeps
 // CR/LF and other bytes out of the outgoing Authorization header.
 const BEARER_TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Longer than any OAuth2 token or JWT we know of, and than many servers take in one header line. */
+export const MAX_BEARER_TOKEN_LENGTH = 8 * 1024;
 /** Token-info answers are a few hundred bytes; more is a misbehaving endpoint. */
 const MAX_TOKEN_INFO_BYTES = 64 * 1024;
 /**
@@ -52,6 +54,7 @@ const keepAliveHttpsAgent = new https.Agent({ keepAlive: true });
 
 /** Asks the OAuth2 token-info endpoint about a token. Never throws; never logs the token. */
 export function lookUpTokenInfo(token: string, options: TokenInfoClientOptions): Promise<TokenInfoResult> {
+  if (token.length > MAX_BEARER_TOKEN_LENGTH) return Promise.resolve({ kind: 'rejected', reason: `token is longer than ${MAX_BEARER_TOKEN_LENGTH} characters` });
   if (!BEARER_TOKEN_PATTERN.test(token)) return Promise.resolve({ kind: 'rejected', reason: 'token is not a well-formed bearer token' });
   const url = new URL(options.url);
   return boundedGet(url, {
@@ -78,8 +81,18 @@ function interpretAnswer(status: number, body: string, fields: TokenInfoFields):
   return identityFromTokenInfo(answer, fields);
 }
 
-/** Maps a token-info JSON answer to an identity using the configured field paths. */
-export function identityFromTokenInfo(answer: unknown, fields: TokenInfoFields): TokenInfoResult {
+/**
+ * Maps a token-info JSON answer to an identity using the configured field paths. An answer
+ * that says the token is no longer good is a refusal, whatever else it holds: RFC 7662's
+ * `active: false` and an `exp` (seconds since the epoch) not in the future, and OAuth2's
+ * `expires_in` (RFC 6749 section 5.1) of zero or less.
+ */
+export function identityFromTokenInfo(answer: unknown, fields: TokenInfoFields, now: number = Date.now()): TokenInfoResult {
+  if (valueAt(answer, 'active') === false) return { kind: 'rejected', reason: 'token-info says the token is not active' };
+  const exp = valueAt(answer, 'exp');
+  if (typeof exp === 'number' && exp * 1000 <= now) return { kind: 'rejected', reason: 'token-info says the token expired (exp)' };
+  const expiresIn = valueAt(answer, 'expires_in');
+  if (typeof expiresIn === 'number' && expiresIn <= 0) return { kind: 'rejected', reason: 'token-info says the token expired (expires_in)' };
   const username = valueAt(answer, fields.username);
   if (typeof username !== 'string' || username === '') return { kind: 'rejected', reason: `token-info answer has no string at "${fields.username}" (username)` };
   const why = reservedUsername(username);
@@ -89,7 +102,6 @@ export function identityFromTokenInfo(answer: unknown, fields: TokenInfoFields):
   const groupList = typeof rawGroups === 'string' ? [rawGroups] : Array.isArray(rawGroups) ? rawGroups : [];
   // system: groups (system:masters above all) are the API server's to grant, ours are ours: never token-info's.
   const groups = groupList.filter((g): g is string => typeof g === 'string' && g !== '' && !reserved(g));
-  const expiresIn = valueAt(answer, 'expires_in');
   return {
     kind: 'identity',
     identity: { username, uid: typeof uid === 'string' || typeof uid === 'number' ? String(uid) : '', groups },

@@ -2,7 +2,7 @@ import { RunningWebhook } from '../../webhook/app';
 import { TokenAuthenticator } from '../../webhook/authenticator';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { jsonLineLogger } from '../../webhook/logger';
-import { identityFromTokenInfo } from '../../webhook/token-info-client';
+import { identityFromTokenInfo, MAX_BEARER_TOKEN_LENGTH } from '../../webhook/token-info-client';
 import { post, startTestWebhook, startTokenInfoStub, TokenInfoStub, tokenReview, unusedLocalUrl, WORKER_TOKEN } from './fixtures';
 
 const USER_TOKEN = 'user-token-abc.DEF_123';
@@ -53,6 +53,15 @@ describe('user tokens', () => {
   test('a token token-info does not know is not authenticated', async () => {
     expect((await authenticate('unknown-token')).status).toMatchObject({ authenticated: false });
     expect(stub.lookups.get('unknown-token')).toBe(1);
+  });
+
+  test('a token longer than any real one is refused without asking token-info', async () => {
+    const huge = 'a'.repeat(MAX_BEARER_TOKEN_LENGTH + 1);
+    expect((await authenticate(huge)).status.authenticated).toBe(false);
+    expect(stub.lookups.get(huge)).toBeUndefined();
+    const longest = 'b'.repeat(MAX_BEARER_TOKEN_LENGTH);
+    await authenticate(longest);
+    expect(stub.lookups.get(longest)).toBe(1);
   });
 
   test('a near miss of the worker token is not the kubelet', async () => {
@@ -170,6 +179,13 @@ describe('mapping token-info answers', () => {
 
   test('an answer without a username is refused', () => {
     expect(identityFromTokenInfo({ sub: 'x' }, DEFAULT_TOKEN_INFO_FIELDS)).toMatchObject({ kind: 'rejected' });
+    // No longer good, whatever else it says (RFC 7662 active and exp; OAuth2 expires_in).
+    const jdoe = { username: 'jdoe', sub: 'jdoe', groups: ['team-a'] };
+    const now = Date.parse('2026-12-04T02:00:00Z');
+    expect(identityFromTokenInfo({ ...jdoe, active: false }, DEFAULT_TOKEN_INFO_FIELDS, now)).toEqual({ kind: 'rejected', reason: 'token-info says the token is not active' });
+    expect(identityFromTokenInfo({ ...jdoe, exp: now / 1000 }, DEFAULT_TOKEN_INFO_FIELDS, now)).toEqual({ kind: 'rejected', reason: 'token-info says the token expired (exp)' });
+    expect(identityFromTokenInfo({ ...jdoe, expires_in: 0 }, DEFAULT_TOKEN_INFO_FIELDS, now)).toEqual({ kind: 'rejected', reason: 'token-info says the token expired (expires_in)' });
+    expect(identityFromTokenInfo({ ...jdoe, active: true, exp: now / 1000 + 60, expires_in: 60 }, DEFAULT_TOKEN_INFO_FIELDS, now)).toMatchObject({ kind: 'identity', expiresInSeconds: 60 });
     expect(identityFromTokenInfo([1, 2], DEFAULT_TOKEN_INFO_FIELDS)).toMatchObject({ kind: 'rejected' });
   });
 

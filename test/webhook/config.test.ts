@@ -28,6 +28,7 @@ describe('validateWebhookConfig', () => {
     ['a list of groups that is not a list', { roles: { Administrator: 3 } }, 'roles.Administrator: must be a list of group names, got 3'],
     ['an empty group name', { roles: { ReadOnly: ['ok', ''] } }, 'roles.ReadOnly: must be a list of group names, got a list'],
     ['an unknown role', { roles: { Admin: ['x'] } }, 'roles.Admin: unknown field; valid fields here are ReadOnly, PowerUser, Administrator'],
+    ['a system: group as a role group', { roles: { ReadOnly: ['system:authenticated'] } }, 'roles.ReadOnly: "system:authenticated" is a system: or kubernetes-on-aws: group, which token-info never grants; name your identity provider\'s group'],
     ['an unknown top-level field', { tokenInfoUrl: 'x' }, 'tokenInfoUrl: unknown field; valid fields here are clusterGroup, workerTokenFile, tokenInfo, cache, roles, server, iam'],
     ['a misspelt nested field', { tokenInfo: { url: TOKEN_INFO_URL, timeOutMs: 5 } }, 'tokenInfo.timeOutMs: unknown field; valid fields here are url, timeoutMs, fields'],
     ['a missing required field', { clusterGroup: undefined }, 'clusterGroup: is required; the form is aws:<account>:<region>:<stack>-<version>'],
