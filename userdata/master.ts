@@ -27,7 +27,7 @@ import { kubernetesNodeParts } from './kubernetes-node';
 import { KUBE_PROXY_DAEMONSET } from './kube-proxy';
 import { kubeSchedulerConfiguration } from './kube-scheduler';
 import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
-import { bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, WEBHOOK_DIR } from './paths';
+import { bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, NODE_ENV, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
 import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
 import { defaultApiDnsName, internalApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
@@ -92,9 +92,44 @@ export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 /** The break-glass admin of the static token file (group system:masters). */
 export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
 
+/**
+ * The label that makes a node a master for scheduling (the add-ons' MASTER_NODE_SELECTOR),
+ * kubeadm's. No kubelet can set it on itself: the kubelet refuses `--node-labels` in the
+ * kubernetes.io namespace outside its allowed list, and NodeRestriction refuses a node's own
+ * Node create or update carrying it (k8s.io/kubelet v0.35.1 pkg/apis/well_known_labels.go
+ * IsKubeletLabel: only kubelet.kubernetes.io and node.kubernetes.io and a fixed list). So
+ * the master sets it on its own Node at boot as the break-glass admin, and a worker, or a
+ * stolen node credential, cannot pose as a master to draw the masters' pods.
+ */
+export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
+/** The labels a master's boot applies to its Node (mark-control-plane), beside the kubelet's own. */
+export const MASTER_BOOT_LABELS: Readonly<Record<string, string>> = { [CONTROL_PLANE_LABEL]: '' };
+const MARK_CONTROL_PLANE_UNIT = 'mark-control-plane.service';
+const MARK_CONTROL_PLANE_SCRIPT = bin('mark-control-plane');
+
 const CONTROL_PLANE_AUTH_UNIT = 'control-plane-auth.service';
 const CONTROL_PLANE_AUTH_SCRIPT = bin('control-plane-auth');
 const ADMIN_KUBECONFIG = auth('admin.kubeconfig');
+
+/**
+ * Labels this master's Node once it has registered (on a new cluster, after the node RBAC is
+ * delivered): up to 30 minutes of tries, then the unit fails and systemd tries again.
+ */
+const markControlPlaneScript = `#!/bin/bash
+# mark-control-plane: label this master's Node ${Object.keys(MASTER_BOOT_LABELS).join(', ')} as the break-glass admin.
+set -euo pipefail
+. ${NODE_ENV}
+attempts=180
+for attempt in $(seq 1 "$attempts"); do
+  if ${KUBECTL_BINARY} --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout=10s label node "$PRIVATE_DNS_NAME" \\
+      ${Object.entries(MASTER_BOOT_LABELS).map(([key, value]) => `${key}=${value}`).join(' ')} --overwrite; then
+    exit 0
+  fi
+  echo "mark-control-plane: node $PRIVATE_DNS_NAME not labelled yet (attempt $attempt/$attempts); it registers once the node RBAC is delivered" >&2
+  sleep 10
+done
+exit 1
+`;
 
 /**
  * Writes, at boot and only on this master, the credentials that must never be in a config:
@@ -392,6 +427,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       file(API_SERVER_NAMES_FILE, `${input.apiServerCertificateNames.join('\n')}\n`),
       file('/etc/hosts', masterHostsFile(input)),
       script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript),
+      script(MARK_CONTROL_PLANE_SCRIPT, markControlPlaneScript),
       localKubeconfig(ADMIN_KUBECONFIG, BREAK_GLASS_ADMIN_USER, pki('admin-token')),
       staticPodFile({
         ...KUBE_APISERVER_POD,
@@ -447,6 +483,15 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
           Before: KUBELET_UNIT,
         },
         Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: CONTROL_PLANE_AUTH_SCRIPT },
+        Install: { WantedBy: 'multi-user.target' },
+      }),
+      unit(MARK_CONTROL_PLANE_UNIT, {
+        Unit: {
+          Description: `Label this master's Node ${CONTROL_PLANE_LABEL} (no kubelet may set it on itself)`,
+          Requires: CONTROL_PLANE_AUTH_UNIT,
+          After: [CONTROL_PLANE_AUTH_UNIT, KUBELET_UNIT],
+        },
+        Service: { Type: 'oneshot', RemainAfterExit: true, ExecStart: MARK_CONTROL_PLANE_SCRIPT, Restart: 'on-failure', RestartSec: 30 },
         Install: { WantedBy: 'multi-user.target' },
       }),
       unit(WEBHOOK_UNIT, {
@@ -545,7 +590,7 @@ export function masterConfig(input: MasterNodeInput): IgnitionConfig {
         certificateAuthority: pki('ca.crt'),
         network,
         healthzBindAddress: '127.0.0.1',
-        registerWithTaints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+        registerWithTaints: [{ key: CONTROL_PLANE_LABEL, effect: 'NoSchedule' }],
         nodeLabels: { 'kubernetes-on-aws/role': 'master' },
         after: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT],
       }),

@@ -9,17 +9,18 @@ import { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { IToleration } from 'kubernetes-models/v1/Toleration';
+import { MASTER_BOOT_LABELS } from '../../userdata/master';
 import { API_SERVER_PORT } from '../../userdata/network';
 import { internalApiDnsName } from '../../userdata/types';
 import { AddonContext } from './addon';
 
 /**
- * The label the masters register with (userdata/master.ts nodeLabels). Not
- * `node-role.kubernetes.io/control-plane`: a kubelet may not set `node-role.kubernetes.io/*` on
- * itself (userdata/kubelet.ts) and nothing else labels the masters, so a selector on it would
- * match no node.
+ * The masters: kubeadm's control-plane label, which each master puts on its own Node at boot
+ * as the admin (userdata/master.ts CONTROL_PLANE_LABEL). Never a label a kubelet sets on
+ * itself (such as `kubernetes-on-aws/role`): any node could claim that one, and draw the
+ * masters' pods, with their service accounts, onto itself.
  */
-export const MASTER_NODE_SELECTOR: Readonly<Record<string, string>> = { 'kubernetes-on-aws/role': 'master' };
+export const MASTER_NODE_SELECTOR: Readonly<Record<string, string>> = { ...MASTER_BOOT_LABELS };
 
 /** Every node of this cluster runs Linux; the well-known label upstream manifests select on. */
 export const LINUX_NODE_SELECTOR: Readonly<Record<string, string>> = { 'kubernetes.io/os': 'linux' };

@@ -466,3 +466,42 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     expect(result.stderr).toContain('admin-token must be one line of at least 32 token characters');
   });
 });
+
+describe('mark-control-plane (master)', () => {
+  const NODE_NAME = 'ip-10-0-1-23.eu-central-1.compute.internal';
+  let node: Node;
+  beforeEach(() => {
+    node = new Node(masterConfig(masterInput));
+    node.write('etc/node.env', `PRIVATE_DNS_NAME=${NODE_NAME}\n`);
+  });
+  afterEach(() => node.remove());
+
+  /** A kubectl that fails (the Node not registered yet) until its FAKE/failures count is used up. */
+  const kubectlFailing = (times: number) => {
+    node.write('fake/failures', String(times));
+    node.write('bin/kubectl', `#!/bin/bash
+echo "$*" >>"$FAKE/kubectl.log"
+left=$(cat "$FAKE/failures")
+if [ "$left" -gt 0 ]; then echo $((left - 1)) >"$FAKE/failures"; echo 'Error from server (NotFound): nodes "x" not found' >&2; exit 1; fi
+`, 0o755);
+  };
+  // Three tries, no pause: the rendered script's 180 tries 10 s apart, shortened.
+  const run = () => spawnSync(node.install('mark-control-plane', { 'attempts=180': 'attempts=3', 'sleep 10': 'sleep 0' }), [], { encoding: 'utf8', env: { ...process.env, FAKE: join(node.root, 'fake') } });
+
+  test("labels its own Node with the control-plane label, as the break-glass admin, once the Node exists", () => {
+    kubectlFailing(2);
+    const result = run();
+    expect(result.status).toBe(0);
+    const calls = node.read('fake/kubectl.log').trim().split('\n');
+    expect(calls).toHaveLength(3);
+    expect(calls[2]).toBe(`--kubeconfig ${node.root}/auth/admin.kubeconfig --request-timeout=10s label node ${NODE_NAME} node-role.kubernetes.io/control-plane= --overwrite`);
+    expect(result.stderr).toMatch(/not labelled yet \(attempt 1\/3\); it registers once the node RBAC is delivered/);
+  });
+
+  test('gives up after its tries with a failure, for systemd to start it again', () => {
+    kubectlFailing(10);
+    const result = run();
+    expect(result.status).toBe(1);
+    expect(node.read('fake/kubectl.log').trim().split('\n')).toHaveLength(3);
+  });
+});

@@ -151,6 +151,16 @@ describe('master node', () => {
     expect(() => masterConfig(bad)).toThrow(/workerTokenFile is '\/etc\/kubernetes\/secrets\/worker-token'.*\/etc\/kubernetes\/pki\/worker-token/);
   });
 
+  test('labels its own Node control-plane after the kubelet starts, as the admin (the script runs against a fake in boot-scripts.test.ts)', () => {
+    const unit = unitText(config, 'mark-control-plane.service');
+    expect(unit).toMatch(/^Requires=control-plane-auth.service$/m);
+    expect(unit).toMatch(/^After=control-plane-auth.service$/m);
+    expect(unit).toMatch(/^After=kubelet.service$/m);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
+    expect(fileText(config, '/opt/bin/mark-control-plane')).toContain('--kubeconfig /etc/kubernetes/auth/admin.kubeconfig');
+  });
+
   test('applies nothing to the cluster at boot: the add-ons, bootstrap RBAC included, come with the deploy', () => {
     expect(files(config).map((f) => f.path).filter((path) => path.includes('addons'))).toEqual([]);
     expect(units(config).map((u) => u.name)).not.toContain('kube-addons.service');

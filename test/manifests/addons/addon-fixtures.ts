@@ -10,7 +10,7 @@ import { IToleration } from 'kubernetes-models/v1/Toleration';
 import { Addon, AddonContext, IamStatement } from '../../../manifests/addons/addon';
 import { EVERY_TAINT } from '../../../manifests/addons/placement';
 import { KUBELET_CONFIG, KUBELET_UNIT } from '../../../userdata/kubelet';
-import { masterConfig } from '../../../userdata/master';
+import { MASTER_BOOT_LABELS, masterConfig } from '../../../userdata/master';
 import { KUBERNETES_VERSION } from '../../../userdata/versions';
 import { workerConfig } from '../../../userdata/worker';
 import { fileText, unitText } from '../../userdata/config-files';
@@ -90,7 +90,7 @@ export interface RegisteredNode {
   readonly clusterDomain: string;
 }
 
-function registered(config: Parameters<typeof fileText>[0]): RegisteredNode {
+function registered(config: Parameters<typeof fileText>[0], labelsAppliedAtBoot: Readonly<Record<string, string>> = {}): RegisteredNode {
   const unit = unitText(config, KUBELET_UNIT);
   const flag = (name: string) => new RegExp(`--${name}=(\\S*)`).exec(unit)?.[1];
   const labels = Object.fromEntries((flag('node-labels') ?? '').split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]));
@@ -98,7 +98,7 @@ function registered(config: Parameters<typeof fileText>[0]): RegisteredNode {
   return {
     // The kubelet adds the OS label itself, from its own runtime.GOOS (kubernetes v1.35
     // pkg/kubelet/kubelet_node_status.go initialNode: v1.LabelOSStable); every node here is Linux.
-    labels: { 'kubernetes.io/os': 'linux', ...labels },
+    labels: { 'kubernetes.io/os': 'linux', ...labels, ...labelsAppliedAtBoot },
     taints: kubelet.registerWithTaints ?? [],
     cloudProvider: flag('cloud-provider'),
     clusterDNS: kubelet.clusterDNS,
@@ -107,7 +107,8 @@ function registered(config: Parameters<typeof fileText>[0]): RegisteredNode {
 }
 
 /** The master and worker kubelets of the userdata test fixtures. */
-export const MASTER_NODE = registered(masterConfig(masterInput));
+/** A master as it registers, and with the label its boot then applies (mark-control-plane). */
+export const MASTER_NODE = registered(masterConfig(masterInput), MASTER_BOOT_LABELS);
 export const WORKER_NODE = registered(workerConfig(workerInput));
 
 /**

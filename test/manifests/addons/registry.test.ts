@@ -117,9 +117,47 @@ describe('the registry', () => {
 });
 
 describe('placement constants match how the nodes register (userdata/master.ts, userdata/worker.ts)', () => {
-  test('a master registers with exactly the master label and the control-plane taint', () => {
+  test('a master carries the master selector\'s labels (applied at boot by the admin) and registers with the control-plane taint', () => {
     for (const [key, value] of Object.entries(MASTER_NODE_SELECTOR)) expect(MASTER_NODE.labels[key]).toBe(value);
     expect(MASTER_NODE.taints).toEqual([{ key: NODE_TAINTS.controlPlane, effect: 'NoSchedule' }]);
+  });
+
+  /**
+   * The labels a kubelet may set on its own Node (k8s.io/kubelet v0.35.1 pkg/apis/well_known_labels.go
+   * IsKubeletLabel, which the kubelet applies to --node-labels and NodeRestriction to a node's
+   * own Node): any key outside the kubernetes.io and k8s.io namespaces, and inside them only the
+   * kubelet.kubernetes.io and node.kubernetes.io namespaces and a fixed list of keys.
+   */
+  const KUBELET_LABELS = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone', 'topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/region', 'node.kubernetes.io/instance-type', 'beta.kubernetes.io/instance-type', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch'];
+  const kubeletMaySet = (key: string) => {
+    const namespace = key.includes('/') ? key.split('/')[0] : '';
+    const restricted = ['kubernetes.io', 'k8s.io'].some((ns) => namespace === ns || namespace.endsWith(`.${ns}`));
+    if (!restricted) return true;
+    return KUBELET_LABELS.includes(key) || ['kubelet.kubernetes.io', 'node.kubernetes.io'].some((ns) => namespace === ns || namespace.endsWith(`.${ns}`));
+  };
+
+  test('no kubelet can claim to be a master: every label of the master selector is one a kubelet may not set on itself', () => {
+    expect(Object.keys(MASTER_NODE_SELECTOR).length).toBeGreaterThan(0);
+    for (const key of Object.keys(MASTER_NODE_SELECTOR)) expect([key, kubeletMaySet(key)]).toEqual([key, false]);
+    // The model is not a no-op: the labels our kubelets do set are allowed, the master one is not.
+    expect(kubeletMaySet('kubernetes-on-aws/role')).toBe(true);
+    expect(kubeletMaySet('node.kubernetes.io/pool')).toBe(true);
+    expect(kubeletMaySet('node-role.kubernetes.io/worker')).toBe(false);
+  });
+
+  test('no pod selects its nodes by a label a kubelet sets on itself (the OS label aside); those that must run on masters select the master selector', () => {
+    let onMastersOnly = 0;
+    for (const addon of ADDONS) {
+      for (const { owner, spec } of podTemplates(rendered(addon))) {
+        const claimable = Object.keys(spec.nodeSelector ?? {}).filter((key) => kubeletMaySet(key) && key !== 'kubernetes.io/os');
+        expect([owner, claimable]).toEqual([owner, []]);
+        if (schedulableOn(spec, WORKER_NODE)) continue;
+        onMastersOnly++;
+        expect([owner, spec.nodeSelector]).toEqual([owner, expect.objectContaining(MASTER_NODE_SELECTOR)]);
+      }
+    }
+    // The cloud controller, the EBS CSI controller, cluster-autoscaler, external-dns, metrics-server.
+    expect(onMastersOnly).toBeGreaterThanOrEqual(5);
   });
 
   test('a worker carries neither the master label nor any taint', () => {
