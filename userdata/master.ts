@@ -16,6 +16,7 @@
 import { load } from 'js-yaml';
 import { NODE_AGENT_ROLE } from '../manifests/node-agent-rbac';
 import { ADMISSION_CONFIGURATION, ENABLED_ADMISSION_PLUGINS } from './apiserver-admission';
+import { authorizationConfiguration } from './apiserver-authorization';
 import { AUDIT_LOG_DIR, AUDIT_LOG_MAX_AGE_DAYS, AUDIT_LOG_MAX_BACKUPS, AUDIT_LOG_MAX_SIZE_MB, AUDIT_LOG_PATH, AUDIT_POLICY } from './audit-policy';
 import { directory, file, MODE_PRIVATE, MODE_PRIVATE_DIR, remoteFile, script } from './files';
 import { FLANNEL_DAEMONSET } from './flannel';
@@ -75,6 +76,8 @@ export const AUTHENTICATION_CONFIG = `${APISERVER_DIR}/authentication.yaml`;
 /** `--admission-control-config-file`: Pod Security admission's defaults and exemptions. */
 export const ADMISSION_CONFIG = `${APISERVER_DIR}/admission.yaml`;
 export const AUDIT_POLICY_FILE = `${APISERVER_DIR}/audit-policy.yaml`;
+/** `--authorization-config`: the authorizers in order (apiserver-authorization.ts). */
+export const AUTHORIZATION_CONFIG = `${APISERVER_DIR}/authorization.yaml`;
 /** Fetched from the control-plane secret (0600): the key that encrypts Secrets in etcd. */
 export const ENCRYPTION_CONFIG = pki(ENCRYPTION_CONFIG_FILE);
 /** Static token file, written at boot: the break-glass admin and this master's components. */
@@ -259,12 +262,9 @@ function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): strin
     'authentication-token-webhook-version': 'v1',
     // Break-glass admin (system:masters) and this master's components; written at boot.
     'token-auth-file': TOKEN_AUTH_FILE,
-    // Node first (per-node kubelet identities, later), RBAC for system components and service
-    // accounts (answered in-process, no webhook round trip), then the webhook for users' roles.
-    // RBAC never denies, so every request RBAC does not allow still reaches the webhook.
-    'authorization-mode': 'Node,RBAC,Webhook',
-    'authorization-webhook-config-file': AUTHORIZATION_WEBHOOK_KUBECONFIG,
-    'authorization-webhook-version': 'v1',
+    // Node, then the webhook for people (fails closed, its denial final), then RBAC:
+    // apiserver-authorization.ts.
+    'authorization-config': AUTHORIZATION_CONFIG,
     'kubelet-client-certificate': KUBELET_CLIENT_CERT,
     'kubelet-client-key': KUBELET_CLIENT_KEY,
     'kubelet-preferred-address-types': 'InternalIP,InternalDNS,Hostname',
@@ -390,6 +390,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       AUTHENTICATION_WEBHOOK_KUBECONFIG,
       AUTHORIZATION_WEBHOOK_KUBECONFIG,
       AUTHENTICATION_CONFIG,
+      AUTHORIZATION_CONFIG,
       ADMISSION_CONFIG,
       AUDIT_POLICY_FILE,
     ),
@@ -414,6 +415,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
     ],
     files: [
       file(AUTHENTICATION_CONFIG, yaml(AUTHENTICATION_CONFIGURATION)),
+      file(AUTHORIZATION_CONFIG, yaml(authorizationConfiguration({ webhookKubeconfig: AUTHORIZATION_WEBHOOK_KUBECONFIG }))),
       file(ADMISSION_CONFIG, yaml(ADMISSION_CONFIGURATION)),
       file(AUDIT_POLICY_FILE, yaml(AUDIT_POLICY)),
       file(SCHEDULER_CONFIG, yaml(kubeSchedulerConfiguration({ kubeconfig: SCHEDULER_KUBECONFIG }))),

@@ -26,7 +26,7 @@ export interface AuthorizationPolicy {
 
 /**
  * `allowed: true` grants; `denied: true` ends the authorizer chain; neither is "no
- * opinion", leaving the decision to the next authorizer (Node, RBAC).
+ * opinion", leaving the decision to the next authorizer (RBAC).
  */
 export interface AuthorizationDecision {
   readonly allowed: boolean;

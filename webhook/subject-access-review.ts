@@ -1,6 +1,6 @@
 import { AccessRequest, AuthorizationDecision } from './authorizer';
 
-/** SubjectAccessReview versions the API server may send (`--authorization-webhook-version`). */
+/** SubjectAccessReview versions the API server may send (the authorization config's `subjectAccessReviewVersion`). */
 export const SUBJECT_ACCESS_REVIEW_API_VERSIONS = ['authorization.k8s.io/v1', 'authorization.k8s.io/v1beta1'] as const;
 
 export type ParsedSubjectAccessReview =

@@ -62,6 +62,7 @@ describe('mounts of the pods on a master', () => {
         '/etc/kubernetes/apiserver/admission.yaml',
         '/etc/kubernetes/apiserver/audit-policy.yaml',
         '/etc/kubernetes/apiserver/authentication.yaml',
+        '/etc/kubernetes/apiserver/authorization.yaml',
         '/etc/kubernetes/auth/apiserver-kubelet-client.crt',
         '/etc/kubernetes/auth/apiserver-kubelet-client.key',
         '/etc/kubernetes/auth/tokens.csv',

@@ -34,12 +34,10 @@ describe('kube-apiserver static pod', () => {
     expect(apiServer).toContain('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key');
   });
 
-  test('authenticates and authorizes through the webhooks, v1, in the order Node,RBAC,Webhook', () => {
+  test('authenticates through the webhook, v1; authorizes by its authorization config (apiserver-authorization.test.ts)', () => {
     expect(apiServer).toContain('--authentication-token-webhook-config-file=/etc/kubernetes/webhook/authentication-kubeconfig.yaml');
     expect(apiServer).toContain('--authentication-token-webhook-version=v1');
-    expect(apiServer).toContain('--authorization-mode=Node,RBAC,Webhook');
-    expect(apiServer).toContain('--authorization-webhook-config-file=/etc/kubernetes/webhook/authorization-kubeconfig.yaml');
-    expect(apiServer).toContain('--authorization-webhook-version=v1');
+    expect(apiServer).toContain('--authorization-config=/etc/kubernetes/apiserver/authorization.yaml');
     expect(fileText(config, '/etc/kubernetes/webhook/authentication-kubeconfig.yaml')).toBe(masterInput.authenticationWebhookKubeconfig);
     expect(fileText(config, '/etc/kubernetes/webhook/authorization-kubeconfig.yaml')).toBe(masterInput.authorizationWebhookKubeconfig);
   });
