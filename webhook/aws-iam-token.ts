@@ -167,7 +167,7 @@ function checkOptions(options: IamTokenVerifierOptions): string | undefined {
  * (aws) sts.amazonaws.com, not the FIPS (sts-fips.*) or dual-stack (*.api.aws) names, and an
  * aws-partition verifier does not take us-gov-* hosts (upstream does, as they share a domain).
  */
-export function isStsHost(host: string, partition: AwsPartition): boolean {
+function isStsHost(host: string, partition: AwsPartition): boolean {
   if (host === GLOBAL_STS_HOST) return partition === 'aws';
   const match = REGIONAL_STS_HOST.exec(host);
   if (!match) return false;

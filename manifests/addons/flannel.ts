@@ -49,8 +49,6 @@ export const FLANNEL_CNI_PLUGIN_IMAGE = IMAGES.flannelCniPlugin;
 export const FLANNEL_NAMESPACE = 'kube-system';
 /** ServiceAccount, ClusterRole and binding: upstream's name. */
 export const FLANNEL_NAME = 'flannel';
-/** The DaemonSet: the name the nodes' health check looks up (userdata/flannel.ts). */
-export const FLANNEL_DAEMONSET_NAME = FLANNEL_DAEMONSET;
 export const FLANNEL_CONFIG_MAP = 'kube-flannel-cfg';
 /** Where flanneld reads its config: its default --net-config-path (v0.27.3 main.go). */
 export const FLANNEL_CONFIG_DIR = '/etc/kube-flannel';
@@ -61,7 +59,6 @@ export const FLANNEL_CONFIG_DIR = '/etc/kube-flannel';
 export const FLANNEL_CNI_CONF = `${CNI_CONF_DIR}/10-flannel.conflist`;
 /** flannel's CNI plugin binary on the host, among the standard plugins (CNI_BIN_DIR). */
 export const FLANNEL_CNI_PLUGIN = `${CNI_BIN_DIR}/flannel`;
-export { FLANNEL_RUN_DIR };
 
 /**
  * flannel's ClusterRole, exactly kube-flannel.yml v0.27.3's rules. All three are called with
@@ -120,7 +117,8 @@ const COPY_REQUESTS = { requests: { cpu: '10m', memory: '16Mi' } };
 
 function daemonSet(context: AddonContext): DaemonSet {
   return new DaemonSet({
-    metadata: { name: FLANNEL_DAEMONSET_NAME, namespace: FLANNEL_NAMESPACE, labels },
+    // The name the nodes' health check looks up (userdata/flannel.ts).
+    metadata: { name: FLANNEL_DAEMONSET, namespace: FLANNEL_NAMESPACE, labels },
     spec: {
       selector: { matchLabels: SELECTOR },
       // One node at a time: its pods keep their routes while flanneld restarts.
