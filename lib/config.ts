@@ -10,6 +10,7 @@ import { ContextProvider } from 'aws-cdk-lib/cloud-assembly-schema';
 import { bootstrapChain } from '../manifests/addons/bootstrap-chain';
 import { ADDONS, OPTIONAL_ADDON_NAMES } from '../manifests/addons/registry';
 import { KUBERNETES_VERSION } from '../userdata/versions';
+import { clusterGroupOf } from '../userdata/types';
 import { AwsPartition, partitionOfRegion } from '../webhook/config';
 
 /** Reads one context value; `node.tryGetContext` has this shape. */
@@ -477,7 +478,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     partition: partitionOfRegion(region),
     hostedZone: { name: zoneName, id: zoneId },
     apiDomainName,
-    clusterGroup: `aws:${account}:${region}:${clusterName}`,
+    clusterGroup: clusterGroupOf({ account, region, cluster: clusterName, zone: zoneName }),
     certificateArn,
     network,
     flatcarAmi,

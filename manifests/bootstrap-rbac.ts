@@ -1,27 +1,47 @@
 /**
- * The RBAC a cluster needs before any node can join: the identities that the webhook and
- * the masters' boot scripts create have no permissions of their own in Kubernetes.
+ * The RBAC a cluster needs from the start for the identities the masters' boot scripts
+ * create, which have no permissions of their own in Kubernetes. Nodes get none: each signs in
+ * as `system:node:<name>` (webhook/iam-authenticator.ts), and the Node authorizer and
+ * NodeRestriction give it what its own pods need, nothing of another node's.
  *
- * - The shared worker token (kubelet, kube-proxy and flannel of every node): the roles of
- *   node-agent-rbac.ts, cut to what those three call.
  * - The API server's client certificate for kubelets (logs, exec, port-forward) needs
  *   `system:kubelet-api-admin`, as kubelets authorize their callers through the API.
+ * - The approver of kubelet serving certificates (webhook/kubelet-serving-approver.ts) reads
+ *   CSRs and approves those of signer kubernetes.io/kubelet-serving only: approving takes
+ *   `update` on certificatesigningrequests/approval and `approve` on the signer by name
+ *   (kubernetes/kubernetes v1.35 plugin/pkg/admission/certificates/approval: the signer
+ *   check; kubernetes/website examples/access/certificate-signing-request/clusterrole-approve.yaml).
  */
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
-import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { KUBELET_CLIENT_USER } from '../userdata/master';
+import { KUBELET_CLIENT_BINDING, KUBELET_CLIENT_USER, KUBELET_SERVING_APPROVER_USER } from '../userdata/master';
 import { MANAGED_BY_LABELS } from './managed-by';
-import { nodeAgentRbac } from './node-agent-rbac';
 
-export function bootstrapRbac(): (ClusterRole | ClusterRoleBinding | Role | RoleBinding)[] {
+/** The one signer the approver may approve for. */
+export const KUBELET_SERVING_SIGNER_NAME = 'kubernetes.io/kubelet-serving';
+
+const user = (name: string) => [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }];
+
+export function bootstrapRbac(): (ClusterRole | ClusterRoleBinding)[] {
+  const approver = { name: KUBELET_SERVING_APPROVER_USER, labels: MANAGED_BY_LABELS };
   return [
-    ...nodeAgentRbac(),
     new ClusterRoleBinding({
-      metadata: { name: 'kubernetes-on-aws:apiserver-kubelet-client', labels: MANAGED_BY_LABELS },
+      metadata: { name: KUBELET_CLIENT_BINDING, labels: MANAGED_BY_LABELS },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: KUBELET_CLIENT_USER }],
+      subjects: user(KUBELET_CLIENT_USER),
+    }),
+    new ClusterRole({
+      metadata: approver,
+      rules: [
+        { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['get', 'list'] },
+        { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/approval'], verbs: ['update'] },
+        { apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [KUBELET_SERVING_SIGNER_NAME], verbs: ['approve'] },
+      ],
+    }),
+    new ClusterRoleBinding({
+      metadata: approver,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: KUBELET_SERVING_APPROVER_USER },
+      subjects: user(KUBELET_SERVING_APPROVER_USER),
     }),
   ];
 }

@@ -1,6 +1,7 @@
 /**
  * Kubeconfig files as data. Credentials are never in them: the user's token is read from a
- * file (`tokenFile`) that fetch-secrets or a boot script writes on the node.
+ * file (`tokenFile`) that a boot script writes on the node, or made on demand by an exec
+ * credential plugin (`exec`).
  */
 import { file, MODE_PRIVATE } from './files';
 import { IgnitionFile } from './ignition';
@@ -15,8 +16,31 @@ export interface KubeconfigOptions {
   readonly certificateAuthority?: string;
   /** User entry name. */
   readonly user: string;
-  /** File holding the bearer token, read by the client at start. */
-  readonly tokenFile: string;
+  /** How the user signs in: a file holding a bearer token, or an exec credential plugin. */
+  readonly credential: KubeconfigCredential;
+}
+
+/** A kubeconfig user's credential: a token file written at boot, or a plugin run on demand. */
+export type KubeconfigCredential = { readonly tokenFile: string } | { readonly exec: Record<string, unknown> };
+
+/**
+ * The exec credential plugin that signs in with an AWS identity: `aws eks get-token` presigns
+ * an STS GetCallerIdentity request for `clusterGroup` (aws-iam-authenticator's token format,
+ * which the auth webhook verifies; no EKS cluster is involved). Its output is an
+ * ExecCredential of client.authentication.k8s.io/v1beta1 unless the KUBERNETES_EXEC_INFO
+ * environment variable asks for another version (aws-cli 2.x
+ * awscli/customizations/eks/get_token.py), so the entry asks for v1beta1: the nodes' CLI runs
+ * in a container that does not see that variable.
+ */
+export function awsGetTokenExec(command: string, clusterGroup: string, region: string): Record<string, unknown> {
+  return {
+    apiVersion: 'client.authentication.k8s.io/v1beta1',
+    command,
+    // The cluster group, not the bare name: the webhook wants a token signed for this cluster
+    // in this account and region, so one made for a namesake elsewhere is refused.
+    args: ['eks', 'get-token', '--cluster-name', clusterGroup, '--region', region, '--output', 'json'],
+    interactiveMode: 'Never',
+  };
 }
 
 export function kubeconfig(options: KubeconfigOptions): Record<string, unknown> {
@@ -32,13 +56,13 @@ export function kubeconfig(options: KubeconfigOptions): Record<string, unknown> 
         },
       },
     ],
-    users: [{ name: options.user, user: { tokenFile: options.tokenFile } }],
+    users: [{ name: options.user, user: { ...options.credential } }],
     contexts: [{ name: options.user, context: { cluster: options.cluster, user: options.user } }],
     'current-context': options.user,
   };
 }
 
-/** A kubeconfig file (0600: it names where the token is, and that is enough to keep it private). */
+/** A kubeconfig file (0600: it names where the credential comes from, and that is enough to keep it private). */
 export function kubeconfigFile(path: string, options: KubeconfigOptions): IgnitionFile {
   return file(path, yaml(kubeconfig(options)), { mode: MODE_PRIVATE });
 }

@@ -20,7 +20,7 @@ export const KUBELET_BINARY = bin('kubelet');
 export const KUBECTL_BINARY = bin('kubectl');
 export const KUBELET_UNIT = 'kubelet.service';
 export const KUBELET_CONFIG = `${KUBERNETES_DIR}/kubelet.yaml`;
-/** The node's kubeconfig (kubelet, kube-proxy, flannel): the shared worker token, by file. */
+/** The node's kubeconfig (the kubelet and the node's health check): the instance role's identity. */
 export const NODE_KUBECONFIG = `${KUBERNETES_DIR}/kubeconfig`;
 
 /** systemd-resolved's list of upstream servers; Flatcar's /etc/resolv.conf is a link to it. */
@@ -79,8 +79,12 @@ export function kubeletConfiguration(options: KubeletOptions): Record<string, un
     staticPodPath: STATIC_POD_DIR,
     registerNode: true,
     registerWithTaints: options.registerWithTaints,
-    // Serving certificate: self-signed by the kubelet (no CSR approver runs yet).
-    serverTLSBootstrap: false,
+    // Serving certificate from a CSR for signer kubernetes.io/kubelet-serving, renewed by the
+    // kubelet before it expires; the masters' approver approves it only for this instance's
+    // names and addresses (webhook/kubelet-serving-approver.ts), and the API server and
+    // metrics-server check it against the cluster CA.
+    serverTLSBootstrap: true,
+    // No client certificate: the kubelet signs in as its instance role (kubernetes-node.ts).
     rotateCertificates: false,
     protectKernelDefaults: false,
   };

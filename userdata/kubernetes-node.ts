@@ -1,6 +1,7 @@
 /**
  * What masters and workers share: containerd, the kubelet, the CNI plugins, kernel settings,
- * and the kubelet's kubeconfig (the shared worker token, read from its fetched file).
+ * and the kubelet's kubeconfig, which signs in as the instance role: the auth webhook makes
+ * that `system:node:<this instance's private DNS name>` (webhook/iam-authenticator.ts).
  * kube-proxy and flannel are DaemonSets with their own service accounts (manifests/addons),
  * so no pod mounts the node's credential.
  */
@@ -9,15 +10,14 @@ import { directory, file } from './files';
 import { cniPluginsParts } from './flannel';
 import { mergeParts, NodeParts } from './ignition';
 import { KubeletOptions, kubeletParts, NODE_KUBECONFIG } from './kubelet';
-import { kubeconfigFile } from './kubeconfig';
-import { KUBERNETES_DIR, KUBERNETES_PKI_DIR, STATIC_POD_DIR } from './paths';
-
-/** The shared kubelet identity (DESIGN: one worker token until per-node identity lands). */
-export const WORKER_TOKEN_FILE = `${KUBERNETES_PKI_DIR}/worker-token`;
+import { awsGetTokenExec, kubeconfigFile } from './kubeconfig';
+import { AWS } from './node-bootstrap';
+import { KUBERNETES_DIR, STATIC_POD_DIR } from './paths';
+import { clusterGroupOf, KubernetesClusterIdentity } from './types';
 
 export interface KubernetesNodeOptions extends KubeletOptions {
-  /** Cluster name (kubeconfig entry). */
-  readonly cluster: string;
+  /** The cluster: kubeconfig entry, and the cluster id the kubelet's IAM token is signed for. */
+  readonly identity: KubernetesClusterIdentity;
   /** API server URL the kubelet uses. */
   readonly apiServer: string;
   /** CA to check it with. @default the system trust store (the API load balancer's public ACM certificate) */
@@ -45,11 +45,13 @@ export function kubernetesNodeParts(options: KubernetesNodeOptions): NodeParts {
             .join(''),
         ),
         kubeconfigFile(NODE_KUBECONFIG, {
-          cluster: options.cluster,
+          cluster: options.identity.cluster,
           server: options.apiServer,
           ...(options.certificateAuthority ? { certificateAuthority: options.certificateAuthority } : {}),
           user: 'kubelet',
-          tokenFile: WORKER_TOKEN_FILE,
+          // A token of the instance role, made on demand (the kubelet re-runs the plugin before
+          // the token's 15 minutes end): no credential is stored on the node.
+          credential: { exec: awsGetTokenExec(AWS, clusterGroupOf(options.identity), options.identity.region) },
         }),
       ],
       units: [],

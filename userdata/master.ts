@@ -10,11 +10,9 @@
  * master stack after the masters signal (manifests/addons).
  *
  * Each control-plane pod mounts only the host files it reads, one by one and read-only (the
- * API server's audit log directory is its one writable mount): ca.key, the worker token and
- * the admin token stay on the host, for the boot scripts and the node agents that need them.
+ * API server's audit log directory is its one writable mount): ca.key and the admin token
+ * stay on the host, for the boot scripts that need them.
  */
-import { load } from 'js-yaml';
-import { NODE_AGENT_ROLE } from '../manifests/node-agent-rbac';
 import { ADMISSION_CONFIGURATION, ENABLED_ADMISSION_PLUGINS } from './apiserver-admission';
 import { authorizationConfiguration } from './apiserver-authorization';
 import { AUDIT_LOG_DIR, AUDIT_LOG_MAX_AGE_DAYS, AUDIT_LOG_MAX_BACKUPS, AUDIT_LOG_MAX_SIZE_MB, AUDIT_LOG_PATH, AUDIT_POLICY } from './audit-policy';
@@ -37,6 +35,7 @@ import { nodeReadyWithPodNetwork } from './pod-network-health';
 import { command, unit } from './units';
 import { IMAGES } from './versions';
 import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from './secret-names';
+import { JWKS_PATH } from './service-account-issuer';
 
 const pki = (name: string) => `${KUBERNETES_PKI_DIR}/${name}`;
 const auth = (name: string) => `${KUBERNETES_AUTH_DIR}/${name}`;
@@ -52,7 +51,6 @@ export const CONTROL_PLANE_SECRET_FILES = [
   'front-proxy-ca.crt',
   'front-proxy-client.crt',
   'front-proxy-client.key',
-  'worker-token',
   'admin-token',
   // EncryptionConfiguration for Secrets at rest in etcd; its key is generated with the others.
   ENCRYPTION_CONFIG_FILE,
@@ -68,8 +66,6 @@ export const WEBHOOK_BUNDLE_PATH = '/opt/kube-auth-webhook/kube-auth-webhook.js'
 export const WEBHOOK_CONFIG_PATH = `${WEBHOOK_DIR}/config.yaml`;
 export const AUTHENTICATION_WEBHOOK_KUBECONFIG = `${WEBHOOK_DIR}/authentication-kubeconfig.yaml`;
 export const AUTHORIZATION_WEBHOOK_KUBECONFIG = `${WEBHOOK_DIR}/authorization-kubeconfig.yaml`;
-/** The path the webhook server's config must give as `workerTokenFile` (mounted read-only). */
-export const WEBHOOK_WORKER_TOKEN_FILE = pki('worker-token');
 
 const APISERVER_DIR = `${KUBERNETES_DIR}/apiserver`;
 export const AUTHENTICATION_CONFIG = `${APISERVER_DIR}/authentication.yaml`;
@@ -90,8 +86,45 @@ export const SCHEDULER_CONFIG = `${KUBERNETES_DIR}/kube-scheduler.yaml`;
 /** Client certificate the API server shows kubelets (logs, exec), minted at boot with ca.key. */
 const KUBELET_CLIENT_CERT = auth('apiserver-kubelet-client.crt');
 const KUBELET_CLIENT_KEY = auth('apiserver-kubelet-client.key');
+/**
+ * The CA that signs kubelets' serving certificates (signer kubernetes.io/kubelet-serving): the
+ * cluster CA, which the API server (--kubelet-certificate-authority) and metrics-server (the
+ * service-account ca.crt, published from --root-ca-file) already trust. The per-signer flags,
+ * not --cluster-signing-cert-file, which may not be combined with them (kubernetes/kubernetes
+ * v1.35 cmd/kube-controller-manager/app/options/csrsigningcontroller.go Validate).
+ */
+export const KUBELET_SERVING_SIGNER = { cert: pki('ca.crt'), key: pki('ca.key') } as const;
 /** Its subject; RBAC binds it to system:kubelet-api-admin (kubelets authorize it by webhook). */
 export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+/**
+ * That binding (manifests/bootstrap-rbac.ts): the first object the cluster-bootstrap add-on
+ * delivers, so its absence tells the health check the cluster is new.
+ */
+export const KUBELET_CLIENT_BINDING = 'kubernetes-on-aws:apiserver-kubelet-client';
+/**
+ * The ClusterRole of the shared worker token that nodes used before each node signed in as
+ * its instance role. A cluster that still has it has nodes that hold that token, which this
+ * release's webhook no longer accepts: such a cluster cannot take this config in place.
+ */
+export const SHARED_NODE_TOKEN_ROLE = 'kubernetes-on-aws:node-agent';
+/**
+ * The approver of kubelet serving CSRs, which runs in the webhook process on every master
+ * (webhook/kubelet-serving-approver.ts) with a token of this master's, from the static token
+ * file; RBAC lets it approve that one signer's CSRs and nothing else (manifests/bootstrap-rbac.ts).
+ */
+export const KUBELET_SERVING_APPROVER_USER = 'kubernetes-on-aws:kubelet-serving-approver';
+const KUBELET_SERVING_APPROVER = 'kubelet-serving-approver';
+/** Its token, written at boot by control-plane-auth. */
+const KUBELET_SERVING_APPROVER_TOKEN = auth(`${KUBELET_SERVING_APPROVER}.token`);
+/**
+ * What the webhook's config must give as `kubeletServingApprover` on masters: the local API
+ * server, and the two files mounted (read-only, one by one) into the webhook's container.
+ */
+export const WEBHOOK_APPROVER_CONNECTION = {
+  apiServer: LOCAL_API_SERVER,
+  caFile: pki('ca.crt'),
+  tokenFile: KUBELET_SERVING_APPROVER_TOKEN,
+} as const;
 /** The break-glass admin of the static token file (group system:masters). */
 export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
 
@@ -166,7 +199,7 @@ if ! [[ "$admin" =~ ^[A-Za-z0-9._~-]{32,}$ ]]; then
   exit 1
 fi
 new_token() { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
-for component in kube-controller-manager kube-scheduler; do
+for component in kube-controller-manager kube-scheduler ${KUBELET_SERVING_APPROVER}; do
   [ -s "$auth/$component.token" ] || new_token >"$auth/$component.token"
 done
 tmp=$(mktemp "$auth/.tokens.XXXXXX")
@@ -174,6 +207,7 @@ tmp=$(mktemp "$auth/.tokens.XXXXXX")
   printf '%s,${BREAK_GLASS_ADMIN_USER},${BREAK_GLASS_ADMIN_USER},"system:masters"\\n' "$admin"
   printf '%s,system:kube-controller-manager,system:kube-controller-manager\\n' "$(cat "$auth/kube-controller-manager.token")"
   printf '%s,system:kube-scheduler,system:kube-scheduler\\n' "$(cat "$auth/kube-scheduler.token")"
+  printf '%s,${KUBELET_SERVING_APPROVER_USER},${KUBELET_SERVING_APPROVER_USER}\\n' "$(cat ${KUBELET_SERVING_APPROVER_TOKEN})"
 } >"$tmp"
 chmod 0600 "$tmp"
 mv -f "$tmp" ${TOKEN_AUTH_FILE}
@@ -193,32 +227,39 @@ echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE} and the kubelet-client certif
 
 /**
  * The master's health check: the local API server is ready (anonymous /readyz) and, once the
- * cluster has its node RBAC, the node is Ready with its pod network. A new cluster gets the
- * node RBAC, kube-proxy and flannel from the master stack after every master has signalled
- * (manifests/addons): until the RBAC exists no kubelet can even register, so the API server
- * is all a master can show, and the delivery then waits for the node agents on every master.
- * Once it exists, a master (one replacing another) must show its pod network, and finding
- * the RBAC without kube-proxy's and flannel's DaemonSets fails: a cluster from before they
- * were add-ons, which cannot take this config in place. Asked as the break-glass admin (the
- * kubelet's token may not read RBAC or DaemonSets); an API error fails the check, never skips it.
+ * cluster has had its add-ons delivered, the node is Ready with its pod network. A new cluster
+ * gets kube-proxy and flannel from the master stack after every master has signalled
+ * (manifests/addons), so until the cluster-bootstrap add-on's first object exists the API
+ * server is all a master can show, and the delivery then waits for the node agents on every
+ * master. Once it exists, a master (one replacing another) must show its pod network. Two
+ * kinds of older cluster cannot take this config in place, and fail the check so that
+ * CloudFormation rolls the update back: one whose nodes still share a token (their kubelets
+ * would be refused once the masters changed), and one from before kube-proxy and flannel were
+ * DaemonSets. Asked as the break-glass admin (a node may not read RBAC); an API error fails
+ * the check, never skips it.
  */
 function healthCheck(network: ResolvedNetwork): string {
   const kubectl = `${KUBECTL_BINARY} --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout=10s get --ignore-not-found -o name`;
   return `#!/bin/bash
-# node-health-check (master): local API server ready; once the node RBAC exists, node Ready with its pod network.
+# node-health-check (master): local API server ready; once add-ons were delivered, node Ready with its pod network.
 set -euo pipefail
 if ! curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz >/dev/null; then
   echo "node-health-check: the local API server is not ready" >&2
   exit 1
 fi
-node_rbac=$(${kubectl} clusterroles ${NODE_AGENT_ROLE})
-if [ -z "$node_rbac" ]; then
-  echo "node-health-check: the API server is ready; the node RBAC, kube-proxy and flannel are not delivered yet (a new cluster): the master stack waits for them after this signal" >&2
+shared_token=$(${kubectl} clusterroles ${SHARED_NODE_TOKEN_ROLE})
+if [ -n "$shared_token" ]; then
+  echo "node-health-check: ClusterRole ${SHARED_NODE_TOKEN_ROLE} exists: this cluster's nodes share one token, which this release no longer accepts; deploy a new cluster version (README, Update)" >&2
+  exit 1
+fi
+delivered=$(${kubectl} clusterrolebindings ${KUBELET_CLIENT_BINDING})
+if [ -z "$delivered" ]; then
+  echo "node-health-check: the API server is ready; kube-proxy and flannel are not delivered yet (a new cluster): the master stack waits for them after this signal" >&2
   exit 0
 fi
 node_agents=$(${kubectl} daemonsets --namespace kube-system ${KUBE_PROXY_DAEMONSET} ${FLANNEL_DAEMONSET})
 if [ -z "$node_agents" ]; then
-  echo "node-health-check: the node RBAC exists but kube-proxy's and flannel's DaemonSets do not: a cluster from before they were add-ons (static pods) cannot take this config in place; deploy a new cluster version (README, Update)" >&2
+  echo "node-health-check: add-ons were delivered but kube-proxy's and flannel's DaemonSets do not exist: a cluster from before they were add-ons (static pods) cannot take this config in place; deploy a new cluster version (README, Update)" >&2
   exit 1
 fi
 ${nodeReadyWithPodNetwork(network)}`;
@@ -237,7 +278,11 @@ export const AUTHENTICATION_CONFIGURATION = {
 };
 
 function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): string[] {
-  const issuer = `https://${defaultApiDnsName(input)}`;
+  // The issuer of the releases before tokens were trusted by STS: its tokens stay valid
+  // (every --service-account-issuer is accepted; the first signs new ones), and it stays the
+  // API's audience, which defaults to the first issuer otherwise (kubernetes/kubernetes v1.35
+  // pkg/kubeapiserver/options/authentication.go, --api-audiences and --service-account-issuer).
+  const apiIssuer = `https://${defaultApiDnsName(input)}`;
   return flags({
     'secure-port': API_SERVER_PORT,
     'bind-address': '0.0.0.0',
@@ -267,8 +312,15 @@ function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): strin
     'authorization-config': AUTHORIZATION_CONFIG,
     'kubelet-client-certificate': KUBELET_CLIENT_CERT,
     'kubelet-client-key': KUBELET_CLIENT_KEY,
+    // Kubelets serve certificates the cluster CA signed for their own node (KUBELET_SERVING_SIGNER):
+    // logs, exec and port-forward reach the right kubelet or fail.
+    'kubelet-certificate-authority': KUBELET_SERVING_SIGNER.cert,
     'kubelet-preferred-address-types': 'InternalIP,InternalDNS,Hostname',
-    'service-account-issuer': issuer,
+    'service-account-issuer': [input.serviceAccountIssuer, apiIssuer],
+    'api-audiences': apiIssuer,
+    // The API server's own discovery document points at the published key set, as STS reads it
+    // (without this flag it names the API server's address: pkg/serviceaccount/openidmetadata.go).
+    'service-account-jwks-uri': `${input.serviceAccountIssuer}${JWKS_PATH}`,
     'service-account-key-file': pki('sa.pub'),
     'service-account-signing-key-file': pki('sa.key'),
     'service-cluster-ip-range': network.serviceCidr,
@@ -319,6 +371,10 @@ function controllerManagerFlags(input: MasterNodeInput, network: ResolvedNetwork
     'configure-cloud-routes': false,
     'service-account-private-key-file': pki('sa.key'),
     'root-ca-file': pki('ca.crt'),
+    // Signs the kubelets' serving certificates once the approver has approved a CSR (the
+    // controller-manager approves none of that signer itself).
+    'cluster-signing-kubelet-serving-cert-file': KUBELET_SERVING_SIGNER.cert,
+    'cluster-signing-kubelet-serving-key-file': KUBELET_SERVING_SIGNER.key,
     'use-service-account-credentials': true,
     profiling: false,
   });
@@ -344,9 +400,14 @@ function httpsProbe(path: string, port: number, failureThreshold: number): Recor
 
 /**
  * Read-only mounts of single host files, each named for its file ('apiserver.crt' ->
- * 'apiserver-crt'). Files, not their directories: pki/ also holds ca.key and the worker and
- * admin tokens, auth/ the other components' tokens.
+ * 'apiserver-crt'). Files, not their directories: pki/ also holds ca.key and the admin token,
+ * auth/ the other components' tokens.
  */
+/** The same for a `docker run`: each file alone, read-only, at its host path. */
+function readOnlyVolumes(...paths: string[]): string[] {
+  return paths.map((path) => `--volume=${path}:${path}:ro`);
+}
+
 function readOnlyFiles(...paths: string[]): HostMount[] {
   const mounts = paths.map((path): HostMount => ({ name: path.slice(path.lastIndexOf('/') + 1).replace(/[^a-z0-9-]/g, '-'), path, type: 'File', readOnly: true }));
   const names = mounts.map((m) => m.name);
@@ -399,10 +460,14 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
   ];
   // A component reads its kubeconfig, the token file and the CA that kubeconfig names.
   const componentFiles = (kubeconfig: string, token: string): string[] => [kubeconfig, token, pki('ca.crt')];
-  const cmMounts = [...readOnlyFiles(...componentFiles(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')), pki('sa.key')), ...HOST_CA_MOUNTS];
+  // ca.key: the controller-manager signs kubelet serving certificates (KUBELET_SERVING_SIGNER).
+  const cmMounts = [
+    ...readOnlyFiles(...componentFiles(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')), pki('sa.key'), KUBELET_SERVING_SIGNER.key),
+    ...HOST_CA_MOUNTS,
+  ];
   const schedulerMounts = readOnlyFiles(SCHEDULER_CONFIG, ...componentFiles(SCHEDULER_KUBECONFIG, auth('kube-scheduler.token')));
   const localKubeconfig = (path: string, user: string, token: string) =>
-    kubeconfigFile(path, { cluster: input.cluster, server: LOCAL_API_SERVER, certificateAuthority: pki('ca.crt'), user, tokenFile: token });
+    kubeconfigFile(path, { cluster: input.cluster, server: LOCAL_API_SERVER, certificateAuthority: pki('ca.crt'), user, credential: { tokenFile: token } });
 
   return {
     directories: [
@@ -499,8 +564,9 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       unit(WEBHOOK_UNIT, {
         Unit: {
           Description: `Authentication and authorization webhook (${WEBHOOK_LISTEN_ADDRESS}:${WEBHOOK_PORT}) for the API server`,
-          Requires: ['docker.service', FETCH_SECRETS_UNIT],
-          After: ['docker.service', FETCH_SECRETS_UNIT, 'network-online.target'],
+          // control-plane-auth writes the approver's token.
+          Requires: ['docker.service', FETCH_SECRETS_UNIT, CONTROL_PLANE_AUTH_UNIT],
+          After: ['docker.service', FETCH_SECRETS_UNIT, CONTROL_PLANE_AUTH_UNIT, 'network-online.target'],
           Wants: 'network-online.target',
           Before: KUBELET_UNIT,
         },
@@ -516,7 +582,7 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
             '--security-opt=no-new-privileges',
             `--volume=/opt/kube-auth-webhook:/opt/kube-auth-webhook:ro`,
             `--volume=${WEBHOOK_DIR}:${WEBHOOK_DIR}:ro`,
-            `--volume=${WEBHOOK_WORKER_TOKEN_FILE}:${WEBHOOK_WORKER_TOKEN_FILE}:ro`,
+            ...readOnlyVolumes(WEBHOOK_APPROVER_CONNECTION.tokenFile, WEBHOOK_APPROVER_CONNECTION.caFile),
             IMAGES.node,
             'node',
             WEBHOOK_BUNDLE_PATH,
@@ -553,26 +619,9 @@ export function masterHostsFile(input: MasterNodeInput): string {
   ].join('\n');
 }
 
-/** The webhook reads the worker token from the one file mounted into its container. */
-function checkWebhookConfig(text: string): void {
-  let document: unknown;
-  try {
-    document = load(text);
-  } catch (error) {
-    throw new Error(`master.webhookServerConfigYaml: not valid YAML: ${(error as Error).message}`);
-  }
-  const tokenFile = (document as { workerTokenFile?: unknown } | null)?.workerTokenFile;
-  if (tokenFile !== undefined && tokenFile !== WEBHOOK_WORKER_TOKEN_FILE) {
-    throw new Error(
-      `master.webhookServerConfigYaml: workerTokenFile is '${String(tokenFile)}', but on masters the worker token is at ${WEBHOOK_WORKER_TOKEN_FILE} (the only file mounted into the webhook container)`,
-    );
-  }
-}
-
 /** The full Ignition config of a master (an S3 asset; the user data is the stub). */
 export function masterConfig(input: MasterNodeInput): IgnitionConfig {
   validateMasterInput(input);
-  checkWebhookConfig(input.webhookServerConfigYaml);
   const network = resolveNetwork(input, 'master');
   return ignitionConfig(
     mergeParts(
@@ -586,7 +635,7 @@ export function masterConfig(input: MasterNodeInput): IgnitionConfig {
         before: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT, KUBELET_UNIT],
       }),
       kubernetesNodeParts({
-        cluster: input.cluster,
+        identity: input,
         // Masters talk to their own API server: a load balancer cannot hairpin a target to itself.
         apiServer: LOCAL_API_SERVER,
         certificateAuthority: pki('ca.crt'),

@@ -14,7 +14,7 @@ export const NODE_ENV = `${CONFIG_DIR}/node.env`;
 export const STATE_DIR = '/var/lib/kubernetes-on-aws';
 
 export const KUBERNETES_DIR = '/etc/kubernetes';
-/** Secrets fetched at boot on masters and workers (ca.crt, worker-token, ...), each file 0600. */
+/** Secrets fetched at boot on masters and workers (ca.crt, ...), each file 0600. */
 export const KUBERNETES_PKI_DIR = `${KUBERNETES_DIR}/pki`;
 /** Tokens generated at boot on masters (static token file, component tokens), each file 0600. */
 export const KUBERNETES_AUTH_DIR = `${KUBERNETES_DIR}/auth`;

@@ -59,7 +59,7 @@ export class ClusterSecretNames {
     return `${this.folder}control-plane`;
   }
 
-  /** What a worker needs: the cluster CA certificate and the worker token. */
+  /** What a worker needs: the cluster CA certificate. */
   public get worker(): string {
     return `${this.folder}worker`;
   }

@@ -111,6 +111,7 @@ export function staticPodFile(spec: StaticPodSpec): IgnitionFile {
 }
 
 /** `--flag=value` arguments from a record, in the record's order (readable in the golden files). */
-export function flags(values: Readonly<Record<string, string | number | boolean>>): string[] {
-  return Object.entries(values).map(([key, value]) => `--${key}=${value}`);
+/** Command-line flags from a mapping; a list gives the flag once per element, in order. */
+export function flags(values: Readonly<Record<string, string | number | boolean | readonly string[]>>): string[] {
+  return Object.entries(values).flatMap(([key, value]) => (typeof value === 'object' ? value : [value]).map((one) => `--${key}=${one}`));
 }

@@ -17,6 +17,20 @@ export interface ClusterIdentity {
   readonly region: string;
 }
 
+/** A Kubernetes node's cluster: its identity and the account, which names the cluster to IAM. */
+export interface KubernetesClusterIdentity extends ClusterIdentity {
+  /** AWS account id of the cluster (12 digits). */
+  readonly account: string;
+}
+
+/**
+ * The cluster group `aws:<account>:<region>:<cluster>`: every person's group in the cluster,
+ * and the cluster id IAM tokens are signed for (unique across accounts and regions).
+ */
+export function clusterGroupOf(identity: KubernetesClusterIdentity): string {
+  return `aws:${identity.account}:${identity.region}:${identity.cluster}`;
+}
+
 /** An S3 object that Ignition fetches itself, checked against its sha512. */
 export interface S3Asset {
   /** `s3://<bucket>/<key>`. */
@@ -46,7 +60,7 @@ export interface ClusterNetwork {
   readonly clusterDomain?: string;
 }
 
-export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
+export interface MasterNodeInput extends KubernetesClusterIdentity, ClusterNetwork {
   /** DNS name of the API (the load balancer's record), also the service-account issuer host. @default `<cluster>.<zone>` */
   readonly apiDnsName?: string;
   /** Every etcd member's DNS name, `etcd-<N>.etcd.<cluster>.<zone>`; the API server lists them all. */
@@ -65,9 +79,15 @@ export interface MasterNodeInput extends ClusterIdentity, ClusterNetwork {
   readonly authorizationWebhookKubeconfig: string;
   /** The bundled webhook server (one JavaScript file), an S3 asset. */
   readonly webhookBundle: S3Asset;
+  /**
+   * The issuer of the service-account tokens the API server signs, `https://<host>` where AWS
+   * STS reads its discovery documents (lib/constructs/service-account-issuer.ts), so that pods
+   * can assume IAM roles with their tokens.
+   */
+  readonly serviceAccountIssuer: string;
 }
 
-export interface WorkerNodeInput extends ClusterIdentity, ClusterNetwork {
+export interface WorkerNodeInput extends KubernetesClusterIdentity, ClusterNetwork {
   /**
    * Where the worker's kubelet, kube-proxy and flannel reach the API: the internal endpoint,
    * which passes TLS through, so they check the API server's own certificate with the
@@ -121,6 +141,11 @@ export function validateIdentity(input: ClusterIdentity, where: string): void {
   check(`${where}.region`, input.region, REGION, "an AWS region, e.g. 'eu-central-1'");
 }
 
+function validateKubernetesIdentity(input: KubernetesClusterIdentity, where: string): void {
+  validateIdentity(input, where);
+  check(`${where}.account`, input.account, /^\d{12}$/, "an AWS account id of 12 digits, e.g. '123456789012'");
+}
+
 export function validateS3Asset(asset: S3Asset, field: string): void {
   check(`${field}.source`, asset.source, /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+$/, "'s3://<bucket>/<key>'");
   check(`${field}.sha512`, asset.sha512, /^[0-9a-f]{128}$/, '128 lowercase hex characters (sha512)');
@@ -135,7 +160,7 @@ export function validateEtcdInput(input: EtcdNodeInput): void {
 }
 
 export function validateMasterInput(input: MasterNodeInput): void {
-  validateIdentity(input, 'master');
+  validateKubernetesIdentity(input, 'master');
   if (input.apiDnsName !== undefined) check('master.apiDnsName', input.apiDnsName, DNS_NAME, 'a DNS name');
   if (input.etcdMemberNames.length === 0) {
     throw new Error('master.etcdMemberNames: must list at least one etcd member DNS name');
@@ -151,10 +176,11 @@ export function validateMasterInput(input: MasterNodeInput): void {
     }
   }
   validateS3Asset(input.webhookBundle, 'master.webhookBundle');
+  check('master.serviceAccountIssuer', input.serviceAccountIssuer, HTTPS_URL, "an https:// URL without a path, e.g. 'https://kube-aws-test-1-oidc-123456789012-eu-central-1.s3.eu-central-1.amazonaws.com'");
 }
 
 export function validateWorkerInput(input: WorkerNodeInput): void {
-  validateIdentity(input, 'worker');
+  validateKubernetesIdentity(input, 'worker');
   if (input.apiServerUrl !== undefined) {
     check('worker.apiServerUrl', input.apiServerUrl, HTTPS_URL, "an https URL of a DNS name, e.g. 'https://internal.kube-aws-test-1.team.example.org'");
   }

@@ -1,9 +1,9 @@
 /**
  * A worker: what runs on a worker node, in one file.
  *
- * Boot order: node-identity -> fetch-secrets (ca.crt, worker-token) -> containerd, kubelet
- * (static pods: kube-proxy, flannel) -> cfn-signal once the kubelet is healthy, the API
- * reports the node Ready and the pod network is up (flannel's subnet, kube-proxy healthy).
+ * Boot order: node-identity -> fetch-secrets (ca.crt) -> containerd, kubelet (signing in as
+ * the instance role) -> cfn-signal once the kubelet is healthy, the API reports the node Ready
+ * and the pod network is up (flannel's subnet, kube-proxy healthy: both DaemonSets).
  */
 import { healthSignalParts } from './health-signal';
 import { IgnitionConfig, ignitionConfig, mergeParts } from './ignition';
@@ -17,8 +17,11 @@ import { fetchSecretsParts } from './secrets';
 import { internalApiDnsName, ResolvedNetwork, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
 import { ClusterSecretNames } from './secret-names';
 
-/** What a worker reads from its secret: the cluster CA (the API server's certificate, kubelet client-cert checks) and its token. */
-export const WORKER_SECRET_FILES = ['ca.crt', 'worker-token'];
+/**
+ * What a worker reads from its secret: the cluster CA (the API server's certificate, kubelet
+ * client-cert checks). Its credential is its instance role (kubernetes-node.ts).
+ */
+export const WORKER_SECRET_FILES = ['ca.crt'];
 
 /** The worker's health check: the kubelet answers healthz, the node is Ready, its pod network is up. */
 function healthCheck(network: ResolvedNetwork): string {
@@ -46,9 +49,9 @@ export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
         before: [KUBELET_UNIT],
       }),
       kubernetesNodeParts({
-        cluster: input.cluster,
+        identity: input,
         // The internal endpoint passes TLS through: the API server's own certificate, signed by
-        // the cluster CA (fetched with the worker token), names the internal endpoint.
+        // the cluster CA (fetched from the worker secret), names the internal endpoint.
         apiServer,
         certificateAuthority: `${KUBERNETES_PKI_DIR}/ca.crt`,
         network,

@@ -1,23 +1,20 @@
 import * as crypto from 'crypto';
 import { isIamToken } from './aws-iam-token';
 import { ExpiringLruCache } from './cache';
-import { Logger, silentLogger } from './logger';
+import { DEFAULT_MAX_CONCURRENT_LOOKUPS } from './config';
+import { Logger, RateLimitedLog, silentLogger } from './logger';
 import { lookUpTokenInfo, TokenInfoClientOptions, TokenInfoResult, UserIdentity } from './token-info-client';
-
-/**
- * The one identity behind the shared worker token. The Node authorizer only knows
- * `system:node:<name>` users, so this identity's rights come from the RBAC roles of
- * manifests/node-agent-rbac.ts, bound to this user (see DESIGN.md "Kubelet identity").
- */
-export const KUBELET_IDENTITY: UserIdentity = { username: 'kubelet', uid: 'kubelet', groups: ['system:nodes', 'system:authenticated'] };
 
 export type AuthenticationResult =
   | { readonly authenticated: true; readonly user: UserIdentity }
-  | { readonly authenticated: false; readonly reason: string };
+  | {
+    readonly authenticated: false;
+    readonly reason: string;
+    /** Set when the webhook is too busy to ask: the client should try again after this long (HTTP 429). */
+    readonly retryAfterSeconds?: number;
+  };
 
 export interface TokenAuthenticatorOptions {
-  /** The shared worker token; presenting it yields KUBELET_IDENTITY. */
-  readonly workerToken: string;
   readonly tokenInfo: TokenInfoClientOptions;
   /** How long a positive token-info answer is reused; 0 turns caching off. */
   readonly cacheTtlSeconds: number;
@@ -33,10 +30,30 @@ export interface TokenAuthenticatorOptions {
    * @default none: IAM tokens are not recognised
    */
   readonly iam?: { authenticate(token: string): Promise<TokenInfoResult> };
+  /**
+   * Token-info lookups under way at once; a new token beyond them is answered "busy, retry"
+   * at once rather than queued (see TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS).
+   * @default DEFAULT_MAX_CONCURRENT_LOOKUPS
+   */
+  readonly maxConcurrentLookups?: number;
+  /**
+   * Where `token not authenticated` goes, rate-limited per token digest prefix.
+   * @default a RateLimitedLog on `logger` with its defaults
+   */
+  readonly failureLog?: RateLimitedLog;
 }
 
 /** How long a refused token stays refused without asking again (a token rarely becomes valid later). */
 export const REFUSAL_CACHE_SECONDS = 10;
+/**
+ * Busy is answered at once with 429 and this Retry-After instead of queueing: the API
+ * server's webhook client retries a 429 with backoff (500 ms, x1.5, 5 steps: kubernetes/apiserver
+ * v0.36.3 pkg/util/webhook/webhook.go DefaultShouldRetry, pkg/server/options/authentication.go
+ * DefaultAuthWebhookRetryBackoff) and does not cache the failure, while a queue behind a
+ * junk flood would hold a real user's first request past the client's 30 s timeout
+ * (defaultRequestTimeout, same file), answered to nobody.
+ */
+export const TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS = 1;
 
 // crypto.hash (one-shot, Node >= 20.12) where the runtime has it; createHash otherwise.
 const sha256Base64: (data: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
@@ -44,8 +61,8 @@ const sha256Base64: (data: string) => string = typeof (crypto as { hash?: unknow
   : (data) => crypto.createHash('sha256').update(data).digest('base64');
 
 /**
- * Turns bearer tokens into identities: the worker token locally, IAM tokens through STS
- * (and EC2 for nodes), other tokens through token-info.
+ * Turns bearer tokens into identities: IAM tokens through STS (and EC2 for nodes), other
+ * tokens through token-info.
  */
 export class TokenAuthenticator {
   // A per-process random salt: cache keys are useless to anyone who reads this process's
@@ -53,48 +70,61 @@ export class TokenAuthenticator {
   // the digest is never shown to a client, and crypto.hash costs a sixth of createHmac
   // on the hot path.)
   private readonly salt = crypto.randomBytes(32).toString('base64');
-  private readonly workerTokenDigest: Buffer;
   private readonly cache: ExpiringLruCache<UserIdentity>;
   /** Tokens refused a moment ago: a flood of junk asks token-info or STS once per token, not per request. */
   private readonly refused: ExpiringLruCache<true>;
   /** Lookups under way, so a burst with one new token asks token-info once. */
   private readonly inFlight = new Map<string, Promise<TokenInfoResult>>();
-  private readonly logger: Logger;
+  private readonly failureLog: RateLimitedLog;
   private readonly lookUp: NonNullable<TokenAuthenticatorOptions['lookUp']>;
+  private readonly maxConcurrentLookups: number;
+  private tokenInfoLookups = 0;
 
   constructor(private readonly options: TokenAuthenticatorOptions) {
-    if (options.workerToken === '') throw new Error('workerToken: must not be empty');
-    this.workerTokenDigest = Buffer.from(this.digest(options.workerToken), 'latin1');
     this.cache = new ExpiringLruCache<UserIdentity>(options.cacheMaxEntries, options.now);
     this.refused = new ExpiringLruCache<true>(options.cacheMaxEntries, options.now);
-    this.logger = options.logger ?? silentLogger;
+    const logger: Logger = options.logger ?? silentLogger;
+    this.failureLog = options.failureLog ?? new RateLimitedLog({ logger, level: 'warn', message: 'token not authenticated' });
     this.lookUp = options.lookUp ?? lookUpTokenInfo;
+    this.maxConcurrentLookups = options.maxConcurrentLookups ?? DEFAULT_MAX_CONCURRENT_LOOKUPS;
   }
 
   get cachedIdentities(): number {
     return this.cache.size;
   }
 
+  /** Token-info lookups under way now (at most maxConcurrentLookups). */
+  get tokenInfoLookupsUnderWay(): number {
+    return this.tokenInfoLookups;
+  }
+
   async authenticate(token: string): Promise<AuthenticationResult> {
     const key = this.digest(token);
-    // Equal-length digests, compared in constant time: timing reveals nothing of the worker token.
-    if (crypto.timingSafeEqual(Buffer.from(key, 'latin1'), this.workerTokenDigest)) return { authenticated: true, user: KUBELET_IDENTITY };
-
     const cached = this.cache.get(key);
     if (cached) return { authenticated: true, user: cached };
     if (this.refused.get(key)) return { authenticated: false, reason: 'token not recognised' };
 
+    // The digest prefix lets an operator correlate repeated failures without the token.
+    const tokenDigest = key.slice(0, 8);
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.identify(token).finally(() => this.inFlight.delete(key));
+      const viaTokenInfo = !isIamToken(token);
+      if (viaTokenInfo && this.tokenInfoLookups >= this.maxConcurrentLookups) {
+        this.failureLog.note(tokenDigest, { outcome: 'busy', reason: `${this.maxConcurrentLookups} token-info lookups under way (tokenInfo.maxConcurrentLookups)`, tokenDigest });
+        return { authenticated: false, reason: 'token-info lookups at their limit; try again', retryAfterSeconds: TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS };
+      }
+      if (viaTokenInfo) this.tokenInfoLookups += 1;
+      pending = this.identify(token).finally(() => {
+        this.inFlight.delete(key);
+        if (viaTokenInfo) this.tokenInfoLookups -= 1;
+      });
       this.inFlight.set(key, pending);
     }
     const result = await pending;
     // Refusals only: "unavailable" says nothing about the token, and its next try must ask again.
     if (result.kind === 'rejected') this.refused.set(key, true, REFUSAL_CACHE_SECONDS * 1000);
     if (result.kind !== 'identity') {
-      // The digest prefix lets an operator correlate repeated failures without the token.
-      this.logger.warn('token not authenticated', { outcome: result.kind, reason: result.reason, tokenDigest: key.slice(0, 8) });
+      this.failureLog.note(tokenDigest, { outcome: result.kind, reason: result.reason, tokenDigest });
       return { authenticated: false, reason: result.kind === 'unavailable' ? 'token-info unavailable' : 'token not recognised' };
     }
     // Never cache beyond what the token's issuer promises (OAuth2 expires_in; an IAM token's 15 minutes).

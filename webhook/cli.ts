@@ -3,6 +3,7 @@ import { parseArgs } from 'util';
 import { DEFAULT_HOST, DEFAULT_PORT, startWebhook } from './app';
 import { loadWebhookConfig, WebhookConfigError } from './config';
 import { jsonLineLogger } from './logger';
+import { redactedUrl } from './token-info-client';
 
 /** Exit codes, so systemd and scripts can tell a typo from a crash. */
 export const EXIT_OK = 0;
@@ -73,20 +74,29 @@ export async function main(argv: readonly string[], stderr: (text: string) => vo
   try {
     running = await startWebhook(config, { ...listenAddress, ...(tls ? { tls } : {}), logger });
   } catch (error) {
+    if (error instanceof WebhookConfigError) {
+      stderr(`kube-auth-webhook: ${error.message}\n`);
+      return EXIT_INVALID_CONFIG;
+    }
     stderr(`kube-auth-webhook: cannot serve on ${values.listen ?? `${DEFAULT_HOST}:${DEFAULT_PORT}`}: ${(error as Error).message}\n`);
     return EXIT_RUNTIME_ERROR;
   }
-  logger.info('listening', { url: running.url, clusterGroup: config.clusterGroup, tokenInfo: config.tokenInfo.url });
-
   const webhook = running;
-  return new Promise<number>((resolve) => {
+  const stopped = new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
-      logger.info('stopping', { signal });
-      webhook.close().then(() => resolve(EXIT_OK), () => resolve(EXIT_RUNTIME_ERROR));
+      // systemd stops a unit with SIGTERM: answer what is in flight, then exit 0.
+      logger.info('stopping: draining requests in flight', { signal });
+      webhook.close().then(() => {
+        logger.info('stopped', {});
+        resolve(EXIT_OK);
+      }, () => resolve(EXIT_RUNTIME_ERROR));
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  // Only now: whoever waits for this line (systemd's wait, a test) may stop us at once.
+  logger.info('listening', { url: running.url, clusterGroup: config.clusterGroup, tokenInfo: redactedUrl(config.tokenInfo.url) });
+  return stopped;
 }

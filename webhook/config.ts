@@ -56,14 +56,14 @@ export interface IamConfig {
 export interface WebhookConfig {
   /** `aws:<account>:<region>:<stack>-<version>`: users without this group are denied. */
   readonly clusterGroup: string;
-  /** File holding the shared worker (kubelet) token. */
-  readonly workerTokenFile: string;
   readonly tokenInfo: {
     /** OAuth2 token-info endpoint, asked with `Authorization: Bearer <token>`. */
     readonly url: string;
     /** Budget for one token-info answer. */
     readonly timeoutMs: number;
     readonly fields: TokenInfoFields;
+    /** Bound on token-info lookups under way at once; beyond it a new token gets 429 at once. */
+    readonly maxConcurrentLookups: number;
   };
   readonly cache: {
     /** How long a positive authentication is reused; 0 turns the cache off. */
@@ -79,21 +79,32 @@ export interface WebhookConfig {
   };
   /** IAM identities; absent, tokens in aws-iam-authenticator's format are not recognised. */
   readonly iam?: IamConfig;
+  /** The approver of kubelet serving certificates run beside the webhook; absent, none runs. */
+  readonly kubeletServingApprover?: KubeletServingApproverConfig;
 }
 
-/** The configuration the server runs with: the worker token is read from its file. */
-export interface LoadedWebhookConfig extends WebhookConfig {
-  readonly workerToken: string;
+/**
+ * How the approver of kubelet serving CSRs (kubelet-serving-approver.ts) reaches the API
+ * server. It needs the `iam` section: its node roles' instance profiles say which EC2
+ * instances are nodes.
+ */
+export interface KubeletServingApproverConfig {
+  /** `https://<host>[:port]` of the API server, e.g. the master's own https://127.0.0.1:443. */
+  readonly apiServer: string;
+  /** PEM file of the CA that signed the API server's certificate: the only CA trusted. */
+  readonly caFile: string;
+  /** File holding the approver's bearer token (a trailing newline is ignored). */
+  readonly tokenFile: string;
 }
 
 /** What a caller writes (e.g. the master user data): everything with a default is optional. */
 export interface WebhookSettings {
   readonly clusterGroup: string;
-  readonly workerTokenFile: string;
   readonly tokenInfo: {
     readonly url: string;
     readonly timeoutMs?: number;
     readonly fields?: Partial<TokenInfoFields>;
+    readonly maxConcurrentLookups?: number;
   };
   readonly cache?: { readonly ttlSeconds?: number; readonly maxEntries?: number };
   readonly roles: Partial<Record<RoleName, readonly string[]>>;
@@ -106,6 +117,7 @@ export interface WebhookSettings {
     readonly nodeRoles?: readonly NodeRoleMapping[];
     readonly roles?: Partial<Record<RoleName, readonly string[]>>;
   };
+  readonly kubeletServingApprover?: KubeletServingApproverConfig;
 }
 
 /** Token-info usually answers within tens of ms; 2 s leaves room without stalling kubectl. */
@@ -119,6 +131,15 @@ export const MAX_CACHE_TTL_SECONDS = 3600;
 export const DEFAULT_CACHE_MAX_ENTRIES = 10000;
 /** The API server sends a review in one write; 5 s only stops slow or stuck clients. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+/**
+ * Lookups under way at once. New tokens are rare (the API server caches answers for
+ * --authentication-token-webhook-cache-ttl, 2 min by default, and so do we): 64 lookups
+ * at token-info's usual tens of ms are over a thousand new tokens a second, while a junk
+ * flood holds at most 64 sockets to token-info and 64 pending answers in memory.
+ */
+export const DEFAULT_MAX_CONCURRENT_LOOKUPS = 64;
+/** Each lookup is one socket: stay well under systemd's default soft limit of 1024 open files (LimitNOFILE). */
+export const MAX_CONCURRENT_LOOKUPS = 512;
 export const DEFAULT_TOKEN_INFO_FIELDS: TokenInfoFields = { username: 'username', uid: 'sub', groups: 'groups' };
 
 /** The cluster name of a cluster group `aws:<account>:<region>:<cluster>`. */
@@ -245,6 +266,21 @@ function iamSection(value: unknown, problems: Problems): IamConfig | undefined {
   };
 }
 
+function approverSection(value: unknown, problems: Problems): KubeletServingApproverConfig | undefined {
+  if (value === undefined) return undefined;
+  const section = mapping(value, 'kubeletServingApprover', ['apiServer', 'caFile', 'tokenFile'], problems);
+  if (!section) return undefined;
+  const apiServer = requiredString(section.apiServer, 'kubeletServingApprover.apiServer', problems, 'the API server URL, e.g. https://127.0.0.1:443');
+  if (apiServer !== '' && !/^https:\/\/[^/?#@\s]+$/.test(apiServer)) {
+    problems.push(`kubeletServingApprover.apiServer: must be https://<host>[:port] with nothing after it (the token must not travel in clear), got ${describe(apiServer)}`);
+  }
+  return {
+    apiServer,
+    caFile: requiredString(section.caFile, 'kubeletServingApprover.caFile', problems, 'the path of the CA that signed the API server\'s certificate'),
+    tokenFile: requiredString(section.tokenFile, 'kubeletServingApprover.tokenFile', problems, 'the path of the file holding the approver\'s token'),
+  };
+}
+
 function tokenInfoUrl(value: unknown, path: string, problems: Problems): string {
   const url = requiredString(value, path, problems, 'the OAuth2 token-info endpoint, e.g. https://auth.example.org/oauth2/tokeninfo');
   if (url === '') return url;
@@ -264,16 +300,15 @@ function tokenInfoUrl(value: unknown, path: string, problems: Problems): string 
  */
 export function validateWebhookConfig(document: unknown): { config?: WebhookConfig; problems: string[] } {
   const problems: Problems = [];
-  const top = mapping(document ?? {}, '', ['clusterGroup', 'workerTokenFile', 'tokenInfo', 'cache', 'roles', 'server', 'iam'], problems);
+  const top = mapping(document ?? {}, '', ['clusterGroup', 'tokenInfo', 'cache', 'roles', 'server', 'iam', 'kubeletServingApprover'], problems);
   if (!top) return { problems: [`config: must be a YAML mapping, got ${describe(document)}`] };
 
   const clusterGroup = requiredString(top.clusterGroup, 'clusterGroup', problems, 'the form is aws:<account>:<region>:<stack>-<version>');
   if (clusterGroup !== '' && !CLUSTER_GROUP_PATTERN.test(clusterGroup)) {
     problems.push(`clusterGroup: must look like aws:<12-digit account>:<region>:<stack>-<version> (e.g. aws:123456789012:eu-central-1:kube-aws-test-1), got ${describe(clusterGroup)}`);
   }
-  const workerTokenFile = requiredString(top.workerTokenFile, 'workerTokenFile', problems, 'the path of the file holding the worker token');
 
-  const tokenInfo = mapping(top.tokenInfo, 'tokenInfo', ['url', 'timeoutMs', 'fields'], problems);
+  const tokenInfo = mapping(top.tokenInfo, 'tokenInfo', ['url', 'timeoutMs', 'fields', 'maxConcurrentLookups'], problems);
   if (top.tokenInfo === undefined) problems.push('tokenInfo: is required; a mapping with url (and optionally timeoutMs, fields)');
   const fields = mapping(tokenInfo?.fields, 'tokenInfo.fields', ['username', 'uid', 'groups'], problems);
   const cache = mapping(top.cache, 'cache', ['ttlSeconds', 'maxEntries'], problems);
@@ -283,6 +318,10 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
   if (top.roles === undefined) problems.push(`roles: is required; a mapping from ${ROLE_NAMES.join(', ')} to lists of group names`);
   const roles = Object.fromEntries(ROLE_NAMES.map((role) => [role, groupList(rolesDocument?.[role], `roles.${role}`, problems)])) as Record<RoleName, string[]>;
   const iam = iamSection(top.iam, problems);
+  const kubeletServingApprover = approverSection(top.kubeletServingApprover, problems);
+  if (kubeletServingApprover && !iam) {
+    problems.push('kubeletServingApprover: needs the iam section (its nodeRoles\' instance profiles say which EC2 instances are nodes)');
+  }
   if (iam && CLUSTER_GROUP_PATTERN.test(clusterGroup)) {
     // The group names the cluster: its tokens, region and nodes are the same cluster's.
     const [, account, region] = clusterGroup.split(':');
@@ -295,7 +334,6 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
 
   const config: WebhookConfig = {
     clusterGroup,
-    workerTokenFile,
     tokenInfo: {
       url: tokenInfo ? tokenInfoUrl(tokenInfo.url, 'tokenInfo.url', problems) : '',
       timeoutMs: integerInRange(tokenInfo?.timeoutMs, 'tokenInfo.timeoutMs', DEFAULT_TOKEN_INFO_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
@@ -304,6 +342,7 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
         uid: fieldPath(fields?.uid, 'tokenInfo.fields.uid', DEFAULT_TOKEN_INFO_FIELDS.uid, problems),
         groups: fieldPath(fields?.groups, 'tokenInfo.fields.groups', DEFAULT_TOKEN_INFO_FIELDS.groups, problems),
       },
+      maxConcurrentLookups: integerInRange(tokenInfo?.maxConcurrentLookups, 'tokenInfo.maxConcurrentLookups', DEFAULT_MAX_CONCURRENT_LOOKUPS, 1, MAX_CONCURRENT_LOOKUPS, problems),
     },
     cache: {
       ttlSeconds: integerInRange(cache?.ttlSeconds, 'cache.ttlSeconds', DEFAULT_CACHE_TTL_SECONDS, 0, MAX_CACHE_TTL_SECONDS, problems),
@@ -314,6 +353,7 @@ export function validateWebhookConfig(document: unknown): { config?: WebhookConf
       requestTimeoutMs: integerInRange(server?.requestTimeoutMs, 'server.requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, problems),
     },
     ...(iam ? { iam } : {}),
+    ...(kubeletServingApprover ? { kubeletServingApprover } : {}),
   };
   return problems.length === 0 ? { config, problems } : { problems };
 }
@@ -331,22 +371,13 @@ export function parseWebhookConfig(yamlText: string): WebhookConfig {
   return config;
 }
 
-/** Reads the config file and the worker token it points at. */
-export function loadWebhookConfig(configPath: string): LoadedWebhookConfig {
+/** Reads and validates the config file. */
+export function loadWebhookConfig(configPath: string): WebhookConfig {
   let yamlText: string;
   try {
     yamlText = readFileSync(configPath, 'utf8');
   } catch (error) {
     throw new WebhookConfigError([`--config: cannot read ${configPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
   }
-  const config = parseWebhookConfig(yamlText);
-  let workerToken: string;
-  try {
-    // Secret files usually end with a newline that is not part of the token.
-    workerToken = readFileSync(config.workerTokenFile, 'utf8').trim();
-  } catch (error) {
-    throw new WebhookConfigError([`workerTokenFile: cannot read ${config.workerTokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-  }
-  if (workerToken === '') throw new WebhookConfigError([`workerTokenFile: ${config.workerTokenFile} is empty; it must hold the worker token`]);
-  return { ...config, workerToken };
+  return parseWebhookConfig(yamlText);
 }

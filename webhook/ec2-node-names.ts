@@ -52,8 +52,12 @@ const NODE_STATES: ReadonlySet<string> = new Set(['pending', 'running']);
 // consistency (EC2 API Reference, "Troubleshooting API request errors"): short negative TTL.
 const UNKNOWN_ID_ERRORS: ReadonlySet<string> = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
-/** What one DescribeInstances taught about an id; the profile check happens per call. */
-type InstanceVerdict =
+/**
+ * What EC2's description of one instance says: a node of the cluster (with the profile it was
+ * launched with, which callers compare) or not. Its reasons name the instance id and the check
+ * that failed, never the state, tag, profile or DNS name that failed it.
+ */
+export type InstanceVerdict =
   | { readonly kind: 'node'; readonly nodeName: string; readonly instanceProfileArn: string }
   | { readonly kind: 'not-a-node'; readonly reason: string };
 type LookupOutcome = InstanceVerdict | { readonly kind: 'unavailable'; readonly reason: string };
@@ -68,7 +72,6 @@ type LookupOutcome = InstanceVerdict | { readonly kind: 'unavailable'; readonly 
  */
 export class Ec2NodeNames {
   private readonly client: EC2Client;
-  private readonly tagKey: string;
   /** Verdicts per instance id, independent of the profile a caller presents. */
   private readonly cache: ExpiringLruCache<InstanceVerdict>;
   /** Lookups under way, so a burst of tokens from one new node asks EC2 once. */
@@ -85,7 +88,6 @@ export class Ec2NodeNames {
     if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new Error(`timeoutMs: must be a positive number, got ${options.timeoutMs}`);
     if (!options.client && options.region === '') throw new Error('region: must not be empty when no client is given');
     this.client = options.client ?? new EC2Client({ region: options.region });
-    this.tagKey = `kubernetes.io/cluster/${options.clusterName}`;
     this.cache = new ExpiringLruCache<InstanceVerdict>(options.cacheMaxEntries, options.now);
     this.slots = new Semaphore(options.maxConcurrentLookups);
   }
@@ -144,7 +146,9 @@ export class Ec2NodeNames {
       // Settles at the deadline even if the request does not, so the slot below is released.
       const response = await Promise.race([request, whenAborted(signal)]);
       const instances = (response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).filter((i) => i.InstanceId === instanceId);
-      return this.judge(instanceId, instances);
+      // "If you specify an instance that you do not own, it is not included in the output" (DescribeInstances).
+      if (instances.length !== 1) return { kind: 'not-a-node', reason: `EC2 described ${instances.length} instances with id ${instanceId}` };
+      return judgeNodeInstance(instances[0], this.options.clusterName);
     } catch (error) {
       const name = (error as { name?: unknown })?.name;
       if (typeof name === 'string' && UNKNOWN_ID_ERRORS.has(name)) return { kind: 'not-a-node', reason: `EC2 does not know instance ${instanceId} (${name})` };
@@ -157,35 +161,44 @@ export class Ec2NodeNames {
       this.slots.release();
     }
   }
-
-  private judge(instanceId: string, instances: readonly Instance[]): InstanceVerdict {
-    // "If you specify an instance that you do not own, it is not included in the output" (DescribeInstances).
-    if (instances.length !== 1) return { kind: 'not-a-node', reason: `EC2 described ${instances.length} instances with id ${instanceId}` };
-    const [instance] = instances;
-    const state = instance.State?.Name ?? '';
-    if (!NODE_STATES.has(state)) return { kind: 'not-a-node', reason: `instance ${instanceId} is neither pending nor running` };
-    const ownership = (instance.Tags ?? []).find((tag) => tag.Key === this.tagKey)?.Value;
-    // `owned`, not `shared`: shared resources are merely used by the cluster (the cloud
-    // provider's convention for kubernetes.io/cluster/<name> tags), nodes are owned by it.
-    if (ownership !== 'owned') return { kind: 'not-a-node', reason: `instance ${instanceId} is not owned by cluster ${this.options.clusterName}` };
-    const instanceProfileArn = instance.IamInstanceProfile?.Arn;
-    if (!instanceProfileArn) return { kind: 'not-a-node', reason: `instance ${instanceId} has no instance profile` };
-    // The kubelet lowercases its --hostname-override to get its node name (kubernetes/kubernetes
-    // cmd/kubelet/app/server.go run -> k8s.io/component-helpers/node/util GetHostname), so the
-    // name it registers, and the one the Node authorizer compares, is the lowercase one.
-    const nodeName = (instance.PrivateDnsName ?? '').toLowerCase();
-    if (nodeName === '') return { kind: 'not-a-node', reason: `instance ${instanceId} has no private DNS name` };
-    if (nodeName.length > DNS1123_SUBDOMAIN_MAX_LENGTH || !DNS1123_SUBDOMAIN_PATTERN.test(nodeName)) {
-      return { kind: 'not-a-node', reason: `private DNS name of instance ${instanceId} is not a valid node name` };
-    }
-    return { kind: 'node', nodeName, instanceProfileArn };
-  }
 }
 
-/** Rejects once `signal` aborts (and never otherwise). */
-function whenAborted(signal: AbortSignal): Promise<never> {
+/** Whether `name` can be a node name: a DNS-1123 subdomain (see DNS1123_SUBDOMAIN_PATTERN). */
+export function isValidNodeName(name: string): boolean {
+  return name.length <= DNS1123_SUBDOMAIN_MAX_LENGTH && DNS1123_SUBDOMAIN_PATTERN.test(name);
+}
+
+/**
+ * Whether `instance` is a node of cluster `clusterName`: pending or running, tagged
+ * `kubernetes.io/cluster/<clusterName>=owned`, launched with an instance profile, and with a
+ * private DNS name that is a valid node name. Whether the profile is a node role's is the
+ * caller's check (it knows which roles count).
+ */
+export function judgeNodeInstance(instance: Instance, clusterName: string): InstanceVerdict {
+  const instanceId = instance.InstanceId ?? 'without an id';
+  const state = instance.State?.Name ?? '';
+  if (!NODE_STATES.has(state)) return { kind: 'not-a-node', reason: `instance ${instanceId} is neither pending nor running` };
+  const ownership = (instance.Tags ?? []).find((tag) => tag.Key === `kubernetes.io/cluster/${clusterName}`)?.Value;
+  // `owned`, not `shared`: shared resources are merely used by the cluster (the cloud
+  // provider's convention for kubernetes.io/cluster/<name> tags), nodes are owned by it.
+  if (ownership !== 'owned') return { kind: 'not-a-node', reason: `instance ${instanceId} is not owned by cluster ${clusterName}` };
+  const instanceProfileArn = instance.IamInstanceProfile?.Arn;
+  if (!instanceProfileArn) return { kind: 'not-a-node', reason: `instance ${instanceId} has no instance profile` };
+  // The kubelet lowercases its --hostname-override to get its node name (kubernetes/kubernetes
+  // cmd/kubelet/app/server.go run -> k8s.io/component-helpers/node/util GetHostname), so the
+  // name it registers, and the one the Node authorizer compares, is the lowercase one.
+  const nodeName = (instance.PrivateDnsName ?? '').toLowerCase();
+  if (nodeName === '') return { kind: 'not-a-node', reason: `instance ${instanceId} has no private DNS name` };
+  if (!isValidNodeName(nodeName)) return { kind: 'not-a-node', reason: `private DNS name of instance ${instanceId} is not a valid node name` };
+  return { kind: 'node', nodeName, instanceProfileArn };
+}
+
+/** Rejects once `signal` aborts (and never otherwise): a deadline for SDK calls that ignore their signal. */
+export function whenAborted(signal: AbortSignal): Promise<never> {
   const aborted = new Promise<never>((_resolve, reject) => {
-    signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+    const abort = () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
   });
   aborted.catch(() => undefined); // the race above handles it; no unhandled rejection when it lost
   return aborted;

@@ -1,7 +1,8 @@
 import { AuthenticationResult } from './authenticator';
 import { authorize, AuthorizationPolicy } from './authorizer';
-import { Logger, silentLogger } from './logger';
+import { Logger, RateLimitedLog, silentLogger } from './logger';
 import { parseSubjectAccessReview, subjectAccessReviewResponse } from './subject-access-review';
+import { MAX_BEARER_TOKEN_LENGTH } from './token-info-client';
 import { parseTokenReview, tokenReviewResponse } from './token-review';
 
 /** An HTTP request with its body already received (the transport enforces size and time limits). */
@@ -25,6 +26,11 @@ export interface RequestHandlerDependencies {
   readonly policy: AuthorizationPolicy;
   /** @default silentLogger */
   readonly logger?: Logger;
+  /**
+   * Where `access denied` goes, rate-limited per user.
+   * @default a RateLimitedLog on `logger` with its defaults
+   */
+  readonly denialLog?: RateLimitedLog;
 }
 
 export const AUTHENTICATE_PATH = '/authenticate';
@@ -38,7 +44,51 @@ export function statusResponse(code: number, reason: string, message: string, he
   return { ...json(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }), ...(headers ? { headers } : {}) };
 }
 
+/**
+ * The deepest a review may nest. A SubjectAccessReview's deepest legitimate path,
+ * spec.resourceAttributes.fieldSelector.requirements[].values[], is 7 levels
+ * (kubernetes/api v0.36.3 authorization/v1/types.go); 32 leaves room for additions. Deeper
+ * bodies are refused before parsing: nothing here needs them, and recursive code
+ * (JSON.stringify of a nested value in an error message) would overflow the stack on them.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether objects and arrays nest deeper than `limit` in a JSON text, counted outside strings.
+ * A body with no more than `limit` opening brackets in all cannot (every real review: counted
+ * with native searches, the hot path); others are scanned byte by byte.
+ */
+function jsonDepthExceeds(body: Buffer, limit: number): boolean {
+  let brackets = 0;
+  for (const bracket of [0x7b, 0x5b]) {
+    for (let i = body.indexOf(bracket); i !== -1; i = body.indexOf(bracket, i + 1)) {
+      if (++brackets > limit) return nestingExceeds(body, limit);
+    }
+  }
+  return false;
+}
+
+function nestingExceeds(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x7b || byte === 0x5b) { // { [
+      if (++depth > limit) return true;
+    } else if (byte === 0x7d || byte === 0x5d) { // } ]
+      depth--;
+    }
+  }
+  return false;
+}
+
 function decodeJson(body: Buffer): { ok: true; value: unknown } | { ok: false; message: string } {
+  if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) return { ok: false, message: `body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels; a review needs fewer than 10` };
   try {
     return { ok: true, value: JSON.parse(body.toString('utf8')) };
   } catch (error) {
@@ -48,14 +98,20 @@ function decodeJson(body: Buffer): { ok: true; value: unknown } | { ok: false; m
 
 /** Routes a received request to authentication, authorization or the health check. */
 export function createRequestHandler(dependencies: RequestHandlerDependencies): RequestHandler {
-  const logger = dependencies.logger ?? silentLogger;
+  const denialLog = dependencies.denialLog ?? new RateLimitedLog({ logger: dependencies.logger ?? silentLogger, level: 'info', message: 'access denied' });
 
   async function authenticate(body: Buffer): Promise<WebhookResponse> {
     const decoded = decodeJson(body);
     if (!decoded.ok) return statusResponse(400, 'BadRequest', decoded.message);
     const review = parseTokenReview(decoded.value);
     if (!review.ok) return statusResponse(400, 'BadRequest', `invalid TokenReview: ${review.message}`);
+    if (review.token.length > MAX_BEARER_TOKEN_LENGTH) {
+      return statusResponse(400, 'BadRequest', `invalid TokenReview: spec.token is ${review.token.length} characters, longer than any bearer token this webhook accepts (${MAX_BEARER_TOKEN_LENGTH})`);
+    }
     const result = await dependencies.authenticate(review.token);
+    if (!result.authenticated && result.retryAfterSeconds !== undefined) {
+      return statusResponse(429, 'TooManyRequests', result.reason, { 'retry-after': String(result.retryAfterSeconds) });
+    }
     return json(200, tokenReviewResponse(review.apiVersion, result));
   }
 
@@ -67,7 +123,7 @@ export function createRequestHandler(dependencies: RequestHandlerDependencies): 
     const decision = authorize(review.request, dependencies.policy);
     if (decision.denied) {
       const { user, resource, nonResource } = review.request;
-      logger.info('access denied', { user, verb: resource?.verb ?? nonResource?.verb, resource: resource ? `${resource.group}/${resource.resource}/${resource.subresource}` : nonResource?.path, namespace: resource?.namespace, reason: decision.reason });
+      denialLog.note(user, { user, verb: resource?.verb ?? nonResource?.verb, resource: resource ? `${resource.group}/${resource.resource}/${resource.subresource}` : nonResource?.path, namespace: resource?.namespace, reason: decision.reason });
     }
     return json(200, subjectAccessReviewResponse(review.apiVersion, decision));
   }

@@ -52,10 +52,12 @@ function receiveBody(request: http.IncomingMessage, maxBytes: number, done: (bod
 
 function send(response: http.ServerResponse, answer: WebhookResponse, closeConnection: boolean): void {
   if (response.headersSent || response.destroyed) return;
-  const body = Buffer.from(answer.body, 'utf8');
+  // The body as a string: Node then sends it in one write with the headers; a Buffer body
+  // takes a second chunk (a writev) per answer (node lib/_http_outgoing.js _send).
+  const body = answer.body;
   response.writeHead(answer.status, {
     'content-type': answer.contentType,
-    'content-length': body.length,
+    'content-length': Buffer.byteLength(body, 'utf8'),
     ...(closeConnection ? { connection: 'close' } : {}),
     ...answer.headers,
   });
@@ -97,9 +99,11 @@ export function createWebhookServer(options: WebhookServerOptions): http.Server 
     requestTimeout: options.requestTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(options.requestTimeoutMs / 2))),
   };
+  // Once close() is called (server.listening turns false) every answer ends its connection,
+  // so a keep-alive connection busy when the drain began does not linger after its answer.
   const handle = (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => {
     options.handler({ method: request.method ?? '', url: request.url ?? '/', body }).then(
-      (answer) => send(response, answer, false),
+      (answer) => send(response, answer, !server.listening),
       (error: Error) => {
         logger.warn('request failed', { error: error.message });
         send(response, statusResponse(500, 'InternalError', 'internal error; see the webhook log'), true);
@@ -115,6 +119,36 @@ export function createWebhookServer(options: WebhookServerOptions): http.Server 
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, options.requestTimeoutMs, logger));
   return server;
+}
+
+/**
+ * The API server's webhook client gives up after 30 s (kubernetes/apiserver v0.36.3
+ * pkg/util/webhook/webhook.go defaultRequestTimeout): an answer later than that reaches
+ * nobody. Also well inside systemd's default stop timeout of 90 s (DefaultTimeoutStopSec,
+ * systemd-system.conf(5)), after which systemd sends SIGKILL.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Stops accepting connections, closes idle keep-alive ones, lets requests in flight be
+ * answered (each answer then closes its connection), and after `drainTimeoutMs` cuts
+ * whatever is left. Resolves with the number of connections cut.
+ */
+export function drain(server: http.Server, drainTimeoutMs: number = DEFAULT_DRAIN_TIMEOUT_MS): Promise<{ readonly connectionsCut: number }> {
+  return new Promise((resolve) => {
+    let connectionsCut = 0;
+    const deadline = setTimeout(() => {
+      server.getConnections((_, count) => {
+        connectionsCut = count;
+        server.closeAllConnections();
+      });
+    }, drainTimeoutMs);
+    server.close(() => {
+      clearTimeout(deadline);
+      resolve({ connectionsCut });
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /** Listens and resolves with the bound address (port 0 picks a free port). */

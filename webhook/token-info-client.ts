@@ -39,15 +39,31 @@ const MAX_TOKEN_INFO_BYTES = 64 * 1024;
 const RESERVED_PREFIXES = ['system:', 'kubernetes-on-aws:'];
 const RESERVED_USERNAME_PREFIXES = [...RESERVED_PREFIXES, 'arn:'];
 /**
- * User names the cluster binds for its own components: the shared worker token's `kubelet`
- * (the node-agent roles) and the API server's kubelet client (system:kubelet-api-admin). A
- * token-info user of that name would hold their rights (test/webhook/iam-authenticator.test.ts
- * holds this list to every User the cluster-bootstrap add-on binds).
+ * User names the cluster binds for its own components (test/webhook/iam-authenticator.test.ts
+ * holds this list to every User the cluster-bootstrap add-on binds): the API server's kubelet
+ * client (system:kubelet-api-admin) and the kubelet serving certificates' approver. Token-info
+ * may never hand them out, and the authorization webhook leaves them to RBAC
+ * (userdata/apiserver-authorization.ts).
  */
-export const RESERVED_USERNAMES: readonly string[] = ['kubelet', 'kube-apiserver-kubelet-client'];
+export const RESERVED_USERNAMES: readonly string[] = ['kube-apiserver-kubelet-client', 'kubernetes-on-aws:kubelet-serving-approver'];
 const reserved = (name: string) => RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
 const reservedUsername = (name: string) =>
   RESERVED_USERNAMES.includes(name) ? `the reserved name "${name}"` : RESERVED_USERNAME_PREFIXES.filter((prefix) => name.startsWith(prefix)).map((prefix) => `the reserved "${prefix}" namespace`)[0];
+
+/**
+ * The token-info URL as a log may show it: without userinfo and query string, either of
+ * which can carry a client secret, and without the fragment (never sent anyway).
+ */
+export function redactedUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '<not a URL>';
+  }
+  const userinfo = parsed.username !== '' || parsed.password !== '' ? '<redacted>@' : '';
+  return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${parsed.search !== '' ? '?<redacted>' : ''}`;
+}
 
 const keepAliveHttpAgent = new http.Agent({ keepAlive: true });
 const keepAliveHttpsAgent = new https.Agent({ keepAlive: true });

@@ -40,7 +40,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** One request. */
 export interface KubeRequest {
-  readonly method: 'GET' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'PATCH' | 'PUT' | 'DELETE';
   /** `/apis/apps/v1/namespaces/x/deployments/y`. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;

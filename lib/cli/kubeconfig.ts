@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { dump } from 'js-yaml';
+import { awsGetTokenExec } from '../../userdata/kubeconfig';
 import { readAdminToken } from './api-token';
 import { parseClusterArgs } from './args';
 import { CliError, explainAwsError, reportFailure } from './errors';
@@ -39,25 +40,6 @@ export interface KubeconfigInput {
 }
 
 /**
- * The exec credential plugin for the user's AWS identity: the AWS CLI presigns an STS call for
- * this cluster (no EKS cluster is involved), which the cluster's webhook checks with STS
- * (webhook/aws-iam-token.ts). The AWS CLI prints an ExecCredential of
- * client.authentication.k8s.io/v1beta1; kubectl re-runs it before the token's 15 minutes end.
- */
-function awsExecUser(clusterGroup: string, region: string): Record<string, unknown> {
-  return {
-    exec: {
-      apiVersion: 'client.authentication.k8s.io/v1beta1',
-      command: 'aws',
-      // The cluster group, not the bare name: the webhook wants a token signed for this cluster
-      // in this account and region, so one made for a namesake elsewhere is refused.
-      args: ['eks', 'get-token', '--cluster-name', clusterGroup, '--region', region, '--output', 'json'],
-      interactiveMode: 'Never',
-    },
-  };
-}
-
-/**
  * A kubeconfig with one cluster, user and context, all named after the cluster. No
  * certificate-authority-data: the API's load balancer presents an ACM certificate from
  * a public CA, which the system trust store verifies.
@@ -69,7 +51,7 @@ export function renderKubeconfig(input: KubeconfigInput): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: input.cluster, cluster: { server: input.apiUrl } }],
-    users: [{ name: user, user: credential.kind === 'admin-token' ? { token: credential.token } : awsExecUser(credential.clusterGroup, credential.region) }],
+    users: [{ name: user, user: credential.kind === 'admin-token' ? { token: credential.token } : { exec: awsGetTokenExec('aws', credential.clusterGroup, credential.region) } }],
     contexts: [{ name: input.cluster, context: { cluster: input.cluster, user } }],
     'current-context': input.cluster,
   });

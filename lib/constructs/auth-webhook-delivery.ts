@@ -7,7 +7,7 @@ import { S3Asset } from '../../userdata';
 import { bundleWebhookServer } from '../../webhook/bundle';
 import { DEFAULT_AUTHENTICATE_URL, DEFAULT_AUTHORIZE_URL, webhookKubeconfig } from '../../webhook/kubeconfig';
 import { renderWebhookConfig } from '../../webhook/render-config';
-import { AwsPartition, NodeRoleMapping, RoleName } from '../../webhook/config';
+import { AwsPartition, KubeletServingApproverConfig, NodeRoleMapping, RoleName } from '../../webhook/config';
 import { VerifiedAsset } from './verified-asset';
 
 export interface AuthWebhookDeliveryProps {
@@ -17,8 +17,11 @@ export interface AuthWebhookDeliveryProps {
   readonly tokenInfoUrl: string;
   /** Which groups grant which role. */
   readonly roleGroups: Readonly<Record<RoleName, readonly string[]>>;
-  /** Where the master writes the worker token it fetched at boot. */
-  readonly workerTokenFile: string;
+  /**
+   * How the approver of kubelet serving certificates, run in the webhook's process, reaches
+   * the API server. @default no approver runs
+   */
+  readonly kubeletServingApprover?: KubeletServingApproverConfig;
   /** Identities from IAM: the node roles, and the IAM principals of each role. */
   readonly iam: {
     readonly clusterId: string;
@@ -46,8 +49,8 @@ export class AuthWebhookDelivery extends Construct {
     // Validated here, at synth: a bad setting must not leave masters whose webhook won't start.
     this.serverConfigYaml = renderWebhookConfig({
       clusterGroup: props.clusterGroup,
-      workerTokenFile: props.workerTokenFile,
       tokenInfo: { url: props.tokenInfoUrl },
+      ...(props.kubeletServingApprover ? { kubeletServingApprover: props.kubeletServingApprover } : {}),
       roles: props.roleGroups,
       iam: {
         clusterId: props.iam.clusterId,

@@ -2,9 +2,11 @@ import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { AddonContext } from '../../manifests/addons/addon';
+import { addonRoleName } from '../../manifests/addons/aws-identity';
 import { bootstrapChain, BootstrapStep, DeliveringStack } from '../../manifests/addons/bootstrap-chain';
 import { enabledAddons } from '../../manifests/addons/registry';
 import { AddonDelivery } from './addon-delivery';
+import { ServiceAccountRoleOptions } from './service-account-issuer';
 
 /** The enabled add-ons in bootstrap order, each with the stack that delivers it. */
 export function addonSteps(disabledAddons: readonly string[]): BootstrapStep[] {
@@ -54,15 +56,40 @@ export class ClusterAddons extends Construct {
   }
 }
 
+/** What {@link createAddonRoles} needs of the cluster's service-account issuer; `ServiceAccountIssuer` is one. */
+export interface ServiceAccountRoleIssuer {
+  /** A role that only the named service account's tokens, issued for STS, may assume. */
+  roleForServiceAccount(id: string, options: ServiceAccountRoleOptions): iam.IRole;
+}
+
 /**
- * Gives the masters' role what the add-ons running on masters call in AWS (each add-on's
- * contract lists it, scoped), one policy per add-on so that each is named in IAM.
+ * Gives each add-on that calls AWS a role of its own, which only its service account
+ * (`awsServiceAccount` in its contract) may assume, named as its pods expect
+ * (manifests/addons/aws-identity.ts addonRoleName), with the contract's statements as one
+ * policy named for the add-on. No node role gets any of them. Throws, naming the add-on, when
+ * a contract lists permissions without the service account they are for.
+ *
+ * @returns the roles by add-on name; add-ons without permissions have none.
  */
-export function grantAddonPermissions(scope: Construct, role: iam.IRole, steps: readonly BootstrapStep[], context: AddonContext): void {
+export function createAddonRoles(scope: Construct, issuer: ServiceAccountRoleIssuer, steps: readonly BootstrapStep[], context: AddonContext): ReadonlyMap<string, iam.IRole> {
+  const roles = new Map<string, iam.IRole>();
   for (const { addon } of steps) {
     const permissions = addon.permissions(context);
     if (permissions.length === 0) continue;
+    const account = addon.awsServiceAccount;
+    if (!account) {
+      throw new Error(
+        `add-on ${addon.name} lists IAM permissions but no awsServiceAccount: set it in its file under manifests/addons/ to the service account of the pods that call AWS`,
+      );
+    }
+    const role = issuer.roleForServiceAccount(`AddonRole-${addon.name}`, {
+      namespace: account.namespace,
+      serviceAccountName: account.name,
+      roleName: addonRoleName(context.clusterName, addon.name),
+      description: `Add-on ${addon.name} of cluster ${context.clusterName}: service account ${account.namespace}/${account.name}`,
+    });
     const policy = new iam.Policy(scope, `AddonPolicy-${addon.name}`, {
+      policyName: addon.name,
       statements: permissions.map((statement) => iam.PolicyStatement.fromJson(statement)),
       roles: [role],
     });
@@ -81,5 +108,7 @@ export function grantAddonPermissions(scope: Construct, role: iam.IRole, steps: 
         reason: `${addon.name}'s permissions from its contract (manifests/addons/): reads on '*' cannot be scoped by IAM; every write carries a tag or hosted-zone condition (tested).`,
       })),
     );
+    roles.set(addon.name, role);
   }
+  return roles;
 }

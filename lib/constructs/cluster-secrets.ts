@@ -100,6 +100,8 @@ export class ClusterSecrets extends Construct {
    * the master user data so that such a deploy also replaces the masters.
    */
   public readonly apiServerNames: readonly string[];
+  /** The generation of the set's values: it changes when they are regenerated (new keys). */
+  public readonly regenerate: number;
 
   private readonly secrets = new Map<string, secretsmanager.Secret>();
   private readonly etcdMemberCount: number;
@@ -120,6 +122,7 @@ export class ClusterSecrets extends Construct {
     this.set = config.set;
     this.names = new ClusterSecretNames(config.clusterName);
     this.etcdMemberCount = config.etcdMemberCount;
+    this.regenerate = config.regenerate;
     this.apiServerNames = config.set === 'control-plane' ? apiServerNames(config) : [];
 
     // Same removal policy as the secrets: a retained secret needs its key to stay readable.

@@ -10,6 +10,6 @@ export const BUNDLE_FILES: Readonly<Record<SecretSet, readonly string[]>> = {
   etcd: ['ca.crt', 'ca.key', 'member.crt', 'member.key', 'etcd-ca.crt', 'apiserver-etcd-client.crt', 'apiserver-etcd-client.key'],
   'control-plane': [
     'ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt',
-    'front-proxy-client.crt', 'front-proxy-client.key', 'worker-token', 'admin-token', ENCRYPTION_CONFIG_FILE,
+    'front-proxy-client.crt', 'front-proxy-client.key', 'admin-token', ENCRYPTION_CONFIG_FILE,
   ],
 };

@@ -47,16 +47,14 @@ export interface ControlPlaneBundle {
   readonly 'front-proxy-ca.crt': string;
   readonly 'front-proxy-client.crt': string;
   readonly 'front-proxy-client.key': string;
-  readonly 'worker-token': string;
   readonly 'admin-token': string;
   /** The API server's EncryptionConfiguration (`encryption-config.ts`); masters only. */
   readonly [ENCRYPTION_CONFIG_FILE]: string;
 }
 
-/** `worker`: what a worker needs. */
+/** `worker`: what a worker needs (its credential is its instance role). */
 export interface WorkerBundle {
   readonly 'ca.crt': string;
-  readonly 'worker-token': string;
 }
 
 /** `admin`: what a human needs (get-api-token, kubeconfig). */
@@ -138,7 +136,6 @@ export async function createControlPlaneBundle(
     'front-proxy-ca.crt': frontProxyCa.certificatePem,
     'front-proxy-client.crt': frontProxyClient.certificatePem,
     'front-proxy-client.key': frontProxyClient.privateKeyPem,
-    'worker-token': generateToken(),
     'admin-token': generateToken(),
     [ENCRYPTION_CONFIG_FILE]: rotatedEncryptionConfig(previousEncryptionConfig),
   };
@@ -155,7 +152,7 @@ export function issueApiServerCertificate(ca: CertificateAuthority, input: Clust
 
 /** The worker's share of the control plane. */
 export function workerBundle(controlPlane: ControlPlaneBundle): WorkerBundle {
-  return { 'ca.crt': controlPlane['ca.crt'], 'worker-token': controlPlane['worker-token'] };
+  return { 'ca.crt': controlPlane['ca.crt'] };
 }
 
 /** The admin's share of the control plane. */

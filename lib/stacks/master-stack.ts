@@ -6,7 +6,7 @@ import { ClusterConfig } from '../config';
 import { ApiLoadBalancer } from '../constructs/api-load-balancer';
 import { INTERNAL_API_PORT, InternalApiEndpoint } from '../constructs/internal-api-endpoint';
 import { AddonApplier } from '../constructs/addon-applier';
-import { addonSteps, ClusterAddons, grantAddonPermissions, stepsOf } from '../constructs/cluster-addons';
+import { addonSteps, ClusterAddons, createAddonRoles, stepsOf } from '../constructs/cluster-addons';
 import { AddonContext } from '../../manifests/addons/addon';
 import { grantCloudController } from '../constructs/cloud-controller-policy';
 import { importClusterNetwork, importHostedZone } from '../constructs/cluster-network';
@@ -17,9 +17,10 @@ import { AuthWebhookDelivery } from '../constructs/auth-webhook-delivery';
 import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
 import { LeftoverCheck } from '../constructs/leftover-check';
+import { ServiceAccountIssuer } from '../constructs/service-account-issuer';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 import { masterConfig } from '../../userdata';
-import { WEBHOOK_WORKER_TOKEN_FILE } from '../../userdata/master';
+import { WEBHOOK_APPROVER_CONNECTION } from '../../userdata/master';
 import { internalApiDnsName } from '../../userdata/types';
 import { nodeIdentityName, nodeRoleMapping } from '../node-identities';
 import { EtcdClusterRef } from './etcd-stack';
@@ -57,6 +58,7 @@ export function addonContext(config: ClusterConfig): AddonContext {
     clusterName: config.clusterName,
     region: config.region,
     account: config.account,
+    partition: config.partition,
     hostedZoneId: config.hostedZone.id,
     hostedZoneName: config.hostedZone.name,
     kubernetesVersion: `v${config.kubernetesVersion}`,
@@ -74,6 +76,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
   readonly addonServiceToken: string;
   readonly masters: NodeGroup;
   readonly userData: IgnitionUserData;
+  /** The published issuer of the cluster's service-account tokens and its IAM OIDC provider. */
+  readonly serviceAccountIssuer: ServiceAccountIssuer;
   private readonly secrets: ClusterSecrets;
 
   constructor(scope: Construct, id: string, props: MasterStackProps) {
@@ -86,7 +90,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       clusterGroup: config.clusterGroup,
       tokenInfoUrl: config.tokenInfoUrl,
       roleGroups: config.roleGroups,
-      workerTokenFile: WEBHOOK_WORKER_TOKEN_FILE,
+      kubeletServingApprover: WEBHOOK_APPROVER_CONNECTION,
       iam: {
         // The cluster group, unique across accounts and regions: what `aws eks get-token --cluster-name` signs.
         clusterId: config.clusterGroup,
@@ -102,11 +106,16 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       zoneName: config.hostedZone.name,
       regenerate: config.secretsGeneration.controlPlane,
     });
+    this.serviceAccountIssuer = new ServiceAccountIssuer(this, 'ServiceAccountIssuer', {
+      bucketName: serviceAccountIssuerBucketName(config),
+      secrets: this.secrets,
+    });
     this.userData = new IgnitionUserData(this, 'UserData', {
       config: masterConfig({
         cluster: config.clusterName,
         zone: config.hostedZone.name,
         region: config.region,
+        account: config.account,
         apiDnsName: config.apiDomainName,
         etcdMemberNames: props.etcd.memberNames,
         // A release adding a name replaces the masters, after the handler re-issued the certificate.
@@ -115,6 +124,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
         authenticationWebhookKubeconfig: webhook.authenticationKubeconfig,
         authorizationWebhookKubeconfig: webhook.authorizationKubeconfig,
         webhookBundle: webhook.bundle,
+        serviceAccountIssuer: this.serviceAccountIssuer.issuerUrl,
       }),
     });
 
@@ -184,7 +194,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     this.internalApiSecurityGroup.connections.allowFrom(applier, ec2.Port.tcp(INTERNAL_API_PORT), 'add-on applier');
     const steps = addonSteps(config.disabledAddons);
     const context = addonContext(config);
-    grantAddonPermissions(this, this.masters.role, steps, context);
+    // Each add-on that calls AWS has a role of its own, assumed with its service account's token.
+    createAddonRoles(this, this.serviceAccountIssuer, steps, context);
     new ClusterAddons(this, 'Addons', {
       steps: stepsOf(steps, 'master'),
       context,
@@ -199,9 +210,26 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     this.masters.connections.allowTo(props.etcd.securityGroup, ec2.Port.tcp(ETCD_CLIENT_PORT), 'etcd clients');
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'The Kubernetes API of the cluster' });
+    new CfnOutput(this, 'ServiceAccountIssuerUrl', {
+      value: this.serviceAccountIssuer.issuerUrl,
+      description: 'The issuer of the cluster\'s service-account tokens, trusted by IAM through the OIDC provider',
+    });
+    new CfnOutput(this, 'OidcProviderArn', {
+      value: this.serviceAccountIssuer.provider.oidcProviderArn,
+      description: 'The IAM OIDC provider a role trusts to let pods of one service account assume it (AssumeRoleWithWebIdentity)',
+    });
   }
 
   grantWorkerSecretsRead(grantee: iam.IGrantable): void {
     this.secrets.grantWorkerRead(grantee);
   }
+}
+
+/**
+ * `<cluster>-oidc-<account>-<region>`: at most 63 characters with the longest cluster name
+ * (lib/config.ts MAX_CLUSTER_NAME_LENGTH), as the etcd snapshot bucket's. It names the issuer,
+ * which every token and every trusting role carries: it must not change for a cluster.
+ */
+export function serviceAccountIssuerBucketName(config: ClusterConfig): string {
+  return `${config.clusterName}-oidc-${config.account}-${config.region}`;
 }

@@ -41,6 +41,7 @@ export class WorkerStack extends Stack {
         cluster: config.clusterName,
         zone: config.hostedZone.name,
         region: config.region,
+        account: config.account,
         // Inside the VPC: no NAT, public endpoint or apiAllowedCidrs between workers and the API.
         apiServerUrl: props.controlPlane.internalApiUrl,
       }),

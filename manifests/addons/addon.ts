@@ -1,8 +1,8 @@
 /**
  * The contract of one add-on: what it is, where it runs, what it needs to come up, what AWS
- * permissions it needs, and its Kubernetes objects. One file per add-on under
- * `manifests/addons/`; `registry.ts` lists them. Pure: no CDK, no AWS SDK (lib/ turns the
- * permissions into IAM and the objects into deliveries).
+ * permissions it needs and for which service account, and its Kubernetes objects. One file per
+ * add-on under `manifests/addons/`; `registry.ts` lists them. Pure: no CDK, no AWS SDK (lib/
+ * turns the permissions into the add-on's own IAM role and the objects into deliveries).
  */
 
 /** A Kubernetes object from kubernetes-models: it checks itself against its API schema. */
@@ -18,7 +18,7 @@ export interface AddonObject {
 export type AddonPlacement =
   /** No pods: objects the API server acts on itself (RBAC, admission policies). */
   | 'api'
-  /** On masters only (host network where it calls AWS: IMDS hop limit 1 keeps pods out). */
+  /** On masters only (the AWS writers among them: only masters' kubelets get their role's tokens). */
   | 'masters'
   /** A DaemonSet on every node, masters included. */
   | 'every-node'
@@ -32,8 +32,8 @@ export type AddonPlacement =
  */
 export const NODE_COMPONENTS = {
   apiServer: 'api-server',
-  /** The node RBAC is in place, so kubelets can register their nodes (add-on cluster-bootstrap). */
-  nodesRegistered: 'nodes-registered',
+  /** The cluster's own RBAC and admission policies are in place (add-on cluster-bootstrap): add-ons with pods come after. */
+  clusterBootstrapped: 'cluster-bootstrapped',
   /** flannel on the node: pod-to-pod traffic (add-on flannel). */
   podNetwork: 'pod-network',
   /** Service addresses programmed, 10.3.0.1 and the rest (add-on kube-proxy: its name). */
@@ -55,10 +55,12 @@ export interface IamStatement {
 
 /** What an add-on's objects and permissions depend on in the cluster's configuration. */
 export interface AddonContext {
-  /** `<stack>-<version>`: tags (`kubernetes.io/cluster/<cluster>`), owner ids. */
+  /** `<stack>-<version>`: tags (`kubernetes.io/cluster/<cluster>`), owner ids, add-on role names. */
   readonly clusterName: string;
   readonly region: string;
   readonly account: string;
+  /** The AWS partition of the region (`aws`, `aws-cn`, `aws-us-gov`): the ARNs of roles and resources. */
+  readonly partition: string;
   /** The hosted zone of the cluster (external-dns writes only there). */
   readonly hostedZoneId: string;
   readonly hostedZoneName: string;
@@ -68,6 +70,12 @@ export interface AddonContext {
   readonly clusterGroup: string;
   /** The groups of the Administrator role (the only ones who may relax a namespace's Pod Security). */
   readonly administratorGroups: readonly string[];
+}
+
+/** A Kubernetes service account, by namespace and name. */
+export interface AddonServiceAccount {
+  readonly namespace: string;
+  readonly name: string;
 }
 
 export interface Addon {
@@ -91,7 +99,16 @@ export interface Addon {
    * key -> reason.
    */
   readonly toleratedTaints: Readonly<Record<string, string>>;
-  /** IAM statements for the masters' role (empty for add-ons that never call AWS). */
+  /**
+   * The service account whose pods call AWS: the add-on's own IAM role trusts its tokens, and
+   * only its. Required when {@link permissions} lists any (the registry test holds every
+   * add-on to it); its pods get the role through aws-identity.ts `withAddonRole`.
+   */
+  readonly awsServiceAccount?: AddonServiceAccount;
+  /**
+   * The IAM statements of the add-on's own role (aws-identity.ts names it), never the nodes':
+   * empty for add-ons that never call AWS.
+   */
   permissions(context: AddonContext): readonly IamStatement[];
   /** Its objects, namespaces and CRDs among them. */
   objects(context: AddonContext): readonly AddonObject[];

@@ -8,14 +8,17 @@
  * 1.35 among them.
  *
  * Differences from upstream, each for this cluster:
- * - The controller runs on the masters with the host network and the masters' role (no pod
- *   reaches instance metadata: IMDS hop limit 1), one replica (see CONTROLLER_REPLICAS).
+ * - The controller runs on the masters, on the pod network, with the add-on's own IAM role
+ *   (aws-identity.ts): only masters' kubelets get tokens of its service account (Node
+ *   authorizer), and no pod network pod reaches instance metadata (IMDS hop limit 1).
  * - The node plugin stays on the pod network and reads its instance's metadata from its
  *   Node object (`--metadata-sources=kubernetes`), which the cloud controller manager fills.
  * - No snapshotter: the VolumeSnapshot CRDs are not installed, so neither are the sidecar and
  *   the snapshot IAM actions.
- * - The kubelet's shared identity gets what the kubelet needs for CSI volumes
- *   (manifests/node-agent-rbac.ts leaves it to this add-on).
+ * - No RBAC for kubelets: what they need for CSI volumes (the VolumeAttachment they wait on,
+ *   a claim's status for online expansion) the Node authorizer gives each node for its own
+ *   pods' volumes (kubernetes/kubernetes v1.35 plugin/pkg/auth/authorizer/node/
+ *   node_authorizer.go: vaResource -> authorizeGet, pvcResource status -> authorizeStatusUpdate).
  */
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -29,10 +32,10 @@ import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1/StorageClass';
 import { IContainer } from 'kubernetes-models/v1/Container';
 import { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { KUBELET_IDENTITY } from '../../webhook/authenticator';
 import { MANAGED_BY_LABELS } from '../managed-by';
-import { Addon, AddonContext, AddonObject, IamStatement, NODE_COMPONENTS } from './addon';
-import { hostNetworkOnMasters, LINUX_NODE_SELECTOR, NODE_TAINTS, tolerationsFor } from './placement';
+import { Addon, AddonContext, AddonObject, AddonServiceAccount, IamStatement, NODE_COMPONENTS } from './addon';
+import { withAddonRole } from './aws-identity';
+import { podNetworkNodeResolver, LINUX_NODE_SELECTOR, NODE_TAINTS, onMasters, tolerationsFor } from './placement';
 
 /** The driver's release. */
 export const EBS_CSI_DRIVER_VERSION = 'v1.64.0';
@@ -60,19 +63,20 @@ const CONTROLLER = 'ebs-csi-controller';
 const NODE = 'ebs-csi-node';
 const CONTROLLER_SA = 'ebs-csi-controller-sa';
 const NODE_SA = 'ebs-csi-node-sa';
+/** The controller's service account, which the add-on's IAM role trusts; the node plugin never calls AWS. */
+const AWS_SERVICE_ACCOUNT: AddonServiceAccount = { namespace: NAMESPACE, name: CONTROLLER_SA };
 
 /** Each taint it tolerates, with why: the README's bootstrap table and both pod specs come from here. */
 const TOLERATED_TAINTS: Readonly<Record<string, string>> = {
-  [NODE_TAINTS.controlPlane]: 'the controller runs on masters (their role calls EC2); volumes mount on masters too',
+  [NODE_TAINTS.controlPlane]: "the controller runs on masters (only their kubelets get tokens for its EC2 role); volumes mount on masters too",
 };
 
 /**
- * One replica: on the host network a second pod on the same master would need the same
- * health port (9808), so on a one-master cluster it would stay Pending; the sidecars still
- * elect a leader, so a rollout never has two active controllers. Upstream runs two.
+ * Upstream's two: on the pod network two controllers share no port, even on a one-master
+ * cluster; the sidecars elect a leader, so one acts at a time.
  */
-export const CONTROLLER_REPLICAS = 1;
-/** livenessprobe's default `--health-port` (kubernetes-csi/livenessprobe); on the masters' host network in the controller. */
+export const CONTROLLER_REPLICAS = 2;
+/** livenessprobe's default `--health-port` (kubernetes-csi/livenessprobe). */
 export const CONTROLLER_HEALTH_PORT = 9808;
 
 /** The socket between the controller's plugin and its sidecars (an emptyDir). */
@@ -113,14 +117,25 @@ function controllerDeployment(context: AddonContext): Deployment {
     metadata: meta(CONTROLLER),
     spec: {
       replicas: CONTROLLER_REPLICAS,
-      // No surge: the new pod needs the old one's host port (maxSurge 0 frees it first).
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+      // Upstream's strategy (controller.yaml).
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
       selector: { matchLabels: labels(CONTROLLER) },
       template: {
         metadata: { labels: labels(CONTROLLER) },
-        spec: {
-          // The masters' role through instance metadata (hop limit 1: host network only).
-          ...hostNetworkOnMasters(TOLERATED_TAINTS),
+        // The plugin calls EC2 with the add-on's role; the sidecars talk to it and the API only.
+        spec: withAddonRole({
+          // On the masters' pod network, resolving EC2's endpoint with the node's resolver
+          // (placement.ts podNetworkNodeResolver).
+          ...onMasters(TOLERATED_TAINTS),
+          ...podNetworkNodeResolver(),
+          // Upstream's spread of the two controllers over nodes, where there are several.
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { app: CONTROLLER } }, topologyKey: 'kubernetes.io/hostname' } },
+              ],
+            },
+          },
           serviceAccountName: CONTROLLER_SA,
           priorityClassName: 'system-cluster-critical',
           securityContext: { fsGroup: 1000, runAsGroup: 1000, runAsNonRoot: true, runAsUser: 1000 },
@@ -143,8 +158,8 @@ function controllerDeployment(context: AddonContext): Deployment {
               env: [
                 { name: 'CSI_ENDPOINT', value: `unix://${CONTROLLER_SOCKET_DIR}csi.sock` },
                 { name: 'CSI_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-                // With AWS_REGION the controller needs no instance metadata (cmd/main.go).
-                { name: 'AWS_REGION', value: context.region },
+                // withAddonRole adds AWS_REGION: with it, the controller needs no instance
+                // metadata (cmd/main.go).
               ],
               volumeMounts: [{ name: 'socket-dir', mountPath: CONTROLLER_SOCKET_DIR }],
               ports: [{ name: 'healthz', containerPort: CONTROLLER_HEALTH_PORT, protocol: 'TCP' }],
@@ -180,7 +195,7 @@ function controllerDeployment(context: AddonContext): Deployment {
             },
           ],
           volumes: [{ name: 'socket-dir', emptyDir: {} }],
-        },
+        }, { context, addonName: awsEbsCsiDriver.name, serviceAccount: AWS_SERVICE_ACCOUNT, containers: ['ebs-plugin'] }),
       },
     },
   });
@@ -332,19 +347,6 @@ export const EBS_CSI_CLUSTER_ROLES: Readonly<Record<string, { readonly serviceAc
   },
 };
 
-/**
- * What the kubelet needs for CSI volumes beyond manifests/node-agent-rbac.ts: upstream's
- * system:node grants both (kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/
- * bootstrappolicy/policy.go NodeRules): the VolumeAttachment it waits on before mounting,
- * and the claim's status for online expansion (NodeExpandVolume).
- */
-export const KUBELET_CSI_ROLE = 'kubernetes-on-aws:node-agent-csi';
-/** The rules of {@link KUBELET_CSI_ROLE}, bound to the kubelet's shared identity. */
-export const KUBELET_CSI_RULES: readonly IPolicyRule[] = [
-  rule('storage.k8s.io', ['volumeattachments'], ['get']),
-  rule('', ['persistentvolumeclaims/status'], ['get', 'patch', 'update']),
-];
-
 function rbac(): AddonObject[] {
   const clusterRoles = Object.entries(EBS_CSI_CLUSTER_ROLES).flatMap(([name, { serviceAccount, rules }]) => [
     new ClusterRole({ metadata: meta(name, false), rules: rules.map((r) => ({ ...r })) }),
@@ -365,12 +367,6 @@ function rbac(): AddonObject[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ebs-csi-leases-role' },
       subjects: [{ kind: 'ServiceAccount', name: CONTROLLER_SA, namespace: NAMESPACE }],
     }),
-    new ClusterRole({ metadata: meta(KUBELET_CSI_ROLE, false), rules: KUBELET_CSI_RULES.map((r) => ({ ...r })) }),
-    new ClusterRoleBinding({
-      metadata: meta(KUBELET_CSI_ROLE, false),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: KUBELET_CSI_ROLE },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: KUBELET_IDENTITY.username }],
-    }),
   ];
 }
 
@@ -378,7 +374,7 @@ function rbac(): AddonObject[] {
 export const EBS_ATTACH_NODE_ROLES = ['master', 'worker'];
 
 /**
- * The masters' IAM statements: upstream's docs/example-iam-policy.json cut to what this
+ * The statements of its own role: upstream's docs/example-iam-policy.json cut to what this
  * deployment calls (no snapshots, no CopyVolumes clones), every write scoped to this cluster
  * instead of upstream's `ebs.csi.aws.com/cluster=true` or `CSIVolumeName=*` (tags any
  * cluster's driver sets).
@@ -398,10 +394,9 @@ export function ebsCsiPermissions(context: AddonContext): IamStatement[] {
     [`${prefix}/${clusterTag}`]: 'owned',
     [`${prefix}/ebs.csi.aws.com/cluster-name`]: context.clusterName,
   });
-  // ARNs in this cluster's region and account; `arn:aws` as upstream's policy (AddonContext
-  // has no partition).
-  const volumes = `arn:aws:ec2:${context.region}:${context.account}:volume/*`;
-  const instances = `arn:aws:ec2:${context.region}:${context.account}:instance/*`;
+  // ARNs in this cluster's partition, region and account.
+  const volumes = `arn:${context.partition}:ec2:${context.region}:${context.account}:volume/*`;
+  const instances = `arn:${context.partition}:ec2:${context.region}:${context.account}:instance/*`;
   return [
     {
       Sid: 'EbsCsiDescribe',
@@ -482,6 +477,7 @@ export const awsEbsCsiDriver: Addon = {
   needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.podNetwork, NODE_COMPONENTS.kubeProxy, NODE_COMPONENTS.nodeInitialized],
   provides: [],
   toleratedTaints: TOLERATED_TAINTS,
+  awsServiceAccount: AWS_SERVICE_ACCOUNT,
   permissions: ebsCsiPermissions,
   objects: (context) => [
     ...rbac(),

@@ -212,7 +212,7 @@ export const cloudControllerManager: Addon = {
   optional: false,
   placement: 'masters',
   // Host network: the masters' nodes registered is all it needs (no pod network, no Service IP).
-  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.nodesRegistered],
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.clusterBootstrapped],
   provides: [NODE_COMPONENTS.nodeInitialized],
   toleratedTaints: TOLERATED_TAINTS,
   /**

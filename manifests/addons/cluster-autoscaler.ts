@@ -21,7 +21,7 @@ import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
-import { Addon, AddonContext, IamStatement, NODE_COMPONENTS } from './addon';
+import { Addon, AddonContext, AddonServiceAccount, IamStatement, NODE_COMPONENTS } from './addon';
 import { NODE_TAINTS, singleWriterOnMasters } from './placement';
 
 /** The release: cluster-autoscaler's minor must be the cluster's (1.35). */
@@ -41,14 +41,16 @@ export function autoscalerClusterTag(clusterName: string): string {
 /** The value lib/stacks/worker-stack.ts gives the per-cluster tag. */
 export const AUTOSCALER_CLUSTER_TAG_VALUE = 'owned';
 
-/** `--address` default (config/flags/flags.go): metrics and /health-check, on the masters' host network. */
+/** `--address` default (config/flags/flags.go): metrics and /health-check. */
 export const CLUSTER_AUTOSCALER_PORT = 8085;
 
 const NAMESPACE = 'kube-system';
 const NAME = 'cluster-autoscaler';
+/** Its pods' service account, which its own IAM role trusts. */
+const SERVICE_ACCOUNT: AddonServiceAccount = { namespace: NAMESPACE, name: NAME };
 /** Each taint it tolerates, with why: the README's bootstrap table and the pod spec both come from here. */
 const TOLERATED_TAINTS: Readonly<Record<string, string>> = {
-  [NODE_TAINTS.controlPlane]: "runs on masters: their role may scale the workers' groups, and it outlives the workers",
+  [NODE_TAINTS.controlPlane]: "runs on masters: it outlives the workers it replaces, and only masters' kubelets get tokens for its role",
 };
 
 const metadata = (namespaced: boolean) => ({
@@ -99,10 +101,14 @@ function deployment(context: AddonContext): Deployment {
   return new Deployment({
     metadata: { ...metadata(true), labels: { ...metadata(true).labels, app: NAME } },
     // One active instance (it also elects a leader); on a master it also survives the loss of
-    // every worker it would replace.
+    // every worker it would replace, and it needs no worker to start. On the masters' pod
+    // network (placement.ts singleWriterOnMasters says why).
     spec: singleWriterOnMasters({
       app: NAME,
       toleratedTaints: TOLERATED_TAINTS,
+      // withAddonRole sets AWS_REGION: with it, no instance metadata lookup for the region
+      // (cloudprovider/aws/aws_util.go GetCurrentAwsRegion).
+      awsRole: { context, addonName: clusterAutoscaler.name, serviceAccount: SERVICE_ACCOUNT, containers: [NAME] },
       securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [
         {
@@ -112,7 +118,6 @@ function deployment(context: AddonContext): Deployment {
           // certificates included, so upstream's host certificate mount is not needed.
           command: ['/cluster-autoscaler'],
           args: clusterAutoscalerArgs(context),
-          env: [{ name: 'AWS_REGION', value: context.region }],
           ports: [{ name: 'http', containerPort: CLUSTER_AUTOSCALER_PORT, protocol: 'TCP' }],
           livenessProbe: { httpGet: { path: '/health-check', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
           // Upstream's example: 100m / 600Mi, requests equal to limits.
@@ -151,7 +156,7 @@ export const CLUSTER_AUTOSCALER_NAMESPACED_RULES: readonly IPolicyRule[] = [
 ];
 
 /**
- * The masters' IAM statements: upstream's "Full Cluster Autoscaler Features Policy"
+ * The statements of its own role: upstream's "Full Cluster Autoscaler Features Policy"
  * (cloudprovider/aws/README.md) without eks:DescribeNodegroup (no EKS), its two writes
  * narrowed by tag as the README recommends, to the groups tagged
  * `k8s.io/cluster-autoscaler/<cluster>=owned`: this cluster's workers, never its masters.
@@ -184,18 +189,19 @@ export function clusterAutoscalerPermissions(context: AddonContext): IamStatemen
   ];
 }
 
-/** The add-on: one replica on the masters, scaling the worker groups it discovers by tag. */
+/** The add-on: one replica on the masters, scaling the worker groups it discovers by tag, with its own role. */
 export const clusterAutoscaler: Addon = {
   name: 'cluster-autoscaler',
   version: CLUSTER_AUTOSCALER_VERSION,
   description: 'Scales the worker Auto Scaling groups to fit pending pods and empties idle nodes',
   optional: true,
   placement: 'masters',
-  // Reaches the API by Service IP from the host network; the masters' uninitialized taint
-  // is not tolerated.
-  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.kubeProxy, NODE_COMPONENTS.nodeInitialized],
+  // On the masters' pod network, reaching the API by Service IP; the masters' uninitialized
+  // taint is not tolerated.
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.podNetwork, NODE_COMPONENTS.kubeProxy, NODE_COMPONENTS.nodeInitialized],
   provides: [],
   toleratedTaints: TOLERATED_TAINTS,
+  awsServiceAccount: SERVICE_ACCOUNT,
   permissions: clusterAutoscalerPermissions,
   objects: (context) => [
     new ServiceAccount({ metadata: metadata(true) }),

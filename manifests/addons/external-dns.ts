@@ -12,21 +12,23 @@ import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/
 import { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
-import { Addon, AddonContext, IamStatement, NODE_COMPONENTS } from './addon';
+import { Addon, AddonContext, AddonServiceAccount, IamStatement, NODE_COMPONENTS } from './addon';
 import { NODE_TAINTS, singleWriterOnMasters } from './placement';
 
 /** The release. */
 export const EXTERNAL_DNS_VERSION = 'v0.22.0';
 /** The image of the release, as kustomize/kustomization.yaml names it. */
 export const EXTERNAL_DNS_IMAGE = `registry.k8s.io/external-dns/external-dns:${EXTERNAL_DNS_VERSION}`;
-/** `--metrics-address` default `:7979` (types.go): metrics and /healthz, on the masters' host network. */
+/** `--metrics-address` default `:7979` (types.go): metrics and /healthz. */
 export const EXTERNAL_DNS_PORT = 7979;
 
 const NAMESPACE = 'kube-system';
 const NAME = 'external-dns';
+/** Its pods' service account, which its own IAM role trusts. */
+const SERVICE_ACCOUNT: AddonServiceAccount = { namespace: NAMESPACE, name: NAME };
 /** Each taint it tolerates, with why: the README's bootstrap table and the pod spec both come from here. */
 const TOLERATED_TAINTS: Readonly<Record<string, string>> = {
-  [NODE_TAINTS.controlPlane]: "runs on masters: their role may write the cluster's hosted zone",
+  [NODE_TAINTS.controlPlane]: "runs on masters: only their kubelets get tokens for its role, which writes the cluster's hosted zone",
 };
 
 const metadata = (namespaced: boolean) => ({
@@ -65,10 +67,13 @@ export function externalDnsArgs(context: AddonContext): string[] {
 function deployment(context: AddonContext): Deployment {
   return new Deployment({
     metadata: metadata(true),
-    // One writer per owner id; Recreate, as upstream's kustomize deployment.
+    // One writer per owner id; Recreate, as upstream's kustomize deployment. On the pod
+    // network of the masters (placement.ts singleWriterOnMasters says why).
     spec: singleWriterOnMasters({
       app: NAME,
       toleratedTaints: TOLERATED_TAINTS,
+      // Route 53 is global; the SDK still wants a region (withAddonRole sets AWS_REGION).
+      awsRole: { context, addonName: externalDns.name, serviceAccount: SERVICE_ACCOUNT, containers: [NAME] },
       // The chart's podSecurityContext and securityContext (charts/external-dns/values.yaml).
       securityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [
@@ -76,8 +81,6 @@ function deployment(context: AddonContext): Deployment {
           name: NAME,
           image: EXTERNAL_DNS_IMAGE,
           args: externalDnsArgs(context),
-          // Route 53 is global; the SDK still wants a region for its endpoint resolution.
-          env: [{ name: 'AWS_REGION', value: context.region }],
           ports: [{ name: 'http', containerPort: EXTERNAL_DNS_PORT, protocol: 'TCP' }],
           livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 2 },
           readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
@@ -108,24 +111,24 @@ export const EXTERNAL_DNS_RULES: readonly IPolicyRule[] = [
 ];
 
 /** The hosted zone's ARN (Route 53 ARNs have no region or account). */
-export function hostedZoneArn(hostedZoneId: string): string {
-  return `arn:aws:route53:::hostedzone/${hostedZoneId}`;
+export function hostedZoneArn(context: Pick<AddonContext, 'partition' | 'hostedZoneId'>): string {
+  return `arn:${context.partition}:route53:::hostedzone/${context.hostedZoneId}`;
 }
 
 /**
- * The masters' IAM statements: docs/tutorials/aws.md's policy with `hostedzone/*` narrowed to
+ * The statements of its own role: docs/tutorials/aws.md's policy with `hostedzone/*` narrowed to
  * the cluster's zone, as its "Further improvements" advises. ListHostedZones has no
  * resource-level permissions (external-dns lists zones, then filters them).
  */
 export function externalDnsPermissions(context: AddonContext): IamStatement[] {
-  const zone = hostedZoneArn(context.hostedZoneId);
+  const zone = hostedZoneArn(context);
   const domain = clusterDomain(context);
   return [
     { Sid: 'ExternalDnsListZones', Effect: 'Allow', Action: ['route53:ListHostedZones'], Resource: ['*'] },
     { Sid: 'ExternalDnsReadZone', Effect: 'Allow', Action: ['route53:ListResourceRecordSets', 'route53:ListTagsForResources'], Resource: [zone] },
     // Every name of a change batch under the cluster's subdomain (Route 53's condition key
     // route53:ChangeResourceRecordSetsNormalizedRecordNames: lowercase, no trailing dot), so
-    // the masters' role cannot rewrite another cluster's or a team's records in a shared zone.
+    // its role cannot rewrite another cluster's or a team's records in a shared zone.
     {
       Sid: 'ExternalDnsWriteClusterNames',
       Effect: 'Allow',
@@ -152,7 +155,7 @@ function clusterDomain(context: AddonContext): string {
   return `${context.clusterName}.${context.hostedZoneName.replace(/\.$/, '')}`.toLowerCase();
 }
 
-/** The add-on: one replica on the masters, writing to the cluster's hosted zone only. */
+/** The add-on: one replica on the masters, writing to the cluster's hosted zone only, with its own role. */
 export const externalDns: Addon = {
   name: 'external-dns',
   version: EXTERNAL_DNS_VERSION,
@@ -160,11 +163,12 @@ export const externalDns: Addon = {
   replaces: 'Mate',
   optional: true,
   placement: 'masters',
-  // Reaches the API by Service IP from the host network; the masters' uninitialized taint
-  // is not tolerated.
-  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.kubeProxy, NODE_COMPONENTS.nodeInitialized],
+  // On the masters' pod network, reaching the API by Service IP; the masters' uninitialized
+  // taint is not tolerated.
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.podNetwork, NODE_COMPONENTS.kubeProxy, NODE_COMPONENTS.nodeInitialized],
   provides: [],
   toleratedTaints: TOLERATED_TAINTS,
+  awsServiceAccount: SERVICE_ACCOUNT,
   permissions: externalDnsPermissions,
   objects: (context) => [
     new ServiceAccount({ metadata: metadata(true) }),

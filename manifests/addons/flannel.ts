@@ -219,7 +219,7 @@ export const flannel: Addon = {
   optional: false,
   placement: 'every-node',
   // The API, and the node RBAC in place so nodes register and get their podCIDR.
-  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.nodesRegistered],
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.clusterBootstrapped],
   provides: [NODE_COMPONENTS.podNetwork],
   toleratedTaints: TOLERATED_TAINTS,
   permissions: () => [],

@@ -16,10 +16,12 @@
  * refused by every other node. The API server reaches it by pod IP (kube-apiserver
  * --enable-aggregator-routing, userdata/master.ts), through the masters' pod network.
  *
- * Kubelet serving certificates: each kubelet serves a certificate it signed itself
- * (serverTLSBootstrap: false in userdata/kubelet.ts, no CSR approver yet), so no CA can verify
- * them and metrics-server runs with --kubelet-insecure-tls. See
- * {@link VERIFIES_KUBELET_SERVING_CERTIFICATES} for why that is the safe choice here.
+ * Kubelet serving certificates: each kubelet asks for its serving certificate through a CSR
+ * (serverTLSBootstrap in userdata/kubelet.ts), which the masters' approver approves only for
+ * the names and addresses of the EC2 instance behind that node (webhook/kubelet-serving-approver.ts),
+ * and kube-controller-manager signs with the cluster CA. metrics-server checks them against
+ * that CA (KUBELET_SERVING_CA below), so a host that answers on a node's address without that
+ * node's certificate gets no service-account token from it.
  */
 import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -47,35 +49,15 @@ const TOLERATED_TAINTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether metrics-server checks the kubelets' serving certificates. It cannot yet: each kubelet
- * signs its own (userdata/kubelet.ts: serverTLSBootstrap false, rotateCertificates false), a
- * different CA per node, so --kubelet-certificate-authority has nothing to point at. Without
- * --kubelet-insecure-tls every scrape fails (README.md at v0.9.0, "Requirements": kubelet
- * certificates must be signed by the cluster CA "or disable certificate validation by passing
- * --kubelet-insecure-tls"); the Deployment then never gets ready (its /readyz waits for stored
- * metrics: pkg/server/server.go, metric-storage-ready),
- * the add-on's delivery fails, and an unavailable aggregated API breaks API discovery and
- * namespace deletion cluster-wide. Upstream's help calls the flag "for testing purposes only".
- *
- * Why it is the safe choice today:
- * - What is lost is the kubelet's identity: whoever answers on a node's InternalIP:10250 gets
- *   metrics-server's service-account token (it sends its in-cluster bearer token to kubelets:
- *   cmd/metrics-server/app/options/kubelet_client.go, Config copies the rest config). Who can
- *   answer there: that node's root, or, since the shared worker token may register a Node and
- *   write its status addresses, anyone holding that token, who can point a node's InternalIP
- *   at a host of theirs in the VPC. Both already hold the shared worker token, which may read
- *   every Secret (test/manifests/addon-manifests.test.ts); the metrics-server token reads
- *   nodes, pods and nodes/metrics only (system:metrics-server below). Per-node kubelet
- *   identities (identity from IAM) close both, and then this flag goes.
- * - The API server itself reaches kubelets the same way (no --kubelet-certificate-authority in
- *   userdata/master.ts), for logs and exec, which carry far more.
- *
- * To drop the flag: kubelets bootstrap serving certificates (serverTLSBootstrap: true) and
- * something approves kubelet-serving CSRs tied to a node's own identity, which needs per-node
- * kubelet identities (the shared `kubelet` user cannot prove which node asks). The add-on's
- * test fails when serverTLSBootstrap turns true while this stays false.
+ * The CA metrics-server checks kubelets' serving certificates with: the service-account volume's
+ * ca.crt, which is the kube-root-ca.crt ConfigMap that kube-controller-manager publishes in
+ * every namespace from its --root-ca-file (kubernetes/kubernetes v1.35
+ * pkg/controller/certificates/rootcacertpublisher). On the masters that file is the cluster CA
+ * that also signs kubernetes.io/kubelet-serving CSRs (userdata/master.ts, a test holds the two
+ * together). Exclusive with --kubelet-insecure-tls (metrics-server v0.9.0
+ * cmd/metrics-server/app/options/kubelet_client.go, Validate).
  */
-export const VERIFIES_KUBELET_SERVING_CERTIFICATES = false;
+export const KUBELET_SERVING_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
 
 /** Upstream's selector and common label (manifests/base/kustomization.yaml commonLabels). */
 const SELECTOR = { 'k8s-app': METRICS_SERVER_NAME };
@@ -84,7 +66,7 @@ const SERVICE_ACCOUNT_SUBJECT = [{ kind: 'ServiceAccount', name: METRICS_SERVER_
 /** The container's secure port (deployment.yaml: --secure-port=10250, port name https). */
 const SECURE_PORT = 10250;
 
-/** metrics-server's arguments: upstream's, plus --kubelet-insecure-tls while it must. */
+/** metrics-server's arguments: upstream's, verifying kubelets against the cluster CA. */
 export function metricsServerArgs(): string[] {
   return [
     // A from-scratch image with a read-only root: the self-signed serving certificate goes to /tmp.
@@ -95,7 +77,7 @@ export function metricsServerArgs(): string[] {
     // The kubelet's port as it reports it in Node status (10250, userdata/network.ts KUBELET_PORT).
     '--kubelet-use-node-status-port',
     '--metric-resolution=15s',
-    ...(VERIFIES_KUBELET_SERVING_CERTIFICATES ? [] : ['--kubelet-insecure-tls']),
+    `--kubelet-certificate-authority=${KUBELET_SERVING_CA}`,
   ];
 }
 

@@ -118,7 +118,7 @@ export const nodeExporter: Addon = {
   optional: true,
   placement: 'every-node',
   // Host network and every taint tolerated: a registered node is all it needs.
-  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.nodesRegistered],
+  needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.clusterBootstrapped],
   provides: [],
   toleratedTaints: TOLERATED_TAINTS,
   permissions: () => [],

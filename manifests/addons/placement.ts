@@ -13,6 +13,7 @@ import { MASTER_BOOT_LABELS } from '../../userdata/master';
 import { API_SERVER_PORT } from '../../userdata/network';
 import { internalApiDnsName } from '../../userdata/types';
 import { AddonContext } from './addon';
+import { AddonRoleUse, withAddonRole } from './aws-identity';
 
 /**
  * The masters: kubeadm's control-plane label, which each master puts on its own Node at boot
@@ -61,15 +62,6 @@ export function onMasters(toleratedTaints: Readonly<Record<string, string>>): Pi
 }
 
 /**
- * A pod that calls AWS with the masters' role: on the masters, on the host network (instance
- * metadata answers host-network pods only: IMDS hop limit 1), with the node's resolver (AWS
- * endpoints only; the API is reached by Service IP).
- */
-export function hostNetworkOnMasters(toleratedTaints: Readonly<Record<string, string>>): Pick<IPodSpec, 'nodeSelector' | 'tolerations' | 'hostNetwork' | 'dnsPolicy'> {
-  return { ...onMasters(toleratedTaints), hostNetwork: true, dnsPolicy: 'Default' };
-}
-
-/**
  * A node agent's pod: on every Linux node, on the host network (it works on the node itself,
  * not in the pod network), with the node's resolver (the cluster DNS cannot answer before the
  * node agents run), system-node-critical (it must outlast ordinary pods under pressure, as the
@@ -95,13 +87,21 @@ export interface SingleWriterOnMasters {
   readonly toleratedTaints: Readonly<Record<string, string>>;
   readonly securityContext: IPodSecurityContext;
   readonly containers: IContainer[];
+  /** Its own role: the containers that call AWS get it (aws-identity.ts withAddonRole). */
+  readonly awsRole: AddonRoleUse;
 }
 
 /**
- * The Deployment spec of one add-on that writes to AWS with the masters' role: exactly one
- * replica (two would race on the same ASGs or records), replaced with Recreate because the
- * new pod needs the old one's host port, on the masters' host network (instance metadata
- * answers host-network pods only), system-cluster-critical.
+ * The Deployment spec of one add-on that writes to AWS with its own role: exactly one replica
+ * (two would race on the same ASGs or records), replaced with Recreate so that the old writer
+ * is gone before the new one starts, system-cluster-critical.
+ *
+ * On the masters, so that only a master's kubelet ever holds a token of its service account:
+ * the Node authorizer lets a kubelet request tokens only for the service accounts of pods
+ * bound to its node (kubernetes v1.35 plugin/pkg/auth/authorizer/node/node_authorizer.go
+ * authorizeCreateToken), so a worker cannot act as the role. On the pod network: no host
+ * port to share, and no route to instance metadata (IMDSv2 hop limit 1), so the masters' role
+ * is out of its reach. With the node's resolver ({@link podNetworkNodeResolver}).
  */
 export function singleWriterOnMasters(writer: SingleWriterOnMasters): IDeploymentSpec {
   return {
@@ -110,15 +110,30 @@ export function singleWriterOnMasters(writer: SingleWriterOnMasters): IDeploymen
     selector: { matchLabels: { app: writer.app } },
     template: {
       metadata: { labels: { app: writer.app } },
-      spec: {
-        ...hostNetworkOnMasters(writer.toleratedTaints),
-        priorityClassName: 'system-cluster-critical',
-        serviceAccountName: writer.app,
-        securityContext: writer.securityContext,
-        containers: writer.containers,
-      },
+      spec: withAddonRole(
+        {
+          ...onMasters(writer.toleratedTaints),
+          ...podNetworkNodeResolver(),
+          priorityClassName: 'system-cluster-critical',
+          serviceAccountName: writer.app,
+          securityContext: writer.securityContext,
+          containers: writer.containers,
+        },
+        writer.awsRole,
+      ),
     },
   };
+}
+
+/**
+ * The DNS of a pod on the pod network that resolves AWS endpoints only (it reaches the API by
+ * Service IP): the node's resolver, the VPC's (the kubelet hands such a pod its resolvConf,
+ * userdata/kubelet.ts HOST_RESOLV_CONF; kubernetes pkg/kubelet/network/dns/dns.go
+ * getPodDNSType: DNSDefault), reached through flannel's masquerade (`--ip-masq`), so it does
+ * not wait for the cluster DNS.
+ */
+export function podNetworkNodeResolver(): Pick<IPodSpec, 'hostNetwork' | 'dnsPolicy'> {
+  return { hostNetwork: false, dnsPolicy: 'Default' };
 }
 
 /**

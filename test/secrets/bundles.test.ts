@@ -86,7 +86,7 @@ describe('control-plane bundle', () => {
     expect(Object.keys(bundle).sort()).toEqual(
       [
         'ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt',
-        'front-proxy-client.crt', 'front-proxy-client.key', 'worker-token', 'admin-token', 'encryption-config.yaml',
+        'front-proxy-client.crt', 'front-proxy-client.key', 'admin-token', 'encryption-config.yaml',
       ].sort(),
     );
     expect([...BUNDLE_FILES['control-plane']].sort()).toEqual(Object.keys(bundle).sort());
@@ -140,16 +140,13 @@ describe('control-plane bundle', () => {
     expect(publicKeyFingerprint(bundle['sa.pub'])).toBe(publicKeyFingerprint(bundle['sa.key']));
   });
 
-  test('tokens are 32 random bytes, base64url, and differ', () => {
-    for (const token of [bundle['worker-token'], bundle['admin-token']]) {
-      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(Buffer.from(token, 'base64url')).toHaveLength(32);
-    }
-    expect(bundle['worker-token']).not.toBe(bundle['admin-token']);
+  test('the admin token is 32 random bytes, base64url', () => {
+    expect(bundle['admin-token']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(bundle['admin-token'], 'base64url')).toHaveLength(32);
   });
 
-  test('worker and admin bundles carry the CA certificate and only their own token (no encryption key)', () => {
-    expect(workerBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'], 'worker-token': bundle['worker-token'] });
+  test('the worker bundle carries the CA certificate only (nodes sign in as their instance role); the admin bundle adds the admin token', () => {
+    expect(workerBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'] });
     expect(adminBundle(bundle)).toEqual({ 'ca.crt': bundle['ca.crt'], 'admin-token': bundle['admin-token'] });
   });
 

@@ -93,10 +93,7 @@ describe('secrets handler', () => {
 
     expect(aws.puts).toEqual([names.controlPlane, names.worker, names.admin]);
     const controlPlane = json(aws.values.get(names.controlPlane));
-    expect(json(aws.values.get(names.worker))).toEqual({
-      'ca.crt': controlPlane['ca.crt'],
-      'worker-token': controlPlane['worker-token'],
-    });
+    expect(json(aws.values.get(names.worker))).toEqual({ 'ca.crt': controlPlane['ca.crt'] });
     expect(json(aws.values.get(names.admin))).toEqual({
       'ca.crt': controlPlane['ca.crt'],
       'admin-token': controlPlane['admin-token'],
@@ -201,8 +198,8 @@ describe('secrets handler', () => {
     await aws.handler(update(CONTROL_PLANE_PROPS, { ...CONTROL_PLANE_PROPS, Regenerate: '1' }));
 
     const logged = log.mock.calls.flat().join('\n');
-    expect(logged).toContain(names.worker);
-    const token = json(aws.values.get(names.worker))['worker-token'];
+    expect(logged).toContain(names.admin);
+    const token = json(aws.values.get(names.admin))['admin-token'];
     expect(logged).not.toContain(token);
     expect(logged).not.toContain('PRIVATE KEY');
     for (const key of readEncryptionKeys(json(aws.values.get(names.controlPlane))[ENCRYPTION_CONFIG_FILE])) {

@@ -25,7 +25,7 @@ describe('apiServerSans', () => {
   test("names the host a worker's kubeconfig dials (TLS passes through the internal endpoint)", () => {
     // The worker's default API URL and this certificate are built from the same two names;
     // if one of them moves, a worker would fail TLS verification and never join.
-    const config = workerConfig({ cluster: INPUT.clusterName, zone: INPUT.zoneName, region: 'eu-central-1' });
+    const config = workerConfig({ cluster: INPUT.clusterName, zone: INPUT.zoneName, region: 'eu-central-1', account: '123456789012' });
     const kubeconfig = load(fileText(config, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: { server: string } }[] };
     const host = new URL(kubeconfig.clusters[0].cluster.server).hostname;
     expect(apiServerSans(INPUT).dnsNames).toContain(host);

@@ -105,7 +105,7 @@ describe("the cluster's node permissions, across all three stacks", () => {
     expect(unscoped.map(({ stack, role, statement }) => ({ stack, role, sid: statement.Sid, actions: statement.Action }))).toEqual([]);
   });
 
-  test('only the etcd members attach network interfaces and their own volumes; the EBS CSI driver (masters) only the volumes it made, to masters and workers', () => {
+  test('only the etcd members attach network interfaces and their own volumes; the EBS CSI driver (its own role) only the volumes it made, to masters and workers', () => {
     const attaching = allRoleStatements().filter(({ statement }) =>
       ['ec2:AttachVolume', 'ec2:AttachNetworkInterface', 'ec2:DetachVolume', 'ec2:DetachNetworkInterface'].some((a) => grantsAction(statement, a)),
     );
@@ -118,7 +118,8 @@ describe("the cluster's node permissions, across all three stacks", () => {
       expect(statement.Condition?.StringEquals).toMatchObject({ 'aws:ResourceTag/kubernetes-on-aws:role': 'etcd', [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned' });
     }
     const others = attaching.filter(({ stack }) => stack !== 'etcd');
-    expect(others.map(({ stack, role }) => `${stack}/${role.replace(/[0-9A-F]{8}$/, '')}`)).toEqual(['master/MastersRole', 'master/MastersRole']);
+    // The driver's own role (IAM roles for service accounts), never the masters' instance role.
+    expect(others.map(({ stack, role }) => `${stack}/${role.replace(/[0-9A-F]{8}$/, '')}`)).toEqual(['master/ServiceAccountIssuerAddonRoleawsebscsidriver', 'master/ServiceAccountIssuerAddonRoleawsebscsidriver']);
     const statements = others.map(({ statement }) => statement);
     const volume = (id: string) => `arn:aws:ec2:eu-central-1:123456789012:volume/${id}`;
     const etcdVolume = { [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned', 'aws:ResourceTag/kubernetes-on-aws:etcd-member': '0' };

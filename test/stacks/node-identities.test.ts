@@ -5,7 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { load } from 'js-yaml';
+import { NODE_KUBECONFIG } from '../../userdata/kubelet';
 import { WEBHOOK_CONFIG_PATH } from '../../userdata/master';
+import { AWS } from '../../userdata/node-bootstrap';
 import { parseWebhookConfig } from '../../webhook/config';
 import { fileText } from '../userdata/config-files';
 import { resourcesOfType, synthesizeCluster } from '../util';
@@ -14,6 +17,9 @@ const cluster = synthesizeCluster({ administratorRoleArns: 'arn:aws:iam::1234567
 const staged = path.join(cluster.app.outdir, cluster.stacks.master.userData.config.asset.assetPath);
 const webhook = parseWebhookConfig(fileText(JSON.parse(fs.readFileSync(staged, 'utf8')), WEBHOOK_CONFIG_PATH));
 const nameOf = (arn: string) => arn.split('/').pop();
+/** A node's Ignition config as the stack staged it. */
+const nodeConfig = (role: 'master' | 'worker') =>
+  JSON.parse(fs.readFileSync(path.join(cluster.app.outdir, cluster.stacks[role].userData.config.asset.assetPath), 'utf8'));
 
 describe('node roles, as the auth webhook names them and as the stacks create them', () => {
   test.each([
@@ -41,6 +47,18 @@ describe('node roles, as the auth webhook names them and as the stacks create th
     for (const launchTemplate of launchTemplates) {
       expect(launchTemplate.Properties.LaunchTemplateData.IamInstanceProfile).toEqual({ Arn: { 'Fn::GetAtt': [profileId, 'Arn'] } });
     }
+  });
+
+  test.each(['master', 'worker'] as const)('%s: the kubelet signs its token for the cluster id the webhook wants, in its region, as the instance role', (role) => {
+    const kubeconfig = load(fileText(nodeConfig(role), NODE_KUBECONFIG)) as { users: { user: { exec?: { command: string; args: string[] } } }[] };
+    const exec = kubeconfig.users[0].user.exec!;
+    // The node's AWS CLI wrapper: the instance role's credentials from IMDSv2, nothing stored.
+    expect(exec.command).toBe(AWS);
+    const flag = (name: string) => exec.args[exec.args.indexOf(name) + 1];
+    expect(exec.args.slice(0, 2)).toEqual(['eks', 'get-token']);
+    expect(flag('--cluster-name')).toBe(webhook.iam!.clusterId);
+    expect(flag('--region')).toBe(webhook.iam!.region);
+    expect(Object.keys(kubeconfig.users[0].user)).toEqual(['exec']);
   });
 
   test('exactly the masters\' and workers\' roles are node roles (etcd members are not nodes)', () => {

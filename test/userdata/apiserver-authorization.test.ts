@@ -64,7 +64,7 @@ describe('which requests the webhook sees', () => {
     ['a service account', { user: 'system:serviceaccount:kube-system:coredns', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] }, false],
     ['a node', { user: 'system:node:ip-10-0-1-23.eu-central-1.compute.internal', groups: ['system:nodes', 'system:authenticated'] }, false],
     ['the controller manager', { user: 'system:kube-controller-manager', groups: ['system:authenticated'] }, false],
-    ['the shared worker token', { user: 'kubelet', groups: ['system:nodes', 'system:authenticated'] }, false],
+    ['any user in the nodes group', { user: 'kubelet', groups: ['system:nodes', 'system:authenticated'] }, false],
     // The kubelets ask about the API server's client certificate (exec, logs): RBAC's kubelet-api-admin binding answers.
     ['the API server\'s kubelet client', { user: 'kube-apiserver-kubelet-client', groups: ['system:authenticated'] }, false],
     ['anyone in a system: group', { user: 'someone', groups: ['system:masters'] }, false],

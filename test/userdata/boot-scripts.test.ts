@@ -119,32 +119,32 @@ class Node {
   afterEach(() => node.remove());
 
   describe('fetch-secrets', () => {
-    const SECRET = { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', 'worker-token': 'tOkEn-value-never-logged' };
+    const SECRET = { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', 'admin-token': 'tOkEn-value-never-logged' };
 
     test('writes every key of the secret as a file, mode 0600, in a 0700 directory, printing no value', () => {
       // GIVEN
-      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_worker.json', JSON.stringify(SECRET));
+      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_admin.json', JSON.stringify(SECRET));
       const pki = join(node.root, 'pki');
       // WHEN
-      const result = node.run('fetch-secrets', [pki, 'kubernetes-on-aws/kube-aws-test-1/worker:ca.crt,worker-token']);
+      const result = node.run('fetch-secrets', [pki, 'kubernetes-on-aws/kube-aws-test-1/admin:ca.crt,admin-token']);
       // THEN
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
-      expect(readdirSync(pki).sort()).toEqual(['ca.crt', 'worker-token']);
+      expect(readdirSync(pki).sort()).toEqual(['admin-token', 'ca.crt']);
       for (const [key, value] of Object.entries(SECRET)) {
         expect(readFileSync(join(pki, key), 'utf8')).toBe(value);
         expect(statSync(join(pki, key)).mode & 0o777).toBe(0o600);
       }
       expect(statSync(pki).mode & 0o777).toBe(0o700);
       expect(result.stdout).not.toContain('tOkEn');
-      expect(result.stdout).toContain('wrote 2 files of kubernetes-on-aws/kube-aws-test-1/worker');
+      expect(result.stdout).toContain('wrote 2 files of kubernetes-on-aws/kube-aws-test-1/admin');
     });
 
     test('fails when the secret lacks a file the role needs', () => {
-      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_worker.json', JSON.stringify({ 'ca.crt': 'x' }));
-      const result = node.run('fetch-secrets', [join(node.root, 'pki'), 'kubernetes-on-aws/kube-aws-test-1/worker:ca.crt,worker-token']);
+      node.write('fake/secrets/kubernetes-on-aws_kube-aws-test-1_admin.json', JSON.stringify({ 'ca.crt': 'x' }));
+      const result = node.run('fetch-secrets', [join(node.root, 'pki'), 'kubernetes-on-aws/kube-aws-test-1/admin:ca.crt,admin-token']);
       expect(result.status).toBe(1);
-      expect(result.stderr).toContain("has no key 'worker-token' (needed by this role)");
+      expect(result.stderr).toContain("has no key 'admin-token' (needed by this role)");
     });
 
     test('refuses a key that is not a plain file name', () => {
@@ -253,13 +253,14 @@ class FakeHealthServer {
 }
 
 /**
- * The fake kubectl: logs its arguments; prints the ClusterRoles or DaemonSets found from
- * $FAKE/clusterroles or $FAKE/daemonsets (or fails as an unreachable API would, when that file
- * is missing), else the node's "podCIDR|Ready" from $FAKE/node.
+ * The fake kubectl: logs its arguments; prints the ClusterRoles, ClusterRoleBindings or
+ * DaemonSets found from $FAKE/<kind> (or fails as an unreachable API would, when that file is
+ * missing), else the node's "podCIDR|Ready" from $FAKE/node.
  */
+const API_KINDS = ['clusterroles', 'clusterrolebindings', 'daemonsets'];
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >>"$FAKE/kubectl.log"
-for kind in clusterroles daemonsets; do
+for kind in ${API_KINDS.join(' ')}; do
   case "$*" in
     *" -o name $kind "*)
       [ -f "$FAKE/$kind" ] || { echo 'The connection to the server was refused' >&2; exit 1; }
@@ -303,8 +304,11 @@ const HEALTH_CHECKS = [
     node.write('etc/node.env', `PRIVATE_DNS_NAME=${NODE_NAME}\n`);
     node.write('bin/kubectl', FAKE_KUBECTL, 0o755);
     node.write('fake/node', '10.2.5.0/24|True');
-    // A running cluster: its node RBAC and its pod network's DaemonSets are there (what `kubectl get -o name` prints).
-    node.write('fake/clusterroles', 'clusterrole.rbac.authorization.k8s.io/kubernetes-on-aws:node-agent\n');
+    // A running cluster: its add-ons were delivered (the first object of cluster-bootstrap is
+    // there), no shared node token's role, and its pod network's DaemonSets are there (what
+    // `kubectl get -o name` prints).
+    node.write('fake/clusterroles', '');
+    node.write('fake/clusterrolebindings', 'clusterrolebinding.rbac.authorization.k8s.io/kubernetes-on-aws:apiserver-kubelet-client\n');
     node.write('fake/daemonsets', 'daemonset.apps/kube-proxy\ndaemonset.apps/kube-flannel\n');
     mkdirSync(join(node.root, 'run/flannel'), { recursive: true });
     node.write(SUBNET_ENV, flannelLease('10.2.5.1/24'));
@@ -353,9 +357,9 @@ const HEALTH_CHECKS = [
   });
 
   if (role === 'master') {
-    test('on a new cluster, before the node RBAC is delivered, passes on the API server alone, saying why', async () => {
-      // GIVEN nothing delivered yet: no node RBAC, no DaemonSet, the node not even registered, no flannel lease
-      node.write('fake/clusterroles', '');
+    test('on a new cluster, before the add-ons are delivered, passes on the API server alone, saying why', async () => {
+      // GIVEN nothing delivered yet: no cluster-bootstrap binding, no DaemonSet, the node not even registered, no flannel lease
+      node.write('fake/clusterrolebindings', '');
       node.write('fake/daemonsets', '');
       node.write('fake/node', '');
       rmSync(join(node.root, SUBNET_ENV));
@@ -363,17 +367,27 @@ const HEALTH_CHECKS = [
       const result = await check();
       // THEN
       expect(result.status).toBe(0);
-      expect(result.stderr).toMatch(/the node RBAC, kube-proxy and flannel are not delivered yet \(a new cluster\)/);
-      expect(node.read('fake/kubectl.log').trim()).toBe(
-        `--kubeconfig ${node.root}/auth/admin.kubeconfig --request-timeout=10s get --ignore-not-found -o name clusterroles kubernetes-on-aws:node-agent`,
-      );
+      expect(result.stderr).toMatch(/kube-proxy and flannel are not delivered yet \(a new cluster\)/);
+      const get = `--kubeconfig ${node.root}/auth/admin.kubeconfig --request-timeout=10s get --ignore-not-found -o name`;
+      expect(node.read('fake/kubectl.log').trim().split('\n')).toEqual([
+        `${get} clusterroles kubernetes-on-aws:node-agent`,
+        `${get} clusterrolebindings kubernetes-on-aws:apiserver-kubelet-client`,
+      ]);
     });
 
-    test('with the node RBAC but without the DaemonSets (a cluster from before they were add-ons), fails, saying why and what to do', async () => {
+    test('in a cluster whose nodes share one token (the release before per-node identity), fails, saying why and what to do', async () => {
+      // Its kubelets hold the shared token, which this release's webhook refuses: CloudFormation must roll this master back.
+      node.write('fake/clusterroles', 'clusterrole.rbac.authorization.k8s.io/kubernetes-on-aws:node-agent\n');
+      const result = await check();
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/ClusterRole kubernetes-on-aws:node-agent exists: this cluster's nodes share one token, .*deploy a new cluster version/);
+    });
+
+    test('with the add-ons delivered but without the DaemonSets (a cluster from before they were add-ons), fails, saying why and what to do', async () => {
       node.write('fake/daemonsets', '');
       const result = await check();
       expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/the node RBAC exists but kube-proxy's and flannel's DaemonSets do not: .*deploy a new cluster version/);
+      expect(result.stderr).toMatch(/add-ons were delivered but kube-proxy's and flannel's DaemonSets do not exist: .*deploy a new cluster version/);
       expect(node.read('fake/kubectl.log')).toContain('get --ignore-not-found -o name daemonsets --namespace kube-system kube-proxy kube-flannel');
     });
 
@@ -385,7 +399,7 @@ const HEALTH_CHECKS = [
       expect(result.stderr).toMatch(/flanneld has not written/);
     });
 
-    test.each(['clusterroles', 'daemonsets'])('fails, never skips, when the API cannot say whether the %s exist', async (kind) => {
+    test.each(API_KINDS)('fails, never skips, when the API cannot say whether the %s exist', async (kind) => {
       rmSync(join(node.root, `fake/${kind}`));
       node.write('fake/node', '|False');
       const result = await check();

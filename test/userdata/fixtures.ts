@@ -8,6 +8,7 @@ import { EtcdNodeInput, MasterNodeInput, S3Asset, WorkerNodeInput } from '../../
 export const CLUSTER = 'kube-aws-test-1';
 export const ZONE = 'team.example.org';
 export const REGION = 'eu-central-1';
+export const ACCOUNT = '123456789012';
 
 export const etcdInput: EtcdNodeInput = {
   cluster: CLUSTER,
@@ -17,9 +18,8 @@ export const etcdInput: EtcdNodeInput = {
   memberCount: 3,
 };
 
-/** The webhook server's config as its owner renders it (no secret: the token is a file path). */
+/** The webhook server's config as its owner renders it (no secret in it). */
 const webhookServerConfigYaml = `clusterGroup: aws:123456789012:eu-central-1:kube-aws-test-1
-workerTokenFile: /etc/kubernetes/pki/worker-token
 tokenInfo:
   url: https://auth.example.org/oauth2/tokeninfo
 roles:
@@ -56,22 +56,36 @@ export const masterInput: MasterNodeInput = {
   cluster: CLUSTER,
   zone: ZONE,
   region: REGION,
+  account: ACCOUNT,
   etcdMemberNames: [0, 1, 2].map((n) => `etcd-${n}.etcd.${CLUSTER}.${ZONE}`),
   apiServerCertificateNames: ['10.3.0.1', `${CLUSTER}.${ZONE}`, `internal.${CLUSTER}.${ZONE}`, 'kubernetes.default.svc.cluster.local'],
   webhookServerConfigYaml,
   authenticationWebhookKubeconfig: webhookKubeconfig('authenticate'),
   authorizationWebhookKubeconfig: webhookKubeconfig('authorize'),
   webhookBundle,
+  serviceAccountIssuer: `https://${CLUSTER}-oidc-${ACCOUNT}-${REGION}.s3.${REGION}.amazonaws.com`,
 };
 
 export const workerInput: WorkerNodeInput = {
   cluster: CLUSTER,
   zone: ZONE,
   region: REGION,
+  account: ACCOUNT,
 };
 
 /** A stub source as long as a real CDK asset URL (bucket with account and region, 64-hex key). */
 export const stubAsset: S3Asset = {
   source: `s3://cdk-hnb659fds-assets-123456789012-eu-central-1/${'0123456789abcdef'.repeat(4)}.json`,
   sha512: EXAMPLE_SHA512,
+};
+
+/**
+ * The kubelet's credential on every node: the AWS CLI (the node's /opt/bin/aws wrapper) signs
+ * a token for the cluster group, which the webhook's iam.clusterId must equal.
+ */
+export const INSTANCE_ROLE_EXEC = {
+  apiVersion: 'client.authentication.k8s.io/v1beta1',
+  command: '/opt/bin/aws',
+  args: ['eks', 'get-token', '--cluster-name', `aws:${ACCOUNT}:${REGION}:${CLUSTER}`, '--region', REGION, '--output', 'json'],
+  interactiveMode: 'Never',
 };

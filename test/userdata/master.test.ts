@@ -5,7 +5,7 @@ import { allText, fileText, files, findFile, units, unitText } from './config-fi
 import { apiServerSans } from '../../lib/secrets/sans';
 import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
 import { workerConfig } from '../../userdata/worker';
-import { EXAMPLE_SHA512, masterInput, workerInput } from './fixtures';
+import { EXAMPLE_SHA512, INSTANCE_ROLE_EXEC, masterInput, workerInput } from './fixtures';
 import { hostMounts, staticPod } from './static-pod-manifests';
 
 const config = masterConfig(masterInput);
@@ -60,8 +60,25 @@ describe('kube-apiserver static pod', () => {
     expect(unitText(config, 'control-plane-auth.service')).toMatch(/^After=fetch-secrets\.service$/m);
   });
 
-  test('has service-account keys, issuer https://<cluster>.<zone>, and the service CIDR', () => {
-    expect(apiServer).toContain('--service-account-issuer=https://kube-aws-test-1.team.example.org');
+  test('issues service-account tokens as the published issuer, still accepting those of the API\'s own name, for the same audience', () => {
+    // The first issuer signs new tokens; every one given is accepted (--service-account-issuer help, v1.35).
+    expect(apiServer.filter((a) => a.startsWith('--service-account-issuer='))).toEqual([
+      `--service-account-issuer=${masterInput.serviceAccountIssuer}`,
+      '--service-account-issuer=https://kube-aws-test-1.team.example.org',
+    ]);
+    // Without --api-audiences the audience would follow the first issuer, and every token
+    // issued before the change would be refused.
+    expect(apiServer).toContain('--api-audiences=https://kube-aws-test-1.team.example.org');
+    expect(apiServer).toContain(`--service-account-jwks-uri=${masterInput.serviceAccountIssuer}/openid/v1/jwks`);
+  });
+
+  test('refuses a service-account issuer that is not an https URL of a host', () => {
+    for (const serviceAccountIssuer of ['http://x.example.org', 'https://x.example.org/path', '']) {
+      expect(() => masterConfig({ ...masterInput, serviceAccountIssuer })).toThrow(/master\.serviceAccountIssuer: got .*, expected an https:\/\/ URL without a path/);
+    }
+  });
+
+  test('has service-account keys and the service CIDR', () => {
     expect(apiServer).toContain('--service-account-key-file=/etc/kubernetes/pki/sa.pub');
     expect(apiServer).toContain('--service-account-signing-key-file=/etc/kubernetes/pki/sa.key');
     expect(apiServer).toContain('--service-cluster-ip-range=10.3.0.0/24');
@@ -105,6 +122,19 @@ describe('controller-manager and scheduler', () => {
     );
   });
 
+  test('kubelet serving certificates: the CA that signs them is the one the API server checks kubelets with and publishes to pods', () => {
+    const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+    const signer = flag(controllerManager, 'cluster-signing-kubelet-serving-cert-file');
+    expect(signer).toBe('/etc/kubernetes/pki/ca.crt');
+    expect(flag(controllerManager, 'cluster-signing-kubelet-serving-key-file')).toBe('/etc/kubernetes/pki/ca.key');
+    // The API server verifies kubelets against it (logs, exec) ...
+    expect(flag(apiServer, 'kubelet-certificate-authority')).toBe(signer);
+    // ... and so does metrics-server, through kube-root-ca.crt, which comes from --root-ca-file.
+    expect(flag(controllerManager, 'root-ca-file')).toBe(signer);
+    // The single-CA flags may not be combined with the per-signer ones (csrsigningcontroller.go Validate).
+    expect(controllerManager.filter((a) => /^--cluster-signing-(cert|key)-file=/.test(a))).toEqual([]);
+  });
+
   test('scheduler runs from its configuration file (leader election there: kube-scheduler.test.ts)', () => {
     expect(scheduler).toContain('--config=/etc/kubernetes/kube-scheduler.yaml');
   });
@@ -121,7 +151,7 @@ describe('master node', () => {
   test('fetches exactly the control-plane and apiserver-etcd-client secrets', () => {
     expect(unitText(config, 'fetch-secrets.service')).toContain(
       'ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki ' +
-        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,worker-token,admin-token,encryption-config.yaml ' +
+        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,admin-token,encryption-config.yaml ' +
         'kubernetes-on-aws/kube-aws-test-1/apiserver-etcd-client:etcd-ca.crt,apiserver-etcd-client.crt,apiserver-etcd-client.key\n',
     );
   });
@@ -142,11 +172,6 @@ describe('master node', () => {
     const bundle = findFile(config, '/opt/kube-auth-webhook/kube-auth-webhook.js');
     expect(bundle.contents).toEqual({ source: masterInput.webhookBundle.source, verification: { hash: `sha512-${EXAMPLE_SHA512}` } });
     expect(fileText(config, '/etc/kubernetes/webhook/config.yaml')).toBe(masterInput.webhookServerConfigYaml);
-  });
-
-  test('refuses a webhook config that reads the worker token from a file not mounted into it', () => {
-    const bad = { ...masterInput, webhookServerConfigYaml: 'workerTokenFile: /etc/kubernetes/secrets/worker-token\n' };
-    expect(() => masterConfig(bad)).toThrow(/workerTokenFile is '\/etc\/kubernetes\/secrets\/worker-token'.*\/etc\/kubernetes\/pki\/worker-token/);
   });
 
   test('labels its own Node control-plane after the kubelet starts, as the admin (the script runs against a fake in boot-scripts.test.ts)', () => {
@@ -181,10 +206,10 @@ describe('master node', () => {
     expect(fileText(config, '/opt/bin/node-health-check')).toContain('https://127.0.0.1:443/readyz');
   });
 
-  test('node agents on masters use the local API server with the cluster CA (no load balancer hairpin)', () => {
+  test('the kubelet on masters uses the local API server with the cluster CA (no load balancer hairpin), signing in as the instance role', () => {
     const kubeconfig = load(fileText(config, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
     expect(kubeconfig.clusters[0].cluster).toEqual({ server: 'https://127.0.0.1:443', 'certificate-authority': '/etc/kubernetes/pki/ca.crt' });
-    expect(kubeconfig.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/worker-token' });
+    expect(kubeconfig.users[0].user).toEqual({ exec: INSTANCE_ROLE_EXEC });
   });
 
   test('refuses an empty etcd member list, naming the field', () => {

@@ -3,25 +3,25 @@ import { load } from 'js-yaml';
 import { workerConfig } from '../../userdata/worker';
 import { CNI_PLUGINS_TARBALL, KUBECTL, KUBELET } from '../../userdata/versions';
 import { fileText, files, findFile, unitText } from './config-files';
-import { workerInput } from './fixtures';
+import { INSTANCE_ROLE_EXEC, workerInput } from './fixtures';
 
 const config = workerConfig(workerInput);
 const kubeletConfig = load(fileText(config, '/etc/kubernetes/kubelet.yaml')) as Record<string, any>;
 
 describe('worker', () => {
-  test('fetches exactly the worker secret (ca.crt, worker-token) before the kubelet', () => {
+  test('fetches exactly the worker secret (ca.crt, no credential) before the kubelet', () => {
     const fetch = unitText(config, 'fetch-secrets.service');
-    expect(fetch).toContain('ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki kubernetes-on-aws/kube-aws-test-1/worker:ca.crt,worker-token\n');
+    expect(fetch).toContain('ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki kubernetes-on-aws/kube-aws-test-1/worker:ca.crt\n');
     expect(fetch).toContain('Before=kubelet.service');
   });
 
-  test('kubeconfig: the internal endpoint, checked with the cluster CA (TLS passes through), token read from the fetched file', () => {
+  test('kubeconfig: the internal endpoint, checked with the cluster CA (TLS passes through), signing in as the instance role', () => {
     const kubeconfig = load(fileText(config, '/etc/kubernetes/kubeconfig')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
     expect(kubeconfig.clusters[0].cluster).toEqual({
       server: 'https://internal.kube-aws-test-1.team.example.org',
       'certificate-authority': '/etc/kubernetes/pki/ca.crt',
     });
-    expect(kubeconfig.users[0].user).toEqual({ tokenFile: '/etc/kubernetes/pki/worker-token' });
+    expect(kubeconfig.users[0].user).toEqual({ exec: INSTANCE_ROLE_EXEC });
     expect(findFile(config, '/etc/kubernetes/kubeconfig').mode).toBe(0o600);
   });
 

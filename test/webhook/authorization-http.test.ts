@@ -42,8 +42,8 @@ describe.each(['authorization.k8s.io/v1', 'authorization.k8s.io/v1beta1'])('POST
     expect(answer.json().status).toEqual({ allowed: true, denied: false, reason: expect.any(String) });
   });
 
-  test('the kubelet identity gets no opinion', async () => {
-    const review = subjectAccessReview({ user: 'kubelet', groups: ['system:nodes', 'system:authenticated'], resourceAttributes: { verb: 'get', resource: 'nodes' } }, apiVersion);
+  test('a node gets no opinion', async () => {
+    const review = subjectAccessReview({ user: 'system:node:ip-10-0-1-23.eu-central-1.compute.internal', groups: ['system:nodes', 'system:authenticated'], resourceAttributes: { verb: 'get', resource: 'nodes' } }, apiVersion);
     expect((await post(webhook.url, '/authorize', review)).json().status).toMatchObject({ allowed: false, denied: false });
   });
 

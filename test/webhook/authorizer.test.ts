@@ -62,7 +62,7 @@ describe('who is judged by the matrix at all', () => {
   });
 
   test.each([
-    ['the kubelet identity', 'kubelet', ['system:nodes', 'system:authenticated']],
+    ['any user in the nodes group', 'kubelet', ['system:nodes', 'system:authenticated']],
     ['a node', 'system:node:ip-10-0-0-1.eu-central-1.compute.internal', ['system:nodes', 'system:authenticated']],
     ['a service account', 'system:serviceaccount:kube-system:coredns', ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated']],
     ['the scheduler', 'system:kube-scheduler', ['system:authenticated']],

@@ -1,6 +1,8 @@
 import { RunningWebhook } from '../../webhook/app';
 import { MAX_BODY_BYTES } from '../../webhook/server';
-import { CLUSTER_GROUP, post, rawExchange, request, ROLE_GROUPS, startTestWebhook, statusLine, subjectAccessReview, tokenReview, unusedLocalUrl, WORKER_TOKEN } from './fixtures';
+import { CLUSTER_GROUP, post, rawExchange, request, ROLE_GROUPS, startTestWebhook, statusLine, subjectAccessReview, tokenReview, unusedLocalUrl } from './fixtures';
+
+const ANY_TOKEN = 'any-token-0123456789abcdef';
 
 // The test config gives clients 500 ms (server.requestTimeoutMs) to send a whole request.
 let webhook: RunningWebhook;
@@ -21,12 +23,12 @@ describe('malformed reviews get 400 with a message naming the problem', () => {
     ['/authorize', 'malformed JSON', '{{', /body is not valid JSON/],
     ['/authorize', 'an empty body', '', /body is not valid JSON/],
     ['/authenticate', 'a JSON array', '[]', /body must be a JSON object/],
-    ['/authenticate', 'the wrong kind', { ...tokenReview(WORKER_TOKEN), kind: 'SubjectAccessReview' }, /kind must be "TokenReview", got "SubjectAccessReview"/],
-    ['/authenticate', 'an unknown apiVersion', tokenReview(WORKER_TOKEN, 'authentication.k8s.io/v2'), /apiVersion must be one of authentication.k8s.io\/v1, authentication.k8s.io\/v1beta1, got "authentication.k8s.io\/v2"/],
+    ['/authenticate', 'the wrong kind', { ...tokenReview(ANY_TOKEN), kind: 'SubjectAccessReview' }, /kind must be "TokenReview", got "SubjectAccessReview"/],
+    ['/authenticate', 'an unknown apiVersion', tokenReview(ANY_TOKEN, 'authentication.k8s.io/v2'), /apiVersion must be one of authentication.k8s.io\/v1, authentication.k8s.io\/v1beta1, got "authentication.k8s.io\/v2"/],
     ['/authenticate', 'a missing token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: {} }, /spec.token must be a non-empty string/],
     ['/authenticate', 'a missing spec', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview' }, /spec must be an object/],
     ['/authenticate', 'mistyped audiences', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'x', audiences: 'api' } }, /spec.audiences must be a list of strings/],
-    ['/authorize', 'a TokenReview sent to /authorize', tokenReview(WORKER_TOKEN), /kind must be "SubjectAccessReview"/],
+    ['/authorize', 'a TokenReview sent to /authorize', tokenReview(ANY_TOKEN), /kind must be "SubjectAccessReview"/],
     ['/authorize', 'an authentication apiVersion', { ...adminReview, apiVersion: 'authentication.k8s.io/v1' }, /apiVersion must be one of authorization.k8s.io\/v1, authorization.k8s.io\/v1beta1/],
     ['/authorize', 'a missing user', { ...adminReview, spec: { ...adminReview.spec, user: undefined } }, /spec.user must be a non-empty string/],
     ['/authorize', 'groups that are not a list', { ...adminReview, spec: { ...adminReview.spec, groups: CLUSTER_GROUP } }, /spec.groups must be a list of strings/],

@@ -3,7 +3,7 @@ import { builtinModules } from 'module';
 import * as path from 'path';
 import { BUNDLE_FILE_NAME, bundleWebhookServer } from '../../webhook/bundle';
 import { runToExit, runUntilListening, validConfigFile } from './process-fixtures';
-import { post, request, temporaryDirectory, tokenReview, unusedLocalUrl, WORKER_TOKEN } from './fixtures';
+import { CLUSTER_GROUP, post, request, ROLE_GROUPS, subjectAccessReview, temporaryDirectory, unusedLocalUrl } from './fixtures';
 
 describe('bundleWebhookServer', () => {
   let bundle: string;
@@ -32,7 +32,8 @@ describe('bundleWebhookServer', () => {
     const { child, url, exited } = await runUntilListening(bundle, ['--config', validConfigFile(await unusedLocalUrl()), '--listen', '127.0.0.1:0'], path.dirname(bundle));
     try {
       expect((await request(url, 'GET', '/healthz')).text).toBe('ok');
-      expect((await post(url, '/authenticate', tokenReview(WORKER_TOKEN))).json().status.user.username).toBe('kubelet');
+      const review = subjectAccessReview({ groups: [CLUSTER_GROUP, ROLE_GROUPS.ReadOnly], resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'team-a' } });
+      expect((await post(url, '/authorize', review)).json().status.allowed).toBe(true);
     } finally {
       child.kill('SIGTERM');
     }

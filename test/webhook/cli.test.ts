@@ -33,7 +33,7 @@ describe('kube-auth-webhook CLI', () => {
 
   test('an invalid config exits 3, listing every problem with its field path', async () => {
     const directory = temporaryDirectory();
-    const file = writeConfig(directory, { ...configDocument(directory, 'ftp://x'), roles: { Administrator: 3 }, cache: { ttlSeconds: -1 } });
+    const file = writeConfig(directory, { ...configDocument('ftp://x'), roles: { Administrator: 3 }, cache: { ttlSeconds: -1 } });
     const { code, stderr } = await runToExit(BIN, ['--config', file]);
     expect(code).toBe(3);
     expect(stderr).toContain('tokenInfo.url: must be an http:// or https:// URL, got "ftp://x"');

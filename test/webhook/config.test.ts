@@ -1,12 +1,10 @@
-import { writeFileSync } from 'fs';
-import * as path from 'path';
 import * as yaml from 'js-yaml';
-import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TOKEN_INFO_FIELDS, DEFAULT_TOKEN_INFO_TIMEOUT_MS, loadWebhookConfig, parseWebhookConfig, validateWebhookConfig, WebhookConfigError } from '../../webhook/config';
+import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_MAX_CONCURRENT_LOOKUPS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TOKEN_INFO_FIELDS, DEFAULT_TOKEN_INFO_TIMEOUT_MS, loadWebhookConfig, parseWebhookConfig, validateWebhookConfig, WebhookConfigError } from '../../webhook/config';
 import { renderWebhookConfig } from '../../webhook/render-config';
-import { CLUSTER_GROUP, configDocument, temporaryDirectory, WORKER_TOKEN, writeConfig } from './fixtures';
+import { CLUSTER_GROUP, configDocument, temporaryDirectory, writeConfig } from './fixtures';
 
 const TOKEN_INFO_URL = 'https://auth.example.org/oauth2/tokeninfo';
-const minimal = { clusterGroup: CLUSTER_GROUP, workerTokenFile: '/etc/kubernetes/secrets/worker-token', tokenInfo: { url: TOKEN_INFO_URL }, roles: { Administrator: ['admins'] } };
+const minimal = { clusterGroup: CLUSTER_GROUP, tokenInfo: { url: TOKEN_INFO_URL }, roles: { Administrator: ['admins'] } };
 
 const problemsOf = (document: unknown) => validateWebhookConfig(document).problems;
 
@@ -16,7 +14,7 @@ describe('validateWebhookConfig', () => {
       problems: [],
       config: {
         ...minimal,
-        tokenInfo: { url: TOKEN_INFO_URL, timeoutMs: DEFAULT_TOKEN_INFO_TIMEOUT_MS, fields: DEFAULT_TOKEN_INFO_FIELDS },
+        tokenInfo: { url: TOKEN_INFO_URL, timeoutMs: DEFAULT_TOKEN_INFO_TIMEOUT_MS, fields: DEFAULT_TOKEN_INFO_FIELDS, maxConcurrentLookups: DEFAULT_MAX_CONCURRENT_LOOKUPS },
         cache: { ttlSeconds: DEFAULT_CACHE_TTL_SECONDS, maxEntries: DEFAULT_CACHE_MAX_ENTRIES },
         roles: { ReadOnly: [], PowerUser: [], Administrator: ['admins'] },
         server: { requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS },
@@ -29,13 +27,15 @@ describe('validateWebhookConfig', () => {
     ['an empty group name', { roles: { ReadOnly: ['ok', ''] } }, 'roles.ReadOnly: must be a list of group names, got a list'],
     ['an unknown role', { roles: { Admin: ['x'] } }, 'roles.Admin: unknown field; valid fields here are ReadOnly, PowerUser, Administrator'],
     ['a system: group as a role group', { roles: { ReadOnly: ['system:authenticated'] } }, 'roles.ReadOnly: "system:authenticated" is a system: or kubernetes-on-aws: group, which token-info never grants; name your identity provider\'s group'],
-    ['an unknown top-level field', { tokenInfoUrl: 'x' }, 'tokenInfoUrl: unknown field; valid fields here are clusterGroup, workerTokenFile, tokenInfo, cache, roles, server, iam'],
-    ['a misspelt nested field', { tokenInfo: { url: TOKEN_INFO_URL, timeOutMs: 5 } }, 'tokenInfo.timeOutMs: unknown field; valid fields here are url, timeoutMs, fields'],
+    ['an unknown top-level field', { tokenInfoUrl: 'x' }, 'tokenInfoUrl: unknown field; valid fields here are clusterGroup, tokenInfo, cache, roles, server, iam, kubeletServingApprover'],
+    ['a misspelt nested field', { tokenInfo: { url: TOKEN_INFO_URL, timeOutMs: 5 } }, 'tokenInfo.timeOutMs: unknown field; valid fields here are url, timeoutMs, fields, maxConcurrentLookups'],
     ['a missing required field', { clusterGroup: undefined }, 'clusterGroup: is required; the form is aws:<account>:<region>:<stack>-<version>'],
     ['a malformed cluster group', { clusterGroup: 'aws:1234:eu-central-1:kube' }, 'clusterGroup: must look like aws:<12-digit account>:<region>:<stack>-<version> (e.g. aws:123456789012:eu-central-1:kube-aws-test-1), got "aws:1234:eu-central-1:kube"'],
-    ['a non-string path', { workerTokenFile: 7 }, 'workerTokenFile: must be a non-empty string, got 7; the path of the file holding the worker token'],
     ['a URL that is not http(s)', { tokenInfo: { url: 'ftp://auth.example.org/' } }, 'tokenInfo.url: must be an http:// or https:// URL, got "ftp://auth.example.org/"'],
     ['a timeout out of range', { tokenInfo: { url: TOKEN_INFO_URL, timeoutMs: 0 } }, 'tokenInfo.timeoutMs: must be an integer from 1 to 30000, got 0'],
+    ['no lookups allowed', { tokenInfo: { url: TOKEN_INFO_URL, maxConcurrentLookups: 0 } }, 'tokenInfo.maxConcurrentLookups: must be an integer from 1 to 512, got 0'],
+    ['more lookups than sockets can hold', { tokenInfo: { url: TOKEN_INFO_URL, maxConcurrentLookups: 513 } }, 'tokenInfo.maxConcurrentLookups: must be an integer from 1 to 512, got 513'],
+    ['a lookup bound as a string', { tokenInfo: { url: TOKEN_INFO_URL, maxConcurrentLookups: '8' } }, 'tokenInfo.maxConcurrentLookups: must be an integer from 1 to 512, got "8"'],
     ['a fractional TTL', { cache: { ttlSeconds: 1.5 } }, 'cache.ttlSeconds: must be an integer from 0 to 3600, got 1.5'],
     ['a zero cache size', { cache: { maxEntries: 0 } }, 'cache.maxEntries: must be an integer from 1 to 1000000, got 0'],
     ['a string request timeout', { server: { requestTimeoutMs: '5s' } }, 'server.requestTimeoutMs: must be an integer from 1 to 30000, got "5s"'],
@@ -49,7 +49,6 @@ describe('validateWebhookConfig', () => {
   test('collects every problem at once', () => {
     expect(problemsOf({ clusterGroup: 'x', roles: { Administrator: 3 }, cache: { ttlSeconds: -1 } })).toEqual([
       expect.stringMatching(/^clusterGroup: must look like/),
-      expect.stringMatching(/^workerTokenFile: is required/),
       expect.stringMatching(/^tokenInfo: is required/),
       'roles.Administrator: must be a list of group names, got 3',
       'cache.ttlSeconds: must be an integer from 0 to 3600, got -1',
@@ -105,20 +104,11 @@ describe('parseWebhookConfig and loadWebhookConfig', () => {
     }
   });
 
-  test('reads the worker token from its file, without the trailing newline', () => {
+  test('reads and validates the config file', () => {
     const directory = temporaryDirectory();
-    const config = loadWebhookConfig(writeConfig(directory, configDocument(directory, TOKEN_INFO_URL)));
-    expect(config.workerToken).toBe(WORKER_TOKEN);
-  });
-
-  test('an unreadable or empty worker token file is a config problem', () => {
-    const directory = temporaryDirectory();
-    const missing = writeConfig(directory, { ...configDocument(directory, TOKEN_INFO_URL), workerTokenFile: path.join(directory, 'nope') });
-    expect(() => loadWebhookConfig(missing)).toThrow(/workerTokenFile: cannot read .*nope: ENOENT/);
-    const emptyFile = path.join(directory, 'empty');
-    writeFileSync(emptyFile, '\n');
-    const empty = writeConfig(directory, { ...configDocument(directory, TOKEN_INFO_URL), workerTokenFile: emptyFile });
-    expect(() => loadWebhookConfig(empty)).toThrow(/workerTokenFile: .*empty is empty/);
+    expect(loadWebhookConfig(writeConfig(directory, configDocument(TOKEN_INFO_URL))).clusterGroup).toBe(CLUSTER_GROUP);
+    expect(() => loadWebhookConfig(writeConfig(directory, { ...configDocument(TOKEN_INFO_URL), workerTokenFile: '/etc/kubernetes/pki/worker-token' })))
+      .toThrow(/workerTokenFile: unknown field/);
   });
 
   test('a missing config file names --config', () => {

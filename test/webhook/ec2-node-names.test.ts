@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, DescribeInstancesCommandOutput, EC2Client, EC2ServiceException, Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Ec2NodeNames, Ec2NodeNamesOptions, NodeNameResult } from '../../webhook/ec2-node-names';
+import { Ec2NodeNames, Ec2NodeNamesOptions, isValidNodeName, judgeNodeInstance, NodeNameResult, whenAborted } from '../../webhook/ec2-node-names';
 
 const ec2 = mockClient(EC2Client);
 
@@ -410,5 +410,33 @@ describe('Ec2NodeNames: options', () => {
     [{ region: '' }, /region: must not be empty/],
   ])('refuses %p', (override, message) => {
     expect(() => new Ec2NodeNames({ ...valid, ...override })).toThrow(message);
+  });
+});
+
+describe('the shared checks (also used by the kubelet serving approver)', () => {
+  test('judgeNodeInstance: a node keeps the profile it was launched with, for the caller to compare', () => {
+    expect(judgeNodeInstance(instance(), CLUSTER)).toEqual({ kind: 'node', nodeName: DNS_NAME, instanceProfileArn: WORKER_PROFILE });
+  });
+
+  test.each<[string, Partial<Instance>, RegExp]>([
+    ['stopped', { State: { Name: 'stopped' } }, /neither pending nor running/],
+    ['of another cluster', { Tags: [{ Key: 'kubernetes.io/cluster/kube-1-34', Value: 'owned' }] }, /not owned by cluster kube-1-35/],
+    ['without a profile', { IamInstanceProfile: undefined }, /has no instance profile/],
+  ])('judgeNodeInstance: an instance %s is not a node, and the reason names its id', (_case, overrides, reason) => {
+    expect(judgeNodeInstance(instance(overrides), CLUSTER)).toEqual({ kind: 'not-a-node', reason: expect.stringMatching(reason) });
+    expect((judgeNodeInstance(instance(overrides), CLUSTER) as { reason: string }).reason).toContain(ID);
+  });
+
+  test.each([
+    [DNS_NAME, true],
+    ['ip-10-0-1-23.EU-central-1.compute.internal', false],
+    ['ip-10-*', false],
+    ['', false],
+  ])('isValidNodeName(%p) is %p', (name, valid) => {
+    expect(isValidNodeName(name)).toBe(valid);
+  });
+
+  test('whenAborted rejects for a signal aborted already, too', async () => {
+    await expect(whenAborted(AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

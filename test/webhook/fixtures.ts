@@ -9,20 +9,16 @@ import { startWebhook, RunningWebhook, StartWebhookOptions } from '../../webhook
 import { loadWebhookConfig } from '../../webhook/config';
 
 export const CLUSTER_GROUP = 'aws:123456789012:eu-central-1:kube-aws-test-1';
-export const WORKER_TOKEN = 'worker-token-0123456789abcdef';
 export const ROLE_GROUPS = { ReadOnly: 'team-readers', PowerUser: 'team-developers', Administrator: 'team-admins' } as const;
 
 export function temporaryDirectory(): string {
   return mkdtempSync(path.join(tmpdir(), 'kube-auth-webhook-test-'));
 }
 
-/** A valid config document (as an object), with the worker token written beside it. */
-export function configDocument(directory: string, tokenInfoUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const workerTokenFile = path.join(directory, 'worker-token');
-  writeFileSync(workerTokenFile, `${WORKER_TOKEN}\n`);
+/** A valid config document (as an object). */
+export function configDocument(tokenInfoUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     clusterGroup: CLUSTER_GROUP,
-    workerTokenFile,
     tokenInfo: { url: tokenInfoUrl, timeoutMs: 300, fields: { username: 'uid', uid: 'uid', groups: 'groups' } },
     cache: { ttlSeconds: 60, maxEntries: 100 },
     roles: { ReadOnly: [ROLE_GROUPS.ReadOnly], PowerUser: [ROLE_GROUPS.PowerUser], Administrator: [ROLE_GROUPS.Administrator] },
@@ -93,7 +89,7 @@ export async function unusedLocalUrl(): Promise<string> {
 /** Starts the real server (config file -> loadWebhookConfig -> startWebhook) on a free port. */
 export async function startTestWebhook(tokenInfoUrl: string, overrides: Record<string, unknown> = {}, options: StartWebhookOptions = {}): Promise<RunningWebhook> {
   const directory = temporaryDirectory();
-  const config = loadWebhookConfig(writeConfig(directory, configDocument(directory, tokenInfoUrl, overrides)));
+  const config = loadWebhookConfig(writeConfig(directory, configDocument(tokenInfoUrl, overrides)));
   return startWebhook(config, { port: 0, ...options });
 }
 

@@ -176,7 +176,6 @@ describe('the roles IAM principals get hold in the authorizer, and only for them
 describe('the token authenticator sends IAM tokens to IAM, and only those', () => {
   const IAM_TOKEN = 'k8s-aws-v1.aHR0cHM6Ly9zdHMuZXUtY2VudHJhbC0xLmFtYXpvbmF3cy5jb20v';
   const options = (iam?: { authenticate(token: string): Promise<TokenInfoResult> }) => ({
-    workerToken: 'worker-token-0123456789abcdef',
     tokenInfo: { url: 'https://auth.example.org/tokeninfo', timeoutMs: 1000, fields: DEFAULT_TOKEN_INFO_FIELDS },
     cacheTtlSeconds: 60,
     cacheMaxEntries: 100,

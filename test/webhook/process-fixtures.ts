@@ -36,7 +36,7 @@ export function runUntilListening(command: string, args: readonly string[], cwd?
 
 export function validConfigFile(tokenInfoUrl: string): string {
   const directory = temporaryDirectory();
-  return writeConfig(directory, configDocument(directory, tokenInfoUrl));
+  return writeConfig(directory, configDocument(tokenInfoUrl));
 }
 
 /** A throwaway certificate for 127.0.0.1 and its PKCS#8 key, both PEM. */

@@ -5,7 +5,7 @@ import { TokenAuthenticator } from '../../webhook/authenticator';
 import { authorize } from '../../webhook/authorizer';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { createRequestHandler, WebhookRequest, WebhookResponse } from '../../webhook/request-handler';
-import { CLUSTER_GROUP, ROLE_GROUPS, startTestWebhook, startTokenInfoStub, subjectAccessReview, TokenInfoStub, WORKER_TOKEN } from './fixtures';
+import { CLUSTER_GROUP, ROLE_GROUPS, startTestWebhook, startTokenInfoStub, subjectAccessReview, TokenInfoStub } from './fixtures';
 
 // Runs per property; the in-process share alone is 10,000 bodies, plus 1,000 over real HTTP.
 const IN_PROCESS_RUNS = { authenticate: 3500, authorize: 3500, mutations: 3000 };
@@ -19,7 +19,6 @@ const handler = createRequestHandler({
   policy: POLICY,
 });
 const authenticator = new TokenAuthenticator({
-  workerToken: WORKER_TOKEN,
   tokenInfo: { url: 'http://127.0.0.1:1/unused', timeoutMs: 100, fields: DEFAULT_TOKEN_INFO_FIELDS },
   cacheTtlSeconds: 60,
   cacheMaxEntries: 100,

@@ -22,6 +22,7 @@ export const CONTEXT: AddonContext = {
   clusterName: CLUSTER,
   region: REGION,
   account: '123456789012',
+  partition: 'aws',
   hostedZoneId: 'Z0123456789ABCDEFGHIJ',
   hostedZoneName: ZONE,
   kubernetesVersion: KUBERNETES_VERSION,
@@ -233,7 +234,7 @@ const TAG_KEY = /^(aws|ec2|autoscaling):(ResourceTag|RequestTag)\/(.+)$/;
  */
 export function unscopedWrites(statements: readonly IamStatement[], context: AddonContext): string[] {
   const clusterTags = [`kubernetes.io/cluster/${context.clusterName}`, `k8s.io/cluster-autoscaler/${context.clusterName}`];
-  const zone = `arn:aws:route53:::hostedzone/${context.hostedZoneId}`;
+  const zone = `arn:${context.partition}:route53:::hostedzone/${context.hostedZoneId}`;
   const found: string[] = [];
   for (const statement of statements) {
     if (statement.Effect !== 'Allow') continue;

@@ -1,5 +1,4 @@
-import { awsEbsCsiDriver, EBS_CSI_DRIVER_VERSION, KUBELET_CSI_ROLE } from '../../../manifests/addons/aws-ebs-csi-driver';
-import { KUBELET_IDENTITY } from '../../../webhook/authenticator';
+import { awsEbsCsiDriver, EBS_CSI_DRIVER_VERSION } from '../../../manifests/addons/aws-ebs-csi-driver';
 import { NODE_TAGS, clusterTagKey } from '../../../lib/constructs/node-tags';
 import { CONTEXT, containersOf, isAllowed, Json, MASTER_NODE, only, podTemplates, rendered, schedulableOn, WORKER_NODE } from './addon-fixtures';
 
@@ -27,11 +26,19 @@ describe('aws-ebs-csi-driver objects', () => {
     expect(node.priorityClassName).toBe('system-node-critical');
   });
 
-  test('the controller runs on masters only, on the host network (the only way to the instance role)', () => {
+  test('the controller runs on masters only, on the pod network (its own role, never the masters\' through instance metadata)', () => {
     expect(schedulableOn(controller, MASTER_NODE)).toBe(true);
     expect(schedulableOn(controller, WORKER_NODE)).toBe(false);
-    expect(controller.hostNetwork).toBe(true);
+    expect(controller.hostNetwork).toBe(false);
     expect(awsEbsCsiDriver.placement).toBe('every-node');
+  });
+
+  test("two controllers, as upstream: off the host network they need no host port, so both fit on one master; spread over masters where there are several", () => {
+    expect(only(objects, 'Deployment', 'ebs-csi-controller').spec.replicas).toBe(2);
+    expect(containersOf(controller).flatMap((c) => (c.ports ?? []).filter((p: Json) => p.hostPort !== undefined))).toEqual([]);
+    expect(controller.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { app: 'ebs-csi-controller' } }, topologyKey: 'kubernetes.io/hostname' } },
+    ]);
   });
 
   test('the node plugin runs on every node: masters and workers as they register, privileged, off the host network', () => {
@@ -74,13 +81,6 @@ describe('aws-ebs-csi-driver objects', () => {
       expect(roles).toContain(`${binding.roleRef.kind}/${binding.roleRef.name}`);
       for (const subject of binding.subjects.filter((s: Json) => s.kind === 'ServiceAccount')) expect(accounts).toContain(subject.name);
     }
-  });
-
-  test('the kubelet may read VolumeAttachments and update claim status (node-agent-rbac leaves both to this add-on)', () => {
-    const role = only(objects, 'ClusterRole', KUBELET_CSI_ROLE);
-    expect(role.rules).toContainEqual({ apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get'] });
-    expect(role.rules).toContainEqual(expect.objectContaining({ resources: ['persistentvolumeclaims/status'], verbs: expect.arrayContaining(['patch']) }));
-    expect(only(objects, 'ClusterRoleBinding', KUBELET_CSI_ROLE).subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: KUBELET_IDENTITY.username }]);
   });
 
   test('it waits for initialized nodes: its metadata are the cloud controller labels', () => {

@@ -66,20 +66,21 @@ describe("a new cluster's bootstrap chain (the registry's add-ons)", () => {
       // Nothing but the API server: the node RBAC, so that the kubelets can register.
       'cluster-bootstrap': 'master stack: api-server',
       // The API endpoint by name, never 10.3.0.1: kube-proxy programs that address itself.
-      'kube-proxy': 'master stack: api-server, nodes-registered',
+      'kube-proxy': 'master stack: api-server, cluster-bootstrapped',
       // The same, and no kube-proxy: flannel reaches the API without a Service address.
-      flannel: 'master stack: api-server, nodes-registered',
+      flannel: 'master stack: api-server, cluster-bootstrapped',
       // Host network on the masters: registered masters, no pod network.
-      'aws-cloud-controller-manager': 'master stack: api-server, nodes-registered',
+      'aws-cloud-controller-manager': 'master stack: api-server, cluster-bootstrapped',
       coredns: 'master stack: kube-proxy, node-initialized, pod-network',
       'aws-ebs-csi-driver': 'master stack: api-server, kube-proxy, node-initialized, pod-network',
       // The API server reaches it by pod IP: the masters run the pod network (flannel on every node).
       'metrics-server': 'master stack: kube-proxy, node-initialized, pod-network',
       'kube-state-metrics': 'worker stack: kube-proxy, node-initialized, pod-network, workers',
-      'node-exporter': 'master stack: api-server, nodes-registered',
+      'node-exporter': 'master stack: api-server, cluster-bootstrapped',
       headlamp: 'worker stack: kube-proxy, node-initialized, pod-network, workers',
-      'cluster-autoscaler': 'master stack: api-server, kube-proxy, node-initialized',
-      'external-dns': 'master stack: api-server, kube-proxy, node-initialized',
+      // On the masters' pod network with their own roles (no host network for instance metadata).
+      'cluster-autoscaler': 'master stack: api-server, kube-proxy, node-initialized, pod-network',
+      'external-dns': 'master stack: api-server, kube-proxy, node-initialized, pod-network',
     });
   });
 
@@ -89,7 +90,7 @@ describe("a new cluster's bootstrap chain (the registry's add-ons)", () => {
     expect(flannel.placement).toBe('every-node');
   });
 
-  test('kube-proxy, flannel and the node RBAC come before every add-on that runs pods', () => {
+  test('kube-proxy, flannel and the cluster bootstrap come before every add-on that runs pods', () => {
     const order = steps.map((s) => s.addon.name);
     for (const step of steps.filter((s) => s.addon.placement !== 'api' && !['kube-proxy', 'flannel'].includes(s.addon.name))) {
       expect(order.indexOf(step.addon.name)).toBeGreaterThan(order.indexOf('cluster-bootstrap'));
@@ -98,10 +99,10 @@ describe("a new cluster's bootstrap chain (the registry's add-ons)", () => {
     expect(Math.min(...podNetworkUsers)).toBeGreaterThan(order.indexOf('flannel'));
   });
 
-  test('every add-on with pods needs, directly or through another, registered nodes', () => {
+  test('every add-on with pods needs, directly or through another, the cluster bootstrap', () => {
     const byCapability = new Map(ADDONS.flatMap((a) => [a.name, ...a.provides].map((c) => [c, a] as const)));
     const reaches = (name: string, seen = new Set<string>()): boolean => {
-      if (name === 'nodes-registered') return true;
+      if (name === 'cluster-bootstrapped') return true;
       if (seen.has(name)) return false;
       seen.add(name);
       return (byCapability.get(name)?.needs ?? []).some((need) => reaches(need, seen));

@@ -31,7 +31,7 @@ describe('AWS cloud controller manager add-on', () => {
     expect(pod.dnsPolicy).toBe('Default');
     // In-cluster config dials the master's own API server, not the `kubernetes` Service address.
     expect(env).toEqual({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(API_SERVER_PORT) });
-    expect(cloudControllerManager.needs).toEqual(['api-server', 'nodes-registered']);
+    expect(cloudControllerManager.needs).toEqual(['api-server', 'cluster-bootstrapped']);
   });
 
   test('flags: the AWS provider, a token per controller, no routes, this cluster, leader election in kube-system, loopback only', () => {

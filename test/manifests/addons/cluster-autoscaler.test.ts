@@ -27,10 +27,10 @@ describe('cluster-autoscaler objects', () => {
     expect(container.image).toBe(`registry.k8s.io/autoscaling/cluster-autoscaler:${CLUSTER_AUTOSCALER_VERSION}`);
   });
 
-  test('runs on masters only, on the host network, cluster-critical', () => {
+  test('runs on masters only (it outlives the workers), on the pod network (its own role, never the masters\' through instance metadata), cluster-critical', () => {
     expect(schedulableOn(pod, MASTER_NODE)).toBe(true);
     expect(schedulableOn(pod, WORKER_NODE)).toBe(false);
-    expect(pod.hostNetwork).toBe(true);
+    expect(pod.hostNetwork).toBe(false);
     expect(clusterAutoscaler.placement).toBe('masters');
     expect(pod.priorityClassName).toBe('system-cluster-critical');
   });

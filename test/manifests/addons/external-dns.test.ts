@@ -20,10 +20,10 @@ describe('external-dns objects', () => {
     expect(container.image).toBe(`registry.k8s.io/external-dns/external-dns:${EXTERNAL_DNS_VERSION}`);
   });
 
-  test('runs on masters only, on the host network, cluster-critical', () => {
+  test('runs on masters only, on the pod network (its own role, never the masters\' through instance metadata), cluster-critical', () => {
     expect(schedulableOn(pod, MASTER_NODE)).toBe(true);
     expect(schedulableOn(pod, WORKER_NODE)).toBe(false);
-    expect(pod.hostNetwork).toBe(true);
+    expect(pod.hostNetwork).toBe(false);
     expect(externalDns.placement).toBe('masters');
     expect(pod.priorityClassName).toBe('system-cluster-critical');
   });

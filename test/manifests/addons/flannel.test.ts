@@ -56,7 +56,7 @@ describe('flannel: its contract', () => {
   });
 
   test('needs the API and registered nodes, provides the pod network', () => {
-    expect(flannel.needs).toEqual([NODE_COMPONENTS.apiServer, 'nodes-registered']);
+    expect(flannel.needs).toEqual([NODE_COMPONENTS.apiServer, 'cluster-bootstrapped']);
     expect(flannel.provides).toEqual([NODE_COMPONENTS.podNetwork]);
   });
 

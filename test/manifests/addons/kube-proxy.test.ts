@@ -32,7 +32,7 @@ describe('kube-proxy: its contract', () => {
   });
 
   test('needs the API and registered nodes; its name is the kube-proxy capability, so it provides nothing else', () => {
-    expect(kubeProxy.needs).toEqual([NODE_COMPONENTS.apiServer, 'nodes-registered']);
+    expect(kubeProxy.needs).toEqual([NODE_COMPONENTS.apiServer, 'cluster-bootstrapped']);
     expect(kubeProxy.name).toBe(NODE_COMPONENTS.kubeProxy);
     expect(kubeProxy.provides).toEqual([]);
   });

@@ -9,7 +9,7 @@ import {
   METRICS_API_SERVICE,
   metricsServer,
   metricsServerArgs,
-  VERIFIES_KUBELET_SERVING_CERTIFICATES,
+  KUBELET_SERVING_CA,
 } from '../../../manifests/addons/metrics-server';
 import { NODE_TAINTS } from '../../../manifests/addons/placement';
 import { CONTEXT, MASTER_NODE, only, onlyPodTemplate, rendered, restrictedViolations, schedulableOn, tolerates, WORKER_NODE } from './addon-fixtures';
@@ -72,8 +72,8 @@ describe('metrics-server scrapes the kubelets as upstream does', () => {
     expect(args.some((a) => a.startsWith('--deprecated-kubelet-completely-insecure'))).toBe(false);
   });
 
-  test('--kubelet-insecure-tls exactly while the kubelets serve self-signed certificates (userdata/kubelet.ts)', () => {
-    // GIVEN the kubelets' configuration as the nodes render it
+  test('verifies kubelets against the CA in its service-account volume, which the kubelets\' serving certificates chain to', () => {
+    // GIVEN the kubelets' configuration as the nodes render it: serving certificates from CSRs
     const kubelet = kubeletConfiguration({
       network: { podCidr: POD_CIDR, serviceCidr: SERVICE_CIDR, clusterDnsIp: CLUSTER_DNS_IP, clusterDomain: CLUSTER_DOMAIN },
       healthzBindAddress: '127.0.0.1',
@@ -81,14 +81,13 @@ describe('metrics-server scrapes the kubelets as upstream does', () => {
       nodeLabels: {},
       after: [],
     });
-    // THEN metrics-server verifies them only when a CA signs them (TLS bootstrap), and skips
-    // verification only when nothing could verify them. Turning serverTLSBootstrap on fails
-    // here until VERIFIES_KUBELET_SERVING_CERTIFICATES follows.
-    const kubeletsHaveCaSignedCertificates = kubelet.serverTLSBootstrap === true;
-    expect(VERIFIES_KUBELET_SERVING_CERTIFICATES).toBe(kubeletsHaveCaSignedCertificates);
-    expect(container.args!.includes('--kubelet-insecure-tls')).toBe(!kubeletsHaveCaSignedCertificates);
-    // The two are exclusive (cmd/metrics-server/app/options/kubelet_client.go, Validate).
-    expect(container.args!.some((a) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
+    expect(kubelet.serverTLSBootstrap).toBe(true);
+    // THEN metrics-server checks them, never skips the check (the two flags are exclusive:
+    // cmd/metrics-server/app/options/kubelet_client.go, Validate)
+    expect(container.args).toContain(`--kubelet-certificate-authority=${KUBELET_SERVING_CA}`);
+    expect(container.args).not.toContain('--kubelet-insecure-tls');
+    // with the CA file the service-account volume carries (automounted, not turned off)
+    expect(pod.spec.automountServiceAccountToken).not.toBe(false);
   });
 });
 

@@ -101,6 +101,11 @@ describe.each(ADDONS.map((addon) => [addon.name, addon] as const))('add-on %s', 
   test("IAM: every write is scoped to this cluster (its tags or its hosted zone)", () => {
     expect(unscopedWrites(addon.permissions(CONTEXT), CONTEXT)).toEqual([]);
   });
+
+  test('IAM: permissions name the service account they are for (its own role trusts that account only), and only then', () => {
+    const hasPermissions = addon.permissions(CONTEXT).length > 0;
+    expect([addon.name, addon.awsServiceAccount !== undefined]).toEqual([addon.name, hasPermissions]);
+  });
 });
 
 describe('the registry', () => {
