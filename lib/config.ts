@@ -119,6 +119,11 @@ export interface ClusterConfig {
   readonly secretsGeneration: { readonly etcd: number; readonly controlPlane: number };
   /** Optional add-ons turned off (manifests/addons/registry.ts OPTIONAL_ADDON_NAMES). */
   readonly disabledAddons: readonly string[];
+  /**
+   * Whether the API servers accept the cluster's static admin token (`system:masters`, never
+   * expires) from the admin secret: the way in when IAM sign-in is not possible.
+   */
+  readonly breakGlassAdminToken: boolean;
 }
 
 /** Groups per role; a user also needs the cluster group `aws:<account>:<region>:<cluster>`. */
@@ -224,6 +229,16 @@ class ContextParser {
     if (raw === undefined || raw === null) return opts.default;
     const defaultText = opts.default.length > 0 ? opts.default.join(',') : 'none';
     return this.list(key, { ...opts, ifEmpty: `list ${opts.what}, or leave ${key} out for the default (${defaultText})` });
+  }
+
+  /** true or false; command-line context arrives as the strings 'true' and 'false'. */
+  boolean(key: string, opts: { default: boolean; what: string }): boolean {
+    const raw = this.read(key, String(!opts.default));
+    if (raw === undefined || raw === null || raw === '') return opts.default;
+    if (raw === true || raw === 'true') return true;
+    if (raw === false || raw === 'false') return false;
+    this.problem(key, `must be true or false (${opts.what}), got ${JSON.stringify(raw)}`, String(!opts.default));
+    return opts.default;
   }
 
   /** Lists: a JSON array in cdk.json, or comma-separated on the command line. */
@@ -469,6 +484,8 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     controlPlane: generation('controlPlaneSecretsGeneration'),
   };
 
+  const breakGlassAdminToken = p.boolean('breakGlassAdminToken', { default: false, what: 'whether the API servers accept the static admin token' });
+
   return {
     stack,
     version,
@@ -491,6 +508,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     roleGroups,
     roleArns,
     secretsGeneration,
+    breakGlassAdminToken,
     disabledAddons,
   };
 }

@@ -21,3 +21,17 @@ export function nodeRoleMapping(config: Pick<ClusterConfig, 'clusterName' | 'acc
   const iam = `arn:${config.partition}:iam::${config.account}`;
   return { roleArn: `${iam}:role/${name}`, instanceProfileArn: `${iam}:instance-profile/${name}` };
 }
+
+/**
+ * `<cluster>-addon-applier`: the add-on applier's execution role (lib/constructs/addon-applier.ts),
+ * which the auth webhook maps to an Administrator of the cluster. Named, for the same reason
+ * as the node roles: the webhook's config is built before the role exists.
+ */
+export function addonApplierRoleName(clusterName: string): string {
+  return `${clusterName}-addon-applier`;
+}
+
+/** Its ARN. */
+export function addonApplierRoleArn(config: Pick<ClusterConfig, 'clusterName' | 'account' | 'partition'>): string {
+  return `arn:${config.partition}:iam::${config.account}:role/${addonApplierRoleName(config.clusterName)}`;
+}

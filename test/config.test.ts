@@ -48,6 +48,16 @@ describe('loadClusterConfig', () => {
     expect(config.partition).toBe('aws');
   });
 
+  test('the break-glass admin token is off unless asked for: true or false, from cdk.json or the command line', () => {
+    expect(exampleConfig().breakGlassAdminToken).toBe(false);
+    expect(exampleConfig({ breakGlassAdminToken: 'true' }).breakGlassAdminToken).toBe(true);
+    expect(exampleConfig({ breakGlassAdminToken: true }).breakGlassAdminToken).toBe(true);
+    expect(exampleConfig({ breakGlassAdminToken: 'false' }).breakGlassAdminToken).toBe(false);
+    expect(() => exampleConfig({ breakGlassAdminToken: 'yes' })).toThrow(
+      'breakGlassAdminToken: must be true or false (whether the API servers accept the static admin token), got "yes" (example: --context breakGlassAdminToken=true)',
+    );
+  });
+
   test('IAM principals per role, and the partition from the region', () => {
     const config = exampleConfig({ powerUserRoleArns: 'arn:aws:iam::123456789012:role/Developers,arn:aws:iam::123456789012:user/ci' });
     expect(config.roleArns.PowerUser).toEqual(['arn:aws:iam::123456789012:role/Developers', 'arn:aws:iam::123456789012:user/ci']);

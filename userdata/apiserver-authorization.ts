@@ -10,7 +10,7 @@
  *   RBAC binding, stray or planted, can widen a role; and `failurePolicy: Deny` makes a webhook
  *   that does not answer a refusal (with the flag, a failure is "no opinion" and RBAC decides).
  * - RBAC last: system components, service accounts, and our own bindings.
- * `system:masters` (the break-glass admin) is allowed before any authorizer is asked.
+ * `system:masters` (each master's own admin, and the break-glass admin when on) is allowed before any authorizer is asked.
  */
 import { RESERVED_USERNAMES } from '../webhook/token-info-client';
 

@@ -6,7 +6,7 @@
  * kube-auth-webhook (127.0.0.1:8443) and kubelet, which runs the static pods kube-apiserver,
  * kube-controller-manager and kube-scheduler -> cfn-signal once https://127.0.0.1:443/readyz
  * answers and, in a cluster that has its pod network already, the node is Ready with it.
- * Everything else (the node RBAC, kube-proxy, flannel, the other add-ons) is delivered by the
+ * Everything else (the cluster's own RBAC, kube-proxy, flannel, the other add-ons) is delivered by the
  * master stack after the masters signal (manifests/addons).
  *
  * Each control-plane pod mounts only the host files it reads, one by one and read-only (the
@@ -40,8 +40,8 @@ import { JWKS_PATH } from './service-account-issuer';
 const pki = (name: string) => `${KUBERNETES_PKI_DIR}/${name}`;
 const auth = (name: string) => `${KUBERNETES_AUTH_DIR}/${name}`;
 
-/** Files of `kubernetes-on-aws/<cluster>/control-plane`. */
-export const CONTROL_PLANE_SECRET_FILES = [
+/** Files of `kubernetes-on-aws/<cluster>/control-plane` every master fetches. */
+const CONTROL_PLANE_SECRET_FILES = [
   'ca.crt',
   'ca.key',
   'apiserver.crt',
@@ -51,10 +51,17 @@ export const CONTROL_PLANE_SECRET_FILES = [
   'front-proxy-ca.crt',
   'front-proxy-client.crt',
   'front-proxy-client.key',
-  'admin-token',
   // EncryptionConfiguration for Secrets at rest in etcd; its key is generated with the others.
   ENCRYPTION_CONFIG_FILE,
 ];
+/** The break-glass admin token's file in that secret: fetched only where it is accepted. */
+const ADMIN_TOKEN_FILE = 'admin-token';
+
+/** What a master fetches of the control-plane secret. */
+export function controlPlaneSecretFiles(breakGlassAdminToken: boolean): string[] {
+  return [...CONTROL_PLANE_SECRET_FILES, ...(breakGlassAdminToken ? [ADMIN_TOKEN_FILE] : [])];
+}
+
 /** Files of `kubernetes-on-aws/<cluster>/apiserver-etcd-client`. */
 export const APISERVER_ETCD_CLIENT_SECRET_FILES = ['etcd-ca.crt', 'apiserver-etcd-client.crt', 'apiserver-etcd-client.key'];
 
@@ -76,7 +83,7 @@ export const AUDIT_POLICY_FILE = `${APISERVER_DIR}/audit-policy.yaml`;
 export const AUTHORIZATION_CONFIG = `${APISERVER_DIR}/authorization.yaml`;
 /** Fetched from the control-plane secret (0600): the key that encrypts Secrets in etcd. */
 export const ENCRYPTION_CONFIG = pki(ENCRYPTION_CONFIG_FILE);
-/** Static token file, written at boot: the break-glass admin and this master's components. */
+/** Static token file, written at boot: this master's admin and components (and the break-glass admin, when on). */
 export const TOKEN_AUTH_FILE = auth('tokens.csv');
 /** The names apiserver.crt must cover, one per line (control-plane-auth checks them at boot). */
 const API_SERVER_NAMES_FILE = `${CONFIG_DIR}/apiserver-names`;
@@ -125,8 +132,15 @@ export const WEBHOOK_APPROVER_CONNECTION = {
   caFile: pki('ca.crt'),
   tokenFile: KUBELET_SERVING_APPROVER_TOKEN,
 } as const;
-/** The break-glass admin of the static token file (group system:masters). */
+/** The break-glass admin of the static token file (group system:masters), when it is on. */
 export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
+/**
+ * This master's own admin (group system:masters), for its boot scripts only: labelling its
+ * Node, and its health check. A random token made at boot on the master, like its components'
+ * (a master holds ca.key, so this adds nothing it could not make itself); never stored elsewhere.
+ */
+export const MASTER_ADMIN_USER = 'kubernetes-on-aws:master';
+const MASTER_ADMIN = 'master-admin';
 
 /**
  * The label that makes a node a master for scheduling (the add-ons' MASTER_NODE_SELECTOR),
@@ -134,7 +148,7 @@ export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
  * kubernetes.io namespace outside its allowed list, and NodeRestriction refuses a node's own
  * Node create or update carrying it (k8s.io/kubelet v0.35.1 pkg/apis/well_known_labels.go
  * IsKubeletLabel: only kubelet.kubernetes.io and node.kubernetes.io and a fixed list). So
- * the master sets it on its own Node at boot as the break-glass admin, and a worker, or a
+ * the master sets it on its own Node at boot as its own admin, and a worker, or a
  * stolen node credential, cannot pose as a master to draw the masters' pods.
  */
 export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
@@ -148,11 +162,11 @@ const CONTROL_PLANE_AUTH_SCRIPT = bin('control-plane-auth');
 const ADMIN_KUBECONFIG = auth('admin.kubeconfig');
 
 /**
- * Labels this master's Node once it has registered (on a new cluster, after the node RBAC is
- * delivered): up to 30 minutes of tries, then the unit fails and systemd tries again.
+ * Labels this master's Node once its kubelet has registered it: up to 30 minutes of tries,
+ * then the unit fails and systemd tries again.
  */
 const markControlPlaneScript = `#!/bin/bash
-# mark-control-plane: label this master's Node ${Object.keys(MASTER_BOOT_LABELS).join(', ')} as the break-glass admin.
+# mark-control-plane: label this master's Node ${Object.keys(MASTER_BOOT_LABELS).join(', ')} as this master's admin.
 set -euo pipefail
 . ${NODE_ENV}
 attempts=180
@@ -161,7 +175,7 @@ for attempt in $(seq 1 "$attempts"); do
       ${Object.entries(MASTER_BOOT_LABELS).map(([key, value]) => `${key}=${value}`).join(' ')} --overwrite; then
     exit 0
   fi
-  echo "mark-control-plane: node $PRIVATE_DNS_NAME not labelled yet (attempt $attempt/$attempts); it registers once the node RBAC is delivered" >&2
+  echo "mark-control-plane: node $PRIVATE_DNS_NAME not labelled yet (attempt $attempt/$attempts); its kubelet has not registered it yet" >&2
   sleep 10
 done
 exit 1
@@ -169,11 +183,12 @@ exit 1
 
 /**
  * Writes, at boot and only on this master, the credentials that must never be in a config:
- * the static token file (admin-token from the fetched secret as the break-glass admin in
- * system:masters; random tokens for this master's controller-manager and scheduler, kept
- * across reboots) and the API server's client certificate for kubelets, signed with ca.key.
+ * the static token file (random tokens for this master's own admin, controller-manager,
+ * scheduler and approver, kept across reboots; with breakGlassAdminToken, the admin-token of
+ * the fetched secret as the break-glass admin in system:masters) and the API server's client
+ * certificate for kubelets, signed with ca.key.
  */
-const controlPlaneAuthScript = `#!/bin/bash
+const controlPlaneAuthScript = (breakGlassAdminToken: boolean) => `#!/bin/bash
 # control-plane-auth: token file and kubelet-client certificate for this master's control plane.
 set -euo pipefail
 umask 077
@@ -193,18 +208,19 @@ while read -r name; do
   fi
 done <${API_SERVER_NAMES_FILE}
 
-admin=$(cat "$pki/admin-token")
+${breakGlassAdminToken ? `admin=$(cat "$pki/${ADMIN_TOKEN_FILE}")
 if ! [[ "$admin" =~ ^[A-Za-z0-9._~-]{32,}$ ]]; then
-  echo "control-plane-auth: $pki/admin-token must be one line of at least 32 token characters" >&2
+  echo "control-plane-auth: $pki/${ADMIN_TOKEN_FILE} must be one line of at least 32 token characters" >&2
   exit 1
 fi
-new_token() { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
-for component in kube-controller-manager kube-scheduler ${KUBELET_SERVING_APPROVER}; do
+` : ''}new_token() { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+for component in ${MASTER_ADMIN} kube-controller-manager kube-scheduler ${KUBELET_SERVING_APPROVER}; do
   [ -s "$auth/$component.token" ] || new_token >"$auth/$component.token"
 done
 tmp=$(mktemp "$auth/.tokens.XXXXXX")
 {
-  printf '%s,${BREAK_GLASS_ADMIN_USER},${BREAK_GLASS_ADMIN_USER},"system:masters"\\n' "$admin"
+${breakGlassAdminToken ? `  printf '%s,${BREAK_GLASS_ADMIN_USER},${BREAK_GLASS_ADMIN_USER},"system:masters"\\n' "$admin"
+` : ''}  printf '%s,${MASTER_ADMIN_USER},${MASTER_ADMIN_USER},"system:masters"\\n' "$(cat "$auth/${MASTER_ADMIN}.token")"
   printf '%s,system:kube-controller-manager,system:kube-controller-manager\\n' "$(cat "$auth/kube-controller-manager.token")"
   printf '%s,system:kube-scheduler,system:kube-scheduler\\n' "$(cat "$auth/kube-scheduler.token")"
   printf '%s,${KUBELET_SERVING_APPROVER_USER},${KUBELET_SERVING_APPROVER_USER}\\n' "$(cat ${KUBELET_SERVING_APPROVER_TOKEN})"
@@ -235,7 +251,7 @@ echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE} and the kubelet-client certif
  * kinds of older cluster cannot take this config in place, and fail the check so that
  * CloudFormation rolls the update back: one whose nodes still share a token (their kubelets
  * would be refused once the masters changed), and one from before kube-proxy and flannel were
- * DaemonSets. Asked as the break-glass admin (a node may not read RBAC); an API error fails
+ * DaemonSets. Asked as this master's admin (a node may not read RBAC); an API error fails
  * the check, never skips it.
  */
 function healthCheck(network: ResolvedNetwork): string {
@@ -375,6 +391,11 @@ function controllerManagerFlags(input: MasterNodeInput, network: ResolvedNetwork
     // controller-manager approves none of that signer itself).
     'cluster-signing-kubelet-serving-cert-file': KUBELET_SERVING_SIGNER.cert,
     'cluster-signing-kubelet-serving-key-file': KUBELET_SERVING_SIGNER.key,
+    // A week, not the default year (SetDefaults_CSRSigningControllerConfiguration): EC2 reuses
+    // private addresses and names, so a certificate of a node long gone must not outlive it
+    // for long. The kubelet renews at 70-90% of the lifetime (client-go util/certificate
+    // certificate_manager.go nextRotationDeadline), through the approver again.
+    'cluster-signing-duration': '168h',
     'use-service-account-credentials': true,
     profiling: false,
   });
@@ -493,9 +514,9 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       localKubeconfig(SCHEDULER_KUBECONFIG, 'system:kube-scheduler', auth('kube-scheduler.token')),
       file(API_SERVER_NAMES_FILE, `${input.apiServerCertificateNames.join('\n')}\n`),
       file('/etc/hosts', masterHostsFile(input)),
-      script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript),
+      script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript(input.breakGlassAdminToken)),
       script(MARK_CONTROL_PLANE_SCRIPT, markControlPlaneScript),
-      localKubeconfig(ADMIN_KUBECONFIG, BREAK_GLASS_ADMIN_USER, pki('admin-token')),
+      localKubeconfig(ADMIN_KUBECONFIG, MASTER_ADMIN_USER, auth(`${MASTER_ADMIN}.token`)),
       staticPodFile({
         ...KUBE_APISERVER_POD,
         mounts: apiServerMounts,
@@ -629,7 +650,7 @@ export function masterConfig(input: MasterNodeInput): IgnitionConfig {
       fetchSecretsParts({
         dir: KUBERNETES_PKI_DIR,
         secrets: [
-          { id: new ClusterSecretNames(input.cluster).controlPlane, files: CONTROL_PLANE_SECRET_FILES },
+          { id: new ClusterSecretNames(input.cluster).controlPlane, files: controlPlaneSecretFiles(input.breakGlassAdminToken) },
           { id: new ClusterSecretNames(input.cluster).apiServerEtcdClient, files: APISERVER_ETCD_CLIENT_SECRET_FILES },
         ],
         before: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT, KUBELET_UNIT],

@@ -85,6 +85,11 @@ export interface MasterNodeInput extends KubernetesClusterIdentity, ClusterNetwo
    * can assume IAM roles with their tokens.
    */
   readonly serviceAccountIssuer: string;
+  /**
+   * Whether the API server accepts the admin secret's static token (break-glass, in
+   * `system:masters`); off, that token is not even fetched to the master.
+   */
+  readonly breakGlassAdminToken: boolean;
 }
 
 export interface WorkerNodeInput extends KubernetesClusterIdentity, ClusterNetwork {

@@ -37,38 +37,46 @@ export interface AuthorizationDecision {
 export const VERB_CLASSES = {
   read: 'get, list, watch (non-resource: get, head, options)',
   write: 'create, update, patch, delete, deletecollection (non-resource: post, put, patch, delete)',
-  other: 'anything else: impersonate, bind, escalate, approve, sign, use, * and unknown verbs',
+  other: "the API server's other verbs: impersonate (and impersonate:<mode>, impersonate-on:<mode>:<verb>), bind, escalate, approve, sign, attest, use, proxy, * (non-resource: connect, trace, *); any other verb makes the request malformed",
 } as const;
 export type VerbClass = keyof typeof VERB_CLASSES;
 
 export const RESOURCE_CLASSES = {
   'own-access-review': 'selfsubjectaccessreviews, selfsubjectrulesreviews, selfsubjectreviews (`kubectl auth can-i`, `kubectl auth whoami`)',
   general: 'any resource not in a row below',
-  secrets: 'secrets outside kube-system',
-  connect: 'exec, attach, portforward, proxy of pods and services outside kube-system (a `get` on pods/exec runs commands over WebSocket)',
-  'system-namespaces': 'resources in kube-system, kube-public and kube-node-lease (node heartbeats), and those Namespaces themselves (except control-plane-access)',
-  'cluster-scoped': 'requests outside any namespace: cluster-scoped objects (PersistentVolumes, StorageClasses, CSIDrivers, RuntimeClasses, PriorityClasses, CRDs, CertificateSigningRequests and their approval, new Namespaces, TokenReviews, ...) and namespaced resources across all namespaces; and namespaces/status, namespaces/finalize (controllers\' subresources that change labels too)',
-  'control-plane-access': 'secrets, exec, attach, portforward, proxy in kube-system or across all namespaces; nodes/proxy (the kubelet API)',
-  nodes: 'nodes and their subresources, except nodes/proxy',
+  secrets: 'secrets outside kube-system, kube-public and kube-node-lease',
+  connect: 'exec, attach, portforward, proxy of pods and services outside kube-system, kube-public and kube-node-lease (a `get` on pods/exec runs commands over WebSocket)',
+  'system-namespaces': 'resources in kube-system, kube-public and kube-node-lease (node heartbeats), and those Namespaces themselves (except the rows below)',
+  'system-logs-and-secrets': 'pods/log in kube-system, kube-public, kube-node-lease or across all namespaces (control-plane logs), secrets in kube-public and kube-node-lease: a PowerUser reads the whole cluster, a ReadOnly user not these',
+  'cluster-scoped': 'requests outside any namespace: cluster-scoped objects (PersistentVolumes, StorageClasses, CSIDrivers, RuntimeClasses, PriorityClasses, FlowSchemas, PriorityLevelConfigurations, CRDs, CertificateSigningRequests, their approval and signing for any signer, new Namespaces, TokenReviews, ...) and namespaced resources across all namespaces; and namespaces/status, namespaces/finalize (controllers\' subresources that change labels too)',
+  'control-plane-access': 'secrets in kube-system or across all namespaces; exec, attach, portforward, proxy of pods and services in kube-system, kube-public, kube-node-lease or across all namespaces; nodes/proxy (the kubelet API: exec into any container) and nodes/log (the node\'s /var/log)',
+  nodes: 'nodes and their subresources, except nodes/proxy and nodes/log',
   rbac: 'anything in rbac.authorization.k8s.io',
   interception: 'admission webhooks and policies (admissionregistration.k8s.io) and aggregated APIs (apiservices): each can see or change every request, kube-system\'s included; and services/status, whose load-balancer ingress IPs kube-proxy captures on every node (CVE-2020-8554)',
   wildcard: '`*` as group, resource, subresource or namespace, or in a non-resource path',
   'non-resource': 'non-resource URLs (/api, /apis, /version, /openapi, /healthz, /metrics, ...)',
   'non-resource-diagnostics': 'non-resource URLs under /logs (the master\'s /var/log) and /debug (pprof, flags)',
+  malformed: 'a request the API server never sends, denied to every role: a verb it does not use or not in lower case (`GET`, `frobnicate`); a group, resource, subresource or namespace that is not a lower-case DNS name (`Pods`, `Apps`, a subresource in the resource field as `pods/exec`, an empty resource); a non-resource path not starting with `/` or with `//`, `.` or `..` segments or control characters',
 } as const;
 export type ResourceClass = keyof typeof RESOURCE_CLASSES;
 
+/** The matrix's entry for a cell no role is allowed. */
+export const NO_ROLE = 'nobody';
+export type LeastRole = RoleName | typeof NO_ROLE;
+
 /**
  * The least role allowed each (resource class, verb class). Roles are cumulative: a
- * PowerUser may do what a ReadOnly may, an Administrator everything.
+ * PowerUser may do what a ReadOnly may, an Administrator everything but `nobody` cells.
  */
-export const AUTHORIZATION_MATRIX: Readonly<Record<ResourceClass, Readonly<Record<VerbClass, RoleName>>>> = {
+export const AUTHORIZATION_MATRIX: Readonly<Record<ResourceClass, Readonly<Record<VerbClass, LeastRole>>>> = {
   // Asking "what may I do" must work for everyone, or `kubectl auth can-i` breaks.
   'own-access-review': { read: 'ReadOnly', write: 'ReadOnly', other: 'Administrator' },
   general: { read: 'ReadOnly', write: 'PowerUser', other: 'Administrator' },
   secrets: { read: 'PowerUser', write: 'PowerUser', other: 'Administrator' },
   connect: { read: 'PowerUser', write: 'PowerUser', other: 'Administrator' },
   'system-namespaces': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
+  // Logs print credentials and tokens; a PowerUser is a cluster-wide reader, a ReadOnly user not of these.
+  'system-logs-and-secrets': { read: 'PowerUser', write: 'Administrator', other: 'Administrator' },
   // A hostPath PersistentVolume, a StorageClass, a RuntimeClass or a CRD acts in every
   // namespace: PowerUser is a namespaced admin (DESIGN), so writing them is Administrator's.
   'cluster-scoped': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
@@ -82,13 +90,49 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<ResourceClass, Readonly<Recor
   // No API writes to a non-resource URL; nothing but an Administrator needs them.
   'non-resource': { read: 'ReadOnly', write: 'Administrator', other: 'Administrator' },
   'non-resource-diagnostics': { read: 'Administrator', write: 'Administrator', other: 'Administrator' },
+  // Only a hand-made SubjectAccessReview (or a request that would 404) looks like this:
+  // classifying it as anything else could let a lookalike through as a read.
+  malformed: { read: NO_ROLE, write: NO_ROLE, other: NO_ROLE },
 };
 
+/** Whether `role` is at least `least` (roles are cumulative; nobody reaches NO_ROLE). */
+export function roleSuffices(role: RoleName, least: LeastRole): boolean {
+  return least !== NO_ROLE && ROLE_NAMES.indexOf(role) >= ROLE_NAMES.indexOf(least);
+}
+
+// The verbs the API server derives from a request (kubernetes/apiserver v0.35.1
+// pkg/endpoints/request/requestinfo.go NewRequestInfo: get, list, watch, create, update,
+// patch, delete, deletecollection, and proxy or watch from a path prefix; always lower case).
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+/**
+ * The verbs it checks besides: impersonate (pkg/endpoints/filters/impersonation/impersonation.go),
+ * bind and escalate (RBAC), approve, sign and attest on certificates.k8s.io signers, use
+ * (policy objects), proxy (requestinfo.go specialVerbs), and `*` from a SelfSubjectAccessReview
+ * (`kubectl auth can-i '*' '*'`).
+ */
+const OTHER_VERBS = new Set(['impersonate', 'bind', 'escalate', 'approve', 'sign', 'attest', 'use', 'proxy', '*']);
+/**
+ * Constrained impersonation's verbs (alpha in 1.35, gate ConstrainedImpersonation):
+ * impersonate:<mode> and impersonate-on:<mode>:<verb> (kubernetes/apiserver v0.35.1
+ * pkg/endpoints/filters/impersonation/mode.go, constrained_impersonation.go).
+ */
+const CONSTRAINED_IMPERSONATION_VERB = /^impersonate(-on)?:(user-info|serviceaccount|arbitrary-node|associated-node)(:[a-z]+)?$/;
+/** A non-resource verb is the HTTP method in lower case (requestinfo.go: strings.ToLower(req.Method)). */
 const NON_RESOURCE_READ_VERBS = new Set(['get', 'head', 'options']);
 const NON_RESOURCE_WRITE_VERBS = new Set(['post', 'put', 'patch', 'delete']);
+const NON_RESOURCE_OTHER_VERBS = new Set(['connect', 'trace', '*']);
+/**
+ * API groups and namespaces are DNS names, resources and subresources lower-case labels
+ * (CRD plurals: DNS-1035 labels); requestinfo.go copies them from the URL path unchanged
+ * (split on `/`, so never containing one), so `Pods` is a path no API serves.
+ */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
+/** Kubelet API paths, as nodes subresources (kubernetes v1.35 pkg/kubelet/server/auth.go): /logs is log, anything unlisted proxy. */
+const KUBELET_CONTROL_SUBRESOURCES = new Set(['proxy', 'log']);
 const KUBE_SYSTEM = 'kube-system';
 /** Namespaces the control plane owns: kube-public's cluster-info, kube-node-lease's node heartbeats. */
 const SYSTEM_NAMESPACES = new Set([KUBE_SYSTEM, 'kube-public', 'kube-node-lease']);
@@ -106,7 +150,34 @@ export function classifyVerb(request: AccessRequest): VerbClass {
   return NON_RESOURCE_READ_VERBS.has(verb) ? 'read' : NON_RESOURCE_WRITE_VERBS.has(verb) ? 'write' : 'other';
 }
 
+const wildcardOr = (pattern: RegExp, value: string) => value === '*' || pattern.test(value);
+
+/** Why the API server would never send this request, or undefined if it could. */
+export function malformation(request: AccessRequest): string | undefined {
+  if (request.resource) {
+    const { verb, group, resource, subresource, namespace } = request.resource;
+    if (!READ_VERBS.has(verb) && !WRITE_VERBS.has(verb) && !OTHER_VERBS.has(verb) && !CONSTRAINED_IMPERSONATION_VERB.test(verb)) return `unknown verb ${JSON.stringify(verb)}`;
+    if (group !== '' && !wildcardOr(DNS_SUBDOMAIN, group)) return `group ${JSON.stringify(group)} is not a lower-case DNS name`;
+    if (!wildcardOr(DNS_LABEL, resource)) return `resource ${JSON.stringify(resource)} is not a lower-case name (a subresource goes in its own field)`;
+    // Impersonating a user's extra field names the key as the subresource (impersonation.go): any string.
+    const isUserExtra = group === 'authentication.k8s.io' && resource === 'userextras';
+    if (subresource !== '' && !isUserExtra && !wildcardOr(DNS_LABEL, subresource)) return `subresource ${JSON.stringify(subresource)} is not a lower-case name`;
+    if (namespace !== '' && !wildcardOr(DNS_LABEL, namespace)) return `namespace ${JSON.stringify(namespace)} is not a lower-case DNS label`;
+    return undefined;
+  }
+  const { verb, path } = request.nonResource ?? { verb: '', path: '' };
+  if (!NON_RESOURCE_READ_VERBS.has(verb) && !NON_RESOURCE_WRITE_VERBS.has(verb) && !NON_RESOURCE_OTHER_VERBS.has(verb)) return `unknown non-resource verb ${JSON.stringify(verb)}`;
+  if (!path.startsWith('/')) return `path ${JSON.stringify(path)} does not start with /`;
+  if (CONTROL_CHARACTER.test(path)) return `path ${JSON.stringify(path)} has control characters`;
+  // Go's HTTP server hands the authorizers the path uncleaned; its ServeMux would clean it and serve another.
+  if (path.slice(1).split('/').some((segment, i, all) => segment === '.' || segment === '..' || (segment === '' && i < all.length - 1))) {
+    return `path ${JSON.stringify(path)} has an empty, . or .. segment`;
+  }
+  return undefined;
+}
+
 export function classifyResource(request: AccessRequest): ResourceClass {
+  if (malformation(request) !== undefined) return 'malformed';
   if (!request.resource) {
     const path = request.nonResource?.path ?? '';
     if (path.includes('*')) return 'wildcard';
@@ -122,13 +193,16 @@ export function classifyResource(request: AccessRequest): ResourceClass {
       (core && resource === 'services' && subresource === 'status')) return 'interception';
   const isSecret = core && resource === 'secrets';
   const isConnect = core && (resource === 'pods' || resource === 'services') && CONNECT_SUBRESOURCES.has(subresource);
-  if (core && resource === 'nodes') return subresource === 'proxy' ? 'control-plane-access' : 'nodes';
+  const isPodLog = core && resource === 'pods' && subresource === 'log';
+  if (core && resource === 'nodes') return KUBELET_CONTROL_SUBRESOURCES.has(subresource) ? 'control-plane-access' : 'nodes';
   // An empty namespace on a namespaced resource means "all namespaces", kube-system included.
-  if ((isSecret || isConnect) && (namespace === KUBE_SYSTEM || namespace === '')) return 'control-plane-access';
+  const allNamespaces = namespace === '';
+  if ((isSecret && (namespace === KUBE_SYSTEM || allNamespaces)) || (isConnect && (SYSTEM_NAMESPACES.has(namespace) || allNamespaces))) return 'control-plane-access';
+  if ((isSecret && SYSTEM_NAMESPACES.has(namespace)) || (isPodLog && (SYSTEM_NAMESPACES.has(namespace) || allNamespaces))) return 'system-logs-and-secrets';
   const isNamespace = core && resource === 'namespaces';
   // A request about a Namespace names it as its namespace too (except create).
   if (SYSTEM_NAMESPACES.has(namespace) || (isNamespace && SYSTEM_NAMESPACES.has(name))) return 'system-namespaces';
-  if (namespace === '' || (isNamespace && NAMESPACE_CONTROLLER_SUBRESOURCES.has(subresource))) return 'cluster-scoped';
+  if (allNamespaces || (isNamespace && NAMESPACE_CONTROLLER_SUBRESOURCES.has(subresource))) return 'cluster-scoped';
   if (isSecret) return 'secrets';
   if (isConnect) return 'connect';
   return 'general';
@@ -157,8 +231,7 @@ export function authorize(request: AccessRequest, policy: AuthorizationPolicy): 
   const resourceClass = classifyResource(request);
   const verbClass = classifyVerb(request);
   const leastRole = AUTHORIZATION_MATRIX[resourceClass][verbClass];
-  if (ROLE_NAMES.indexOf(role) >= ROLE_NAMES.indexOf(leastRole)) {
-    return { allowed: true, denied: false, reason: `${role} may ${verbClass} ${resourceClass}` };
-  }
-  return { allowed: false, denied: true, reason: `${role} may not ${verbClass} ${resourceClass}: needs ${leastRole}` };
+  if (roleSuffices(role, leastRole)) return { allowed: true, denied: false, reason: `${role} may ${verbClass} ${resourceClass}` };
+  const why = resourceClass === 'malformed' ? `the API server never sends this: ${malformation(request)}` : `needs ${leastRole}`;
+  return { allowed: false, denied: true, reason: `${role} may not ${verbClass} ${resourceClass}: ${why}` };
 }

@@ -59,7 +59,7 @@ const IAM_NAME = /^[A-Za-z0-9_+=,.@-]+$/;
 
 
 /** Upstream pkg/endpoints GetSTSPartitionDomain: aws-us-gov shares amazonaws.com with aws. */
-const PARTITION_DOMAINS: Readonly<Record<AwsPartition, string>> = {
+export const PARTITION_DOMAINS: Readonly<Record<AwsPartition, string>> = {
   'aws': 'amazonaws.com',
   'aws-cn': 'amazonaws.com.cn',
   'aws-us-gov': 'amazonaws.com',

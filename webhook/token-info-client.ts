@@ -46,9 +46,15 @@ const RESERVED_USERNAME_PREFIXES = [...RESERVED_PREFIXES, 'arn:'];
  * (userdata/apiserver-authorization.ts).
  */
 export const RESERVED_USERNAMES: readonly string[] = ['kube-apiserver-kubelet-client', 'kubernetes-on-aws:kubelet-serving-approver'];
-const reserved = (name: string) => RESERVED_PREFIXES.find((prefix) => name.startsWith(prefix));
+/**
+ * A name as compared with the reserved ones: trimmed, and case-folded (upper then lower case
+ * also folds `ſ` to `s`, as Go's strings.EqualFold does). The API server compares names exactly,
+ * but ` system:admin` or `SYSTEM:masters` in an audit log or a binding would mislead people.
+ */
+const folded = (name: string) => name.trim().toUpperCase().toLowerCase();
+const reserved = (name: string) => RESERVED_PREFIXES.find((prefix) => folded(name).startsWith(prefix));
 const reservedUsername = (name: string) =>
-  RESERVED_USERNAMES.includes(name) ? `the reserved name "${name}"` : RESERVED_USERNAME_PREFIXES.filter((prefix) => name.startsWith(prefix)).map((prefix) => `the reserved "${prefix}" namespace`)[0];
+  RESERVED_USERNAMES.includes(folded(name)) ? `the reserved name "${folded(name)}"` : RESERVED_USERNAME_PREFIXES.filter((prefix) => folded(name).startsWith(prefix)).map((prefix) => `the reserved "${prefix}" namespace`)[0];
 
 /**
  * The token-info URL as a log may show it: without userinfo and query string, either of

@@ -1,13 +1,16 @@
 /**
  * The add-on applier's Lambda (the onEvent of `Custom::Addon`, lib/constructs/addon-delivery.ts):
- * reads the cluster's admin credential, then applies, updates or deletes one add-on through
- * lib/addons/applier.ts. Stateless: the objects of the previous apply come from the old
+ * signs in as its own IAM role (an Administrator of the cluster through the auth webhook; no
+ * stored credential), reads the cluster CA from the worker secret, then applies, updates or
+ * deletes one add-on through lib/addons/applier.ts. Stateless: the objects of the previous apply come from the old
  * properties CloudFormation sends with an Update, so an update prunes what the add-on dropped
  * and CloudFormation's rollback (an Update back to the old properties) prunes what the failed
  * update added.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { applyAddon, deleteAddon } from './applier';
+import { iamToken } from './iam-token';
 import { KubeApiConnection, KubeApiError } from './kube-api';
 import { KubeObject, ObjectRef, refOf } from './object-ref';
 
@@ -31,12 +34,14 @@ export interface OnEventResponse {
   readonly PhysicalResourceId: string;
 }
 
-/** Where the handler finds the API server and its credential (the construct sets both). */
+/** Where the handler finds the API server and the CA that checks it (the construct sets them). */
 export interface ApplierEnvironment {
   /** `https://<internal API name>`. */
   readonly API_URL?: string;
-  /** The cluster's `admin` secret: `ca.crt` and `admin-token`. */
-  readonly ADMIN_SECRET_ID?: string;
+  /** A secret holding `ca.crt`, the cluster CA (the cluster's `worker` secret: nothing else in it). */
+  readonly CA_SECRET_ID?: string;
+  /** The cluster group, which the function's IAM token is signed for (`x-k8s-aws-id`). */
+  readonly CLUSTER_ID?: string;
 }
 
 /** How long a delete retries an API server that does not answer before it gives up on it. */
@@ -47,6 +52,8 @@ const REPORTING_MARGIN_MS = 60_000;
 
 export interface HandlerDependencies {
   readonly readSecret: (secretId: string) => Promise<string>;
+  /** A bearer token of the function's own IAM role for the cluster `clusterId` (lib/addons/iam-token.ts). */
+  readonly signIn: (clusterId: string) => Promise<string>;
   readonly environment: ApplierEnvironment;
   /** Milliseconds this invocation has left. */
   readonly remainingMs: () => number;
@@ -60,11 +67,12 @@ export interface HandlerDependencies {
 /** The onEvent function, with its AWS and time dependencies passed in (tests pass fakes). */
 export function createOnEventHandler(dependencies: HandlerDependencies) {
   return async (event: OnEventRequest): Promise<OnEventResponse> => {
-    const { API_URL, ADMIN_SECRET_ID } = dependencies.environment;
-    if (!API_URL || !ADMIN_SECRET_ID) throw new Error('the add-on applier needs API_URL and ADMIN_SECRET_ID in its environment');
+    const { API_URL, CA_SECRET_ID, CLUSTER_ID } = dependencies.environment;
+    if (!API_URL || !CA_SECRET_ID || !CLUSTER_ID) throw new Error('the add-on applier needs API_URL, CA_SECRET_ID and CLUSTER_ID in its environment');
     const props = event.ResourceProperties;
     const physicalResourceId = `addon-${props.Name}`;
-    const connection = await adminConnection(API_URL, await dependencies.readSecret(ADMIN_SECRET_ID));
+    // One token per run: it lives 15 minutes, the function at most 14 (ADDON_APPLIER_TIMEOUT).
+    const connection: KubeApiConnection = { server: API_URL, caPem: caOf(await dependencies.readSecret(CA_SECRET_ID)), token: await dependencies.signIn(CLUSTER_ID) };
     const timeouts = { rolloutTimeoutMs: Math.max(0, Math.min(480_000, dependencies.remainingMs() - REPORTING_MARGIN_MS)) };
 
     if (event.RequestType === 'Delete') {
@@ -109,12 +117,10 @@ function inventoryOf(props: AddonProperties): ObjectRef[] {
   return parseObjects(props).map(refOf);
 }
 
-async function adminConnection(server: string, secretString: string): Promise<KubeApiConnection> {
-  const secret = JSON.parse(secretString) as Record<string, string>;
-  const caPem = secret['ca.crt'];
-  const token = secret['admin-token'];
-  if (!caPem || !token) throw new Error('the admin secret lacks ca.crt or admin-token');
-  return { server, caPem, token };
+function caOf(secretString: string): string {
+  const caPem = (JSON.parse(secretString) as Record<string, string>)['ca.crt'];
+  if (!caPem) throw new Error('the CA secret lacks ca.crt');
+  return caPem;
 }
 
 const secretsManager = new SecretsManagerClient({});
@@ -127,5 +133,13 @@ export const handler = (event: OnEventRequest, context: { getRemainingTimeInMill
       return response.SecretString;
     },
     environment: process.env as ApplierEnvironment,
+    // The Lambda runtime puts the role session's credentials and its region in the environment.
+    signIn: async (clusterId) => iamToken({ clusterId, region: lambdaRegion(), credentials: await fromEnv()() }),
     remainingMs: () => context.getRemainingTimeInMillis(),
   })(event);
+
+function lambdaRegion(): string {
+  const region = process.env.AWS_REGION;
+  if (!region) throw new Error('the add-on applier needs AWS_REGION in its environment (the Lambda runtime sets it)');
+  return region;
+}

@@ -73,7 +73,7 @@ export function rolloutState(workload: Workload): RolloutState {
       const desiredScheduled = count(status, 'desiredNumberScheduled');
       // Every add-on DaemonSet is for nodes that exist when it is delivered (masters, or the
       // workers the worker stack waited for): none scheduled means its nodes have not
-      // registered yet (on a new cluster, until the node RBAC lets the kubelets in).
+      // registered yet (a new master's kubelet still signing in, or waiting for the webhook).
       if (desiredScheduled === 0) return { done: false, waitingFor: 'a node to run on (no node has registered that it selects)' };
       const updated = count(status, 'updatedNumberScheduled');
       if (updated < desiredScheduled) return { done: false, waitingFor: `${updated} of ${desiredScheduled} pods updated` };

@@ -1,14 +1,31 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AdminBundle } from '../secrets/bundles';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 import { parseClusterArgs } from './args';
 import { CliError, explainAwsError, reportFailure } from './errors';
+import { BREAK_GLASS_OUTPUT, MasterStackFacts, readMasterStack } from './master-stack';
 import { CliOutput } from './output';
 
-export const GET_API_TOKEN_USAGE = 'Usage: get-api-token <stack> <version>   (prints the admin token of cluster <stack>-<version>)';
+export const GET_API_TOKEN_USAGE = 'Usage: get-api-token <stack> <version>   (prints the break-glass admin token of cluster <stack>-<version>, when it accepts one)';
+
+/**
+ * The break-glass admin token of `cluster`, refused with what to do when its API servers do
+ * not accept it (context breakGlassAdminToken, off by default): a token that works nowhere
+ * would only leave a secret lying in a file.
+ */
+export async function readBreakGlassToken(client: SecretsManagerClient, facts: MasterStackFacts, cluster: string): Promise<string> {
+  if (!facts.breakGlassAdminToken) {
+    throw new CliError(
+      `Cluster ${cluster} does not accept its break-glass admin token (stack ${cluster}-master: ${BREAK_GLASS_OUTPUT} is disabled). ` +
+        'Sign in with your AWS identity instead (npx kubeconfig without --admin-token), or deploy with --context breakGlassAdminToken=true first.',
+    );
+  }
+  return readAdminToken(client, cluster);
+}
 
 /** The admin token of `cluster`, from its admin secret. */
-export async function readAdminToken(client: SecretsManagerClient, cluster: string): Promise<string> {
+async function readAdminToken(client: SecretsManagerClient, cluster: string): Promise<string> {
   const secretName = new ClusterSecretNames(cluster).admin;
   let secretString: string | undefined;
   try {
@@ -32,15 +49,22 @@ function adminTokenOf(secretString: string | undefined): string | undefined {
   }
 }
 
+/** The AWS clients `get-api-token` uses (tests inject them). */
+export interface ApiTokenClients {
+  readonly secretsManager: SecretsManagerClient;
+  readonly cloudFormation: CloudFormationClient;
+}
+
 /** `get-api-token <stack> <version>`: prints the token; returns the exit code. */
-export async function getApiToken(argv: readonly string[], client: SecretsManagerClient, out: CliOutput): Promise<number> {
+export async function getApiToken(argv: readonly string[], clients: ApiTokenClients, out: CliOutput): Promise<number> {
   try {
     const args = parseClusterArgs(argv, GET_API_TOKEN_USAGE, false);
     if (args.help) {
       out.stdout(`${GET_API_TOKEN_USAGE}\n`);
       return 0;
     }
-    out.stdout(`${await readAdminToken(client, args.cluster)}\n`);
+    const facts = await readMasterStack(clients.cloudFormation, args.cluster);
+    out.stdout(`${await readBreakGlassToken(clients.secretsManager, facts, args.cluster)}\n`);
     return 0;
   } catch (error) {
     return reportFailure(error, out.stderr);

@@ -1,13 +1,14 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { dump } from 'js-yaml';
 import { awsGetTokenExec } from '../../userdata/kubeconfig';
-import { readAdminToken } from './api-token';
+import { readBreakGlassToken } from './api-token';
+import { readMasterStack } from './master-stack';
 import { parseClusterArgs } from './args';
-import { CliError, explainAwsError, reportFailure } from './errors';
+import { reportFailure } from './errors';
 import { CliOutput } from './output';
 
 export const KUBECONFIG_USAGE =
@@ -21,8 +22,6 @@ export const KUBECONFIG_USAGE =
 /** The flag that writes the break-glass admin token instead of the IAM sign-in. */
 export const ADMIN_TOKEN_FLAG = 'admin-token';
 
-/** The master stack's output with the API URL (`https://<cluster>.<zone>`). */
-export const API_URL_OUTPUT = 'ApiUrl';
 /** The kubeconfig holds a bearer token: readable by its owner only. */
 const KUBECONFIG_FILE_MODE = 0o600;
 const KUBE_DIR_MODE = 0o700;
@@ -57,34 +56,6 @@ export function renderKubeconfig(input: KubeconfigInput): string {
   });
 }
 
-/** What the master stack tells about its cluster. */
-export interface MasterStackFacts {
-  /** From the `ApiUrl` output. */
-  readonly apiUrl: string;
-  /** `aws:<account>:<region>:<cluster>`, from the stack's own ARN. */
-  readonly clusterGroup: string;
-  readonly region: string;
-}
-
-/** The API URL (the `ApiUrl` output) and the cluster group of stack `<cluster>-master`. */
-export async function readMasterStack(client: CloudFormationClient, cluster: string): Promise<MasterStackFacts> {
-  const stackName = `${cluster}-master`;
-  let stack;
-  try {
-    stack = (await client.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
-  } catch (error) {
-    throw explainAwsError(error, { cluster, resource: `stack ${stackName}` });
-  }
-  const apiUrl = stack?.Outputs?.find((output) => output.OutputKey === API_URL_OUTPUT)?.OutputValue;
-  if (!apiUrl) {
-    throw new CliError(`Stack ${stackName} has no ${API_URL_OUTPUT} output: is its deployment finished?`);
-  }
-  // arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>
-  const [, , , region, account] = (stack?.StackId ?? '').split(':');
-  if (!/^\d{12}$/.test(account ?? '') || !region) throw new CliError(`Stack ${stackName} has no usable StackId (${stack?.StackId ?? 'none'})`);
-  return { apiUrl, clusterGroup: `aws:${account}:${region}:${cluster}`, region };
-}
-
 /** The default kubeconfig path, one file per cluster so clusters never overwrite each other. */
 export function defaultKubeconfigPath(cluster: string, home = homedir()): string {
   return path.join(home, '.kube', `${cluster}.yaml`);
@@ -106,11 +77,12 @@ export async function kubeconfig(argv: readonly string[], deps: KubeconfigDeps):
       deps.out.stdout(`${KUBECONFIG_USAGE}\n`);
       return 0;
     }
-    const { apiUrl, clusterGroup, region } = await readMasterStack(deps.cloudFormation, args.cluster);
+    const facts = await readMasterStack(deps.cloudFormation, args.cluster);
     // The break-glass token only when asked for: without it the file holds no secret.
     const credential: KubeconfigCredential = args.flags.has(ADMIN_TOKEN_FLAG)
-      ? { kind: 'admin-token', token: await readAdminToken(deps.secretsManager, args.cluster) }
-      : { kind: 'iam', region, clusterGroup };
+      ? { kind: 'admin-token', token: await readBreakGlassToken(deps.secretsManager, facts, args.cluster) }
+      : { kind: 'iam', region: facts.region, clusterGroup: facts.clusterGroup };
+    const { apiUrl } = facts;
     const text = renderKubeconfig({ cluster: args.cluster, apiUrl, credential });
     if (args.output === '-') {
       deps.out.stdout(text);

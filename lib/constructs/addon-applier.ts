@@ -20,17 +20,24 @@ export interface AddonApplierProps {
   /** `https://<internal API name>`: the API server as seen from inside the VPC. */
   readonly apiUrl: string;
   /**
-   * The cluster's control-plane secrets: the applier reads the admin credential (the cluster
-   * CA certificate and the admin token) and nothing else.
+   * The cluster's control-plane secrets: the applier reads the worker secret (the cluster CA
+   * certificate, with which it checks the API server) and nothing else.
    */
   readonly secrets: ClusterSecrets;
+  /** The cluster group, which the applier's IAM token is signed for. */
+  readonly clusterId: string;
+  /**
+   * The name of the applier's execution role: the auth webhook maps that role to an
+   * Administrator of the cluster, by its ARN (lib/node-identities.ts addonApplierRoleArn).
+   */
+  readonly roleName: string;
 }
 
 /**
  * The Lambda function (behind the Provider framework) that delivers add-ons to the cluster
  * at deploy time: each {@link AddonDelivery} is a custom resource it serves. It runs in the
- * VPC and reaches the API server through the internal endpoint, authenticated as the
- * cluster's administrator.
+ * VPC and reaches the API server through the internal endpoint, signed in as its own IAM
+ * role, which the cluster's auth webhook makes an Administrator: no stored credential.
  */
 export class AddonApplier extends Construct implements ec2.IConnectable {
   /** Let it reach the internal API endpoint: `endpoint.connections.allowFrom(applier, ...)`. */
@@ -56,9 +63,10 @@ export class AddonApplier extends Construct implements ec2.IConnectable {
       vpc: props.vpc,
       vpcSubnets: { subnets: [...props.subnets] },
       securityGroups: [securityGroup],
-      environment: { API_URL: props.apiUrl, ADMIN_SECRET_ID: props.secrets.names.admin },
+      environment: { API_URL: props.apiUrl, CA_SECRET_ID: props.secrets.names.worker, CLUSTER_ID: props.clusterId },
+      roleName: props.roleName,
     });
-    props.secrets.grantAdminRead(handler);
+    props.secrets.grantWorkerRead(handler);
     this.connections = new ec2.Connections({ securityGroups: [securityGroup] });
     this.serviceToken = provider.serviceToken;
   }

@@ -1,5 +1,6 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -38,6 +39,12 @@ export interface CustomResourceProviderProps {
    * @default none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * The name of the function's execution role, for when something outside the stack names it
+   * (the cluster's auth webhook maps a role by its ARN).
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 /** A custom resource's onEvent function and the CDK Provider framework in front of it. */
@@ -54,7 +61,19 @@ export interface CustomResourceProvider {
  * ids, with the cdk-nag findings every such pair has acknowledged with their reasons.
  */
 export function customResourceProvider(scope: Construct, props: CustomResourceProviderProps): CustomResourceProvider {
+  // What Lambda would give the function's own role: logs, and network interfaces in a VPC.
+  const role = props.roleName
+    ? new iam.Role(scope, 'HandlerRole', {
+      roleName: props.roleName,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'),
+        ...(props.vpc ? [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')] : []),
+      ],
+    })
+    : undefined;
   const handler = new nodejs.NodejsFunction(scope, 'Handler', {
+    role,
     description: props.description,
     entry: props.entry,
     handler: 'handler',
@@ -74,12 +93,13 @@ export function customResourceProvider(scope: Construct, props: CustomResourcePr
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason: "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
   };
-  Validations.of(handler).acknowledge(basicExecution, {
+  Validations.of(role ?? handler).acknowledge(basicExecution);
+  Validations.of(handler).acknowledge({
     id: 'AwsSolutions-L1',
     reason: 'Runtime pinned to nodejs22.x, the Node.js line this handler is built and tested for; upgrade deliberately.',
   });
   if (props.vpc) {
-    Validations.of(handler).acknowledge({
+    Validations.of(role ?? handler).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       reason: "AWSLambdaVPCAccessExecutionRole only lets the function manage its own network interfaces in the VPC and write its logs.",
     });

@@ -18,11 +18,12 @@ import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
 import { LeftoverCheck } from '../constructs/leftover-check';
 import { ServiceAccountIssuer } from '../constructs/service-account-issuer';
+import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../cli/master-stack';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_APPROVER_CONNECTION } from '../../userdata/master';
 import { internalApiDnsName } from '../../userdata/types';
-import { nodeIdentityName, nodeRoleMapping } from '../node-identities';
+import { addonApplierRoleArn, addonApplierRoleName, nodeIdentityName, nodeRoleMapping } from '../node-identities';
 import { EtcdClusterRef } from './etcd-stack';
 
 export interface MasterStackProps extends StackProps {
@@ -97,7 +98,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
         partition: config.partition,
         region: config.region,
         nodeRoles: [nodeRoleMapping(config, 'master'), nodeRoleMapping(config, 'worker')],
-        roleArns: config.roleArns,
+        // The add-on applier signs in as its own role, an Administrator like the people listed.
+        roleArns: { ...config.roleArns, Administrator: [...config.roleArns.Administrator, addonApplierRoleArn(config)] },
       },
     });
     this.secrets = new ClusterSecrets(this, 'Secrets', {
@@ -125,6 +127,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
         authorizationWebhookKubeconfig: webhook.authorizationKubeconfig,
         webhookBundle: webhook.bundle,
         serviceAccountIssuer: this.serviceAccountIssuer.issuerUrl,
+        breakGlassAdminToken: config.breakGlassAdminToken,
       }),
     });
 
@@ -187,6 +190,8 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       subnets: network.nodeSubnets,
       apiUrl: this.internalApiUrl,
       secrets: this.secrets,
+      clusterId: config.clusterGroup,
+      roleName: addonApplierRoleName(config.clusterName),
     });
     this.addonServiceToken = applier.serviceToken;
     // Into the endpoint only: the masters admit the endpoint's security group, which covers its
@@ -209,7 +214,12 @@ export class MasterStack extends Stack implements ControlPlaneRef {
     // The rule lives in this stack, so etcd never depends on its clients.
     this.masters.connections.allowTo(props.etcd.securityGroup, ec2.Port.tcp(ETCD_CLIENT_PORT), 'etcd clients');
 
-    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'The Kubernetes API of the cluster' });
+    new CfnOutput(this, API_URL_OUTPUT, { value: this.apiUrl, description: 'The Kubernetes API of the cluster' });
+    // Read by `kubeconfig --admin-token` and `get-api-token`, which refuse when it is off.
+    new CfnOutput(this, BREAK_GLASS_OUTPUT, {
+      value: config.breakGlassAdminToken ? 'enabled' : 'disabled',
+      description: 'Whether the API servers accept the static admin token of the admin secret (context breakGlassAdminToken)',
+    });
     new CfnOutput(this, 'ServiceAccountIssuerUrl', {
       value: this.serviceAccountIssuer.issuerUrl,
       description: 'The issuer of the cluster\'s service-account tokens, trusted by IAM through the OIDC provider',

@@ -218,7 +218,7 @@ export const flannel: Addon = {
   // No node becomes Ready without it.
   optional: false,
   placement: 'every-node',
-  // The API, and the node RBAC in place so nodes register and get their podCIDR.
+  // The API, and the cluster's own RBAC and policies in place first (cluster-bootstrap).
   needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.clusterBootstrapped],
   provides: [NODE_COMPONENTS.podNetwork],
   toleratedTaints: TOLERATED_TAINTS,

@@ -150,7 +150,7 @@ export const kubeProxy: Addon = {
   // Nothing reaches a Service without it.
   optional: false,
   placement: 'every-node',
-  // The API, and the node RBAC in place so nodes register and kube-proxy has a Node to find.
+  // The API, and the cluster's own RBAC and policies in place first (cluster-bootstrap).
   needs: [NODE_COMPONENTS.apiServer, NODE_COMPONENTS.clusterBootstrapped],
   // Its name is the capability others need (NODE_COMPONENTS.kubeProxy): the bootstrap chain
   // registers every add-on's name as one, and a second provider of it would throw.

@@ -13,18 +13,24 @@ const properties = (names: string[], addon = 'demo'): AddonProperties => ({
 
 let fake: FakeKubeApi;
 let secretRead: string[];
+let signedFor: string[];
 beforeEach(async () => {
   fake = await startFakeKubeApi();
   secretRead = [];
+  signedFor = [];
 });
 afterEach(() => fake.close());
 
-function handler(environment = { API_URL: fake.url, ADMIN_SECRET_ID: 'kubernetes-on-aws/c-1/admin' }, secret?: object, deleteRetryMs?: number) {
+const CLUSTER_ID = 'aws:123456789012:eu-central-1:c-1';
+
+function handler(environment = { API_URL: fake.url, CA_SECRET_ID: 'kubernetes-on-aws/c-1/worker', CLUSTER_ID }, secret?: object, deleteRetryMs?: number) {
   return createOnEventHandler({
     readSecret: async (id) => {
       secretRead.push(id);
-      return JSON.stringify(secret ?? { 'ca.crt': fake.caPem, 'admin-token': fake.token });
+      return JSON.stringify(secret ?? { 'ca.crt': fake.caPem });
     },
+    // The fake API server takes its one token; the real one is the function's IAM token (iam-token.test.ts).
+    signIn: async (clusterId) => (signedFor.push(clusterId), fake.token),
     environment,
     remainingMs: () => 900_000,
     deleteRetryMs,
@@ -39,10 +45,11 @@ const event = (RequestType: OnEventRequest['RequestType'], props: AddonPropertie
 });
 
 describe('the add-on applier Lambda', () => {
-  test('Create applies the objects with the admin credential from the admin secret, and names the resource after the add-on', async () => {
+  test('Create applies the objects with its own IAM token for the cluster, trusting only the CA of the worker secret, and names the resource after the add-on', async () => {
     const response = await handler()(event('Create', properties(['a', 'b'])));
     expect(response).toEqual({ PhysicalResourceId: 'addon-demo' });
-    expect(secretRead).toEqual(['kubernetes-on-aws/c-1/admin']);
+    expect(secretRead).toEqual(['kubernetes-on-aws/c-1/worker']);
+    expect(signedFor).toEqual([CLUSTER_ID]);
     expect(fake.store.has(path('a')) && fake.store.has(path('b'))).toBe(true);
     expect(fake.requests.filter((r) => r.method === 'PATCH').every((r) => r.authorization === `Bearer ${fake.token}`)).toBe(true);
   });
@@ -72,7 +79,7 @@ describe('the add-on applier Lambda', () => {
     await expect(handler()(event('Delete', properties(['a'])))).rejects.toThrow('forbidden by policy');
     await fake.pause();
     const started = Date.now();
-    await expect(handler({ API_URL: fake.url, ADMIN_SECRET_ID: 'x' }, undefined, 1_000)(event('Delete', properties(['a'])))).resolves.toEqual({
+    await expect(handler({ API_URL: fake.url, CA_SECRET_ID: 'x', CLUSTER_ID }, undefined, 1_000)(event('Delete', properties(['a'])))).resolves.toEqual({
       PhysicalResourceId: 'addon-demo',
     });
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -80,8 +87,8 @@ describe('the add-on applier Lambda', () => {
   }, 60_000);
 
   test('fails, naming what is missing, without its environment or with an incomplete secret', async () => {
-    await expect(handler({ API_URL: '', ADMIN_SECRET_ID: 'x' })(event('Create', properties(['a'])))).rejects.toThrow('needs API_URL and ADMIN_SECRET_ID');
-    await expect(handler(undefined, { 'ca.crt': fake.caPem })(event('Create', properties(['a'])))).rejects.toThrow('lacks ca.crt or admin-token');
+    await expect(handler({ API_URL: '', CA_SECRET_ID: 'x', CLUSTER_ID })(event('Create', properties(['a'])))).rejects.toThrow('needs API_URL, CA_SECRET_ID and CLUSTER_ID');
+    await expect(handler(undefined, { 'admin-token': 'not-what-it-reads' })(event('Create', properties(['a'])))).rejects.toThrow('the CA secret lacks ca.crt');
     expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
   });
 });

@@ -18,3 +18,18 @@ export function awsError(name: string, message: string): Error {
 }
 
 export const ADMIN_TOKEN = 'q1oD3YxWq7r5Hk2yQ9sVxZ0uJt8mN4bLcE6fA1gR2pI';
+
+/** The master stack as DescribeStacks shows it, with these outputs besides the API URL. */
+export function masterStack(apiUrl: string, outputs: Readonly<Record<string, string>> = {}) {
+  return {
+    Stacks: [
+      {
+        StackName: 'kube-aws-test-1-master',
+        StackId: 'arn:aws:cloudformation:eu-central-1:123456789012:stack/kube-aws-test-1-master/0a1b2c3d-0000-1111-2222-333344445555',
+        CreationTime: new Date(),
+        StackStatus: 'UPDATE_COMPLETE' as const,
+        Outputs: [{ OutputKey: 'Other', OutputValue: 'x' }, { OutputKey: 'ApiUrl', OutputValue: apiUrl }, ...Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }))],
+      },
+    ],
+  };
+}

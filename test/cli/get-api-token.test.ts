@@ -1,13 +1,20 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { getApiToken } from '../../lib/cli/api-token';
 import { EXIT_FAILURE, EXIT_USAGE } from '../../lib/cli/errors';
-import { ADMIN_TOKEN, awsError, captureOutput } from './cli-fixtures';
+import { ADMIN_TOKEN, awsError, captureOutput, masterStack } from './cli-fixtures';
 
 const secretsManager = mockClient(SecretsManagerClient);
-const client = new SecretsManagerClient({ region: 'eu-central-1' });
+const cloudFormation = mockClient(CloudFormationClient);
+const client = { secretsManager: new SecretsManagerClient({ region: 'eu-central-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-central-1' }) };
+const API_URL = 'https://kube-aws-test-1.team.example.org';
 
-beforeEach(() => secretsManager.reset());
+beforeEach(() => {
+  secretsManager.reset();
+  cloudFormation.reset();
+  cloudFormation.on(DescribeStacksCommand, { StackName: 'kube-aws-test-1-master' }).resolves(masterStack(API_URL, { BreakGlassAdminToken: 'enabled' }));
+});
 
 describe('get-api-token', () => {
   test('prints the admin token of <stack>-<version>', async () => {
@@ -35,6 +42,15 @@ describe('get-api-token', () => {
     expect(out.stdoutText()).toBe('');
   });
 
+  test('refuses, without reading the secret, when the cluster does not accept the token (the default), saying how to sign in instead', async () => {
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'kube-aws-test-1-master' }).resolves(masterStack(API_URL, { BreakGlassAdminToken: 'disabled' }));
+    const out = captureOutput();
+
+    expect(await getApiToken(['kube-aws-test', '1'], client, out)).toBe(EXIT_FAILURE);
+    expect(out.stderrText()).toMatch(/Cluster kube-aws-test-1 does not accept its break-glass admin token .*npx kubeconfig without --admin-token/);
+    expect(secretsManager.calls()).toHaveLength(0);
+  });
+
   test('a secret without a token (never generated) is an error, not an empty line', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
     const out = captureOutput();
@@ -58,6 +74,7 @@ describe('get-api-token', () => {
     expect(out.stderrText()).toMatch(message);
     expect(out.stderrText()).toMatch(/Usage: get-api-token <stack> <version>/);
     expect(secretsManager.calls()).toHaveLength(0);
+    expect(cloudFormation.calls()).toHaveLength(0);
   });
 
   test('cluster names longer than a DNS label are refused', async () => {

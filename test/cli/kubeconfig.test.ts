@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { load } from 'js-yaml';
 import { EXIT_FAILURE, EXIT_USAGE } from '../../lib/cli/errors';
 import { kubeconfig } from '../../lib/cli/kubeconfig';
-import { ADMIN_TOKEN, awsError, captureOutput } from './cli-fixtures';
+import { ADMIN_TOKEN, awsError, captureOutput, masterStack } from './cli-fixtures';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -26,20 +26,7 @@ function deps(home = mkdtempSync(path.join(tmpdir(), 'kubeconfig-'))) {
 beforeEach(() => {
   secretsManager.reset();
   cloudFormation.reset();
-  cloudFormation.on(DescribeStacksCommand, { StackName: 'kube-aws-test-1-master' }).resolves({
-    Stacks: [
-      {
-        StackName: 'kube-aws-test-1-master',
-        StackId: 'arn:aws:cloudformation:eu-central-1:123456789012:stack/kube-aws-test-1-master/0a1b2c3d-0000-1111-2222-333344445555',
-        CreationTime: new Date(),
-        StackStatus: 'UPDATE_COMPLETE',
-        Outputs: [
-          { OutputKey: 'Other', OutputValue: 'x' },
-          { OutputKey: 'ApiUrl', OutputValue: API_URL },
-        ],
-      },
-    ],
-  });
+  cloudFormation.on(DescribeStacksCommand, { StackName: 'kube-aws-test-1-master' }).resolves(masterStack(API_URL, { BreakGlassAdminToken: 'enabled' }));
   secretsManager
     .on(GetSecretValueCommand, { SecretId: 'kubernetes-on-aws/kube-aws-test-1/admin' })
     .resolves({ SecretString: JSON.stringify({ 'ca.crt': 'x', 'admin-token': ADMIN_TOKEN }) });
@@ -99,6 +86,25 @@ describe('kubeconfig', () => {
 
     expect(await kubeconfig(['kube-aws-test', '1', '--admin-token', '-o', '-'], d)).toBe(0);
 
+    expectAdminKubeconfig(d.out.stdoutText());
+  });
+
+  test('--admin-token is refused, without reading the secret, when the cluster does not accept the token (its default)', async () => {
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'kube-aws-test-1-master' }).resolves(masterStack(API_URL, { BreakGlassAdminToken: 'disabled' }));
+    const d = deps();
+
+    expect(await kubeconfig(['kube-aws-test', '1', '--admin-token', '-o', '-'], d)).toBe(EXIT_FAILURE);
+
+    expect(d.out.stderrText()).toMatch(/does not accept its break-glass admin token .*--context breakGlassAdminToken=true/);
+    expect(d.out.stdoutText()).toBe('');
+    expect(secretsManager.calls()).toHaveLength(0);
+  });
+
+  test('--admin-token works against a master stack of a release that always accepted the token (no such output)', async () => {
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'kube-aws-test-1-master' }).resolves(masterStack(API_URL));
+    const d = deps();
+
+    expect(await kubeconfig(['kube-aws-test', '1', '--admin-token', '-o', '-'], d)).toBe(0);
     expectAdminKubeconfig(d.out.stdoutText());
   });
 

@@ -8,6 +8,12 @@ import { ADDON_RESOURCE_TYPE } from '../../lib/constructs/addon-delivery';
 import { addonContext } from '../../lib/stacks/master-stack';
 import { bootstrapChain } from '../../manifests/addons/bootstrap-chain';
 import { ADDONS } from '../../manifests/addons/registry';
+import * as fs from 'fs';
+import * as path from 'path';
+import { WEBHOOK_CONFIG_PATH } from '../../userdata/master';
+import { parseWebhookConfig } from '../../webhook/config';
+import { grantsAction, resourcesOf, statementsOfRole } from '../iam-policy';
+import { fileText } from '../userdata/config-files';
 import { resourcesOfType, synthesizeCluster } from '../util';
 
 const cluster = synthesizeCluster();
@@ -62,11 +68,29 @@ describe('add-on delivery', () => {
     }
   });
 
-  test('the applier runs in the VPC, pointed at the internal endpoint and the admin secret', () => {
+  test('the applier runs in the VPC, pointed at the internal endpoint, the CA of the worker secret and the cluster id its IAM token is for', () => {
     cluster.templates.master.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Applies one add-on'),
       VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
-      Environment: { Variables: { API_URL: Match.stringLikeRegexp('^https://internal\\.'), ADMIN_SECRET_ID: 'kubernetes-on-aws/kube-aws-test-1/admin' } },
+      Environment: {
+        Variables: {
+          API_URL: Match.stringLikeRegexp('^https://internal\\.'),
+          CA_SECRET_ID: 'kubernetes-on-aws/kube-aws-test-1/worker',
+          CLUSTER_ID: 'aws:123456789012:eu-central-1:kube-aws-test-1',
+        },
+      },
     });
+  });
+
+  test('the applier signs in as its own role, which the webhook makes an Administrator, and reads no secret but the worker secret', () => {
+    const [roleId, role] = Object.entries(resourcesOfType(cluster.templates.master, 'AWS::IAM::Role')).find(([, r]) => r.Properties.RoleName === 'kube-aws-test-1-addon-applier')!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
+    const webhook = parseWebhookConfig(fileText(JSON.parse(fs.readFileSync(path.join(cluster.app.outdir, cluster.stacks.master.userData.config.asset.assetPath), 'utf8')), WEBHOOK_CONFIG_PATH));
+    expect(webhook.iam!.roles.Administrator).toContain('arn:aws:iam::123456789012:role/kube-aws-test-1-addon-applier');
+    expect(webhook.iam!.roles.ReadOnly.concat(webhook.iam!.roles.PowerUser)).not.toContain('arn:aws:iam::123456789012:role/kube-aws-test-1-addon-applier');
+    const secretReads = statementsOfRole(cluster.templates.master, roleId).filter((st) => grantsAction(st, 'secretsmanager:GetSecretValue'));
+    const secretIds = secretReads.flatMap((st) => resourcesOf(st)).map((r) => JSON.stringify(r));
+    expect(secretIds).toHaveLength(1);
+    expect(secretIds[0]).toMatch(/SecretsWorker/);
   });
 });

@@ -14,6 +14,12 @@ describe('MasterStack', () => {
   });
   const master = () => cluster.templates.master;
 
+  test('says whether the API servers accept the break-glass admin token: not unless the context asks (the CLI reads this output)', () => {
+    expect(cluster.templates.master.findOutputs('BreakGlassAdminToken').BreakGlassAdminToken.Value).toBe('disabled');
+    const withToken = synthesizeCluster({ breakGlassAdminToken: 'true' });
+    expect(withToken.templates.master.findOutputs('BreakGlassAdminToken').BreakGlassAdminToken.Value).toBe('enabled');
+  });
+
   test('runs the masters in one group that never goes below the master count while rolling', () => {
     master().hasResource('AWS::AutoScaling::AutoScalingGroup', {
       Properties: Match.objectLike({ MinSize: '1', DesiredCapacity: '1', MaxSize: '2' }),

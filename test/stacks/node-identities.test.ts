@@ -68,7 +68,12 @@ describe('node roles, as the auth webhook names them and as the stacks create th
   test('the webhook names this cluster, its region, and the IAM principals of each role from the context', () => {
     // The cluster group, unique across accounts and regions, is what a token must have signed.
     expect(webhook.iam).toMatchObject({ clusterId: 'aws:123456789012:eu-central-1:kube-aws-test-1', partition: 'aws', region: 'eu-central-1' });
-    expect(webhook.iam!.roles).toEqual({ ReadOnly: [], PowerUser: [], Administrator: ['arn:aws:iam::123456789012:role/PlatformAdmins'] });
+    // ... and the add-on applier's own role, an Administrator too (test/stacks/addon-delivery.test.ts).
+    expect(webhook.iam!.roles).toEqual({
+      ReadOnly: [],
+      PowerUser: [],
+      Administrator: ['arn:aws:iam::123456789012:role/PlatformAdmins', 'arn:aws:iam::123456789012:role/kube-aws-test-1-addon-applier'],
+    });
   });
 
   test('the masters\' role may describe instances (how the webhook finds a node\'s name)', () => {

@@ -415,9 +415,10 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
   let node: Node;
   const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
 
+  const breakGlassInput = { ...masterInput, breakGlassAdminToken: true };
   beforeEach(() => {
     node = new Node(masterConfig(masterInput));
-    // GIVEN the fetched files: a throwaway cluster CA and the admin token
+    // GIVEN the fetched files: a throwaway cluster CA and, where it is accepted, the admin token
     mkdirSync(join(node.root, 'pki'), { mode: 0o700 });
     const pki = join(node.root, 'pki');
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
@@ -447,7 +448,7 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     expect(result.stderr).toContain('deploy the master stack again');
   });
 
-  test('writes the token file and a kubelet-client certificate signed by the cluster CA, all 0600', () => {
+  test('writes the token file (random tokens of this master alone, no break-glass admin by default) and a kubelet-client certificate signed by the cluster CA, all 0600', () => {
     // WHEN
     const result = node.run('control-plane-auth');
     // THEN
@@ -455,9 +456,14 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     expect(result.status).toBe(0);
     const auth = join(node.root, 'auth');
     const tokens = node.read('auth/tokens.csv').trim().split('\n');
-    expect(tokens[0]).toBe(`${'A'.repeat(43)},kubernetes-on-aws:admin,kubernetes-on-aws:admin,"system:masters"`);
-    expect(tokens[1]).toMatch(/^[A-Za-z0-9_-]{43},system:kube-controller-manager,system:kube-controller-manager$/);
-    expect(tokens[2]).toMatch(/^[A-Za-z0-9_-]{43},system:kube-scheduler,system:kube-scheduler$/);
+    expect(tokens.map((line) => line.replace(/^[A-Za-z0-9_-]{43},/, '<random>,'))).toEqual([
+      '<random>,kubernetes-on-aws:master,kubernetes-on-aws:master,"system:masters"',
+      '<random>,system:kube-controller-manager,system:kube-controller-manager',
+      '<random>,system:kube-scheduler,system:kube-scheduler',
+      '<random>,kubernetes-on-aws:kubelet-serving-approver,kubernetes-on-aws:kubelet-serving-approver',
+    ]);
+    expect(new Set(tokens.map((line) => line.split(',')[0])).size).toBe(tokens.length);
+    expect(node.read('auth/tokens.csv')).not.toContain('A'.repeat(43));
     for (const f of readdirSync(auth)) expect({ f, mode: statSync(join(auth, f)).mode & 0o777 }).toEqual({ f, mode: 0o600 });
     const verify = openssl(['verify', '-CAfile', join(node.root, 'pki/ca.crt'), join(auth, 'apiserver-kubelet-client.crt')]);
     expect(verify.status).toBe(0);
@@ -473,8 +479,21 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     expect(node.read('auth/tokens.csv')).toBe(first);
   });
 
-  test('refuses a malformed admin token', () => {
-    writeFileSync(join(node.root, 'pki/admin-token'), 'short');
+  test('with breakGlassAdminToken, the admin secret\'s token is the break-glass admin, first', () => {
+    node.remove();
+    node = new Node(masterConfig(breakGlassInput));
+    mkdirSync(join(node.root, 'pki'), { mode: 0o700 });
+    const pki = join(node.root, 'pki');
+    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
+    writeFileSync(join(pki, 'admin-token'), 'A'.repeat(43), { mode: 0o600 });
+    serveAs(masterInput.apiServerCertificateNames);
+    node.write('etc/apiserver-names', fileText(masterConfig(masterInput), '/etc/kubernetes-on-aws/apiserver-names'));
+    expect(node.run('control-plane-auth').status).toBe(0);
+    const tokens = node.read('auth/tokens.csv').trim().split('\n');
+    expect(tokens[0]).toBe(`${'A'.repeat(43)},kubernetes-on-aws:admin,kubernetes-on-aws:admin,"system:masters"`);
+    expect(tokens).toHaveLength(5);
+    // and a malformed one is refused
+    writeFileSync(join(pki, 'admin-token'), 'short');
     const result = node.run('control-plane-auth');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('admin-token must be one line of at least 32 token characters');
@@ -509,7 +528,7 @@ if [ "$left" -gt 0 ]; then echo $((left - 1)) >"$FAKE/failures"; echo 'Error fro
     const calls = node.read('fake/kubectl.log').trim().split('\n');
     expect(calls).toHaveLength(3);
     expect(calls[2]).toBe(`--kubeconfig ${node.root}/auth/admin.kubeconfig --request-timeout=10s label node ${NODE_NAME} node-role.kubernetes.io/control-plane= --overwrite`);
-    expect(result.stderr).toMatch(/not labelled yet \(attempt 1\/3\); it registers once the node RBAC is delivered/);
+    expect(result.stderr).toMatch(/not labelled yet \(attempt 1\/3\); its kubelet has not registered it yet/);
   });
 
   test('gives up after its tries with a failure, for systemd to start it again', () => {

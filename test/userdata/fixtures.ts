@@ -64,6 +64,7 @@ export const masterInput: MasterNodeInput = {
   authorizationWebhookKubeconfig: webhookKubeconfig('authorize'),
   webhookBundle,
   serviceAccountIssuer: `https://${CLUSTER}-oidc-${ACCOUNT}-${REGION}.s3.${REGION}.amazonaws.com`,
+  breakGlassAdminToken: false,
 };
 
 export const workerInput: WorkerNodeInput = {

@@ -127,6 +127,11 @@ describe('mounts of the pods on a master', () => {
     // kubernetes/kubernetes cmd/kube-controller-manager/app/certificates.go: a signer without
     // files is not started, so the client signers (kube-apiserver-client, kubelet client) stay off.
     const signing = pod('kube-controller-manager').spec.containers[0].command.filter((f) => f.startsWith('--cluster-signing'));
-    expect(signing).toEqual(['--cluster-signing-kubelet-serving-cert-file=/etc/kubernetes/pki/ca.crt', '--cluster-signing-kubelet-serving-key-file=/etc/kubernetes/pki/ca.key']);
+    expect(signing).toEqual([
+      '--cluster-signing-kubelet-serving-cert-file=/etc/kubernetes/pki/ca.crt',
+      '--cluster-signing-kubelet-serving-key-file=/etc/kubernetes/pki/ca.key',
+      // a week: a node's certificate must not long outlive the node whose address it names
+      '--cluster-signing-duration=168h',
+    ]);
   });
 });

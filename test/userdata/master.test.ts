@@ -1,6 +1,6 @@
 /** The lines of the master config that matter, asserted one by one. */
 import { load } from 'js-yaml';
-import { CONTROL_PLANE_SECRET_FILES, masterConfig } from '../../userdata/master';
+import { controlPlaneSecretFiles, masterConfig } from '../../userdata/master';
 import { allText, fileText, files, findFile, units, unitText } from './config-files';
 import { apiServerSans } from '../../lib/secrets/sans';
 import { CLUSTER_DOMAIN, SERVICE_CIDR } from '../../userdata/network';
@@ -52,11 +52,12 @@ describe('kube-apiserver static pod', () => {
     });
   });
 
-  test('has a break-glass token file generated at boot from the fetched admin-token', () => {
+  test('has a token file generated at boot; the break-glass admin-token in it only when breakGlassAdminToken is on', () => {
     expect(apiServer).toContain('--token-auth-file=/etc/kubernetes/auth/tokens.csv');
-    const script = fileText(config, '/opt/bin/control-plane-auth');
+    expect(fileText(config, '/opt/bin/control-plane-auth')).not.toContain('admin-token');
+    const script = fileText(masterConfig({ ...masterInput, breakGlassAdminToken: true }), '/opt/bin/control-plane-auth');
     expect(script).toContain('admin=$(cat "$pki/admin-token")');
-    expect(script).toContain(`"system:masters"`);
+    expect(script).toContain(`kubernetes-on-aws:admin,kubernetes-on-aws:admin,"system:masters"`);
     expect(unitText(config, 'control-plane-auth.service')).toMatch(/^After=fetch-secrets\.service$/m);
   });
 
@@ -97,7 +98,7 @@ describe('kube-apiserver static pod', () => {
     // (the file changes only when a new master boots).
     expect(apiServer).toContain('--encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml');
     expect(apiServer.some((f) => f.startsWith('--encryption-provider-config-automatic-reload'))).toBe(false);
-    expect(CONTROL_PLANE_SECRET_FILES).toContain('encryption-config.yaml');
+    expect(controlPlaneSecretFiles(false)).toContain('encryption-config.yaml');
     expect(hostMounts(staticPod(config, 'kube-apiserver'))).toContainEqual({ path: '/etc/kubernetes/pki/encryption-config.yaml', readOnly: true });
     const volume = staticPod(config, 'kube-apiserver').spec.volumes.find((v) => v.hostPath.path === '/etc/kubernetes/pki/encryption-config.yaml');
     expect(volume?.hostPath.type).toBe('File');
@@ -148,10 +149,18 @@ describe('controller-manager and scheduler', () => {
 });
 
 describe('master node', () => {
+  test('fetches the break-glass admin token only where it is accepted', () => {
+    const withToken = masterConfig({ ...masterInput, breakGlassAdminToken: true });
+    expect(unitText(withToken, 'fetch-secrets.service')).toMatch(/control-plane:[^ ]*,encryption-config\.yaml,admin-token /);
+    expect(unitText(config, 'fetch-secrets.service')).not.toContain('admin-token');
+    // the masters' own scripts use this master's admin, never the break-glass one
+    expect(fileText(config, '/etc/kubernetes/auth/admin.kubeconfig')).toContain('tokenFile: /etc/kubernetes/auth/master-admin.token');
+  });
+
   test('fetches exactly the control-plane and apiserver-etcd-client secrets', () => {
     expect(unitText(config, 'fetch-secrets.service')).toContain(
       'ExecStart=/opt/bin/fetch-secrets /etc/kubernetes/pki ' +
-        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,admin-token,encryption-config.yaml ' +
+        'kubernetes-on-aws/kube-aws-test-1/control-plane:ca.crt,ca.key,apiserver.crt,apiserver.key,sa.key,sa.pub,front-proxy-ca.crt,front-proxy-client.crt,front-proxy-client.key,encryption-config.yaml ' +
         'kubernetes-on-aws/kube-aws-test-1/apiserver-etcd-client:etcd-ca.crt,apiserver-etcd-client.crt,apiserver-etcd-client.key\n',
     );
   });

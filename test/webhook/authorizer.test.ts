@@ -1,9 +1,9 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { authorizationMatrixMarkdown } from '../../webhook/authorization-matrix-markdown';
-import { AccessRequest, authorize, AuthorizationPolicy, AUTHORIZATION_MATRIX, classifyResource, classifyVerb, roleOf } from '../../webhook/authorizer';
+import { AccessRequest, authorize, AuthorizationPolicy, AUTHORIZATION_MATRIX, classifyResource, classifyVerb, malformation, roleOf } from '../../webhook/authorizer';
 import { ROLE_NAMES } from '../../webhook/config';
-import { EXPECTED_MATRIX, NON_RESOURCE_VERBS, RESOURCE_VERBS, ROLE_LETTERS, SAMPLES } from './authorization-matrix-cases';
+import { EXPECTED_MATRIX, MALFORMED_VERBS, NON_RESOURCE_VERBS, RESOURCE_VERBS, ROLE_LETTERS, SAMPLES } from './authorization-matrix-cases';
 import { CLUSTER_GROUP, ROLE_GROUPS } from './fixtures';
 
 const POLICY: AuthorizationPolicy = {
@@ -46,6 +46,33 @@ describe('authorization matrix', () => {
       }
     }
   }
+
+  // Every well-formed sample with a verb the API server never sends: malformed, whatever the role.
+  for (const role of ROLE_NAMES) {
+    test(`${role} is denied every sample with a verb the API server never sends`, () => {
+      for (const [resourceClass, samples] of Object.entries(SAMPLES)) {
+        if (resourceClass === 'malformed') continue;
+        for (const sample of samples) {
+          for (const verb of 'resourceAttributes' in sample ? MALFORMED_VERBS.resource : MALFORMED_VERBS.nonResource) {
+            const decision = authorize(accessRequest(sample, verb, [CLUSTER_GROUP, ROLE_GROUPS[role], 'system:authenticated']), POLICY);
+            expect({ verb, sample, resourceClass: classifyResource(accessRequest(sample, verb, [])), allowed: decision.allowed, denied: decision.denied })
+              .toEqual({ verb, sample, resourceClass: 'malformed', allowed: false, denied: true });
+          }
+        }
+      }
+    });
+  }
+
+  test('a malformed request is denied with the reason it is malformed', () => {
+    const request = { user: 'jdoe', groups: [CLUSTER_GROUP, ROLE_GROUPS.Administrator], resource: { verb: 'get', group: '', resource: 'pods/exec', subresource: '', namespace: 'team-a', name: 'web-1' } };
+    expect(authorize(request, POLICY)).toEqual({ allowed: false, denied: true, reason: expect.stringMatching(/never sends.*resource "pods\/exec"/) });
+  });
+
+  test('an empty resource with a namespace is malformed here too (the review parser refuses it first, with 400)', () => {
+    const request = { user: 'jdoe', groups: [CLUSTER_GROUP, ROLE_GROUPS.Administrator], resource: { verb: 'get', group: '', resource: '', subresource: '', namespace: 'team-a', name: '' } };
+    expect(malformation(request)).toMatch(/resource ""/);
+    expect(authorize(request, POLICY)).toMatchObject({ allowed: false, denied: true });
+  });
 });
 
 describe('who is judged by the matrix at all', () => {

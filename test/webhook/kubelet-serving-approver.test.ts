@@ -1,8 +1,10 @@
-import { webcrypto } from 'node:crypto';
+import { KeyObject, sign, webcrypto } from 'node:crypto';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import { DescribeInstancesCommand, DescribeInstancesCommandOutput, EC2Client, EC2ServiceException, Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { KubeApi } from '../../lib/addons/kube-api';
 import { createCertificateAuthority, issueCertificate } from '../../lib/secrets/pki';
 import * as x509 from '../../lib/secrets/x509';
@@ -69,10 +71,13 @@ async function csrRequest(shape: RequestShape = {}): Promise<string> {
 
 let csrCount = 0;
 /** A pending kubelet serving CSR of NODE; overrides replace spec fields. */
-async function csr(shape: RequestShape = {}, spec: Partial<CertificateSigningRequest['spec']> = {}, status?: CertificateSigningRequest['status']): Promise<CertificateSigningRequest> {
+async function csr(shape: RequestShape = {}, spec: Partial<CertificateSigningRequest['spec']> = {}, status?: CertificateSigningRequest['status'], createdMsAgo?: number): Promise<CertificateSigningRequest> {
   csrCount += 1;
   return {
-    metadata: { name: `csr-${csrCount}`, resourceVersion: '100', uid: `uid-${csrCount}` },
+    metadata: {
+      name: `csr-${csrCount}`, resourceVersion: '100', uid: `uid-${csrCount}`,
+      ...(createdMsAgo === undefined ? {} : { creationTimestamp: new Date(Date.now() - createdMsAgo).toISOString() }),
+    },
     spec: {
       request: await csrRequest(shape),
       signerName: SIGNER,
@@ -237,22 +242,22 @@ afterEach(async () => {
 
 describe('reviewKubeletServingCsr: requests whose names are all the node instance\'s', () => {
   test('the private DNS name and private IP of the node\'s own instance are approved', async () => {
-    const review = reviewKubeletServingCsr(await csr(), nodeFinding());
+    const review = await reviewKubeletServingCsr(await csr(), nodeFinding());
     expect(review).toEqual({ decision: 'approve', reason: 'KubeletServingNamesMatchInstance', message: expect.stringContaining(INSTANCE_ID) });
   });
 
   test('every in-use interface\'s private IPs, the public IP and the public DNS name count, as the cloud-controller-manager reports them', async () => {
     const found = instance({ PublicIpAddress: '3.120.0.9', PublicDnsName: 'ec2-3-120-0-9.eu-central-1.compute.amazonaws.com' });
     const request = await csr({ dns: [NODE, 'ec2-3-120-0-9.eu-central-1.compute.amazonaws.com'], ips: ['10.0.1.23', '10.0.1.24', '10.0.3.7', '3.120.0.9'] });
-    expect(reviewKubeletServingCsr(request, nodeFinding(found)).decision).toBe('approve');
+    expect((await reviewKubeletServingCsr(request, nodeFinding(found))).decision).toBe('approve');
   });
 
   test('an RSA key\'s usages (with key encipherment) are approved too', async () => {
-    expect(reviewKubeletServingCsr(await csr({ rsa: true }, { usages: RSA_USAGES }), nodeFinding()).decision).toBe('approve');
+    expect((await reviewKubeletServingCsr(await csr({ rsa: true }, { usages: RSA_USAGES }), nodeFinding())).decision).toBe('approve');
   });
 
   test('a DNS name in other case is the same name', async () => {
-    expect(reviewKubeletServingCsr(await csr({ dns: [NODE.toUpperCase()] }), nodeFinding()).decision).toBe('approve');
+    expect((await reviewKubeletServingCsr(await csr({ dns: [NODE.toUpperCase()] }), nodeFinding())).decision).toBe('approve');
   });
 });
 
@@ -264,7 +269,7 @@ describe('reviewKubeletServingCsr: denied, with a message naming what did not ma
     ['another node\'s DNS name', { dns: [OTHER_NODE] }, new RegExp(`DNS name ${OTHER_NODE.replace(/\./g, '\\.')}`)],
     ['a public IP the instance does not have', { ips: ['3.120.0.9'] }, /IP address 3\.120\.0\.9/],
   ])('%s', async (_case, shape, message) => {
-    const review = reviewKubeletServingCsr(await csr(shape), nodeFinding());
+    const review = await reviewKubeletServingCsr(await csr(shape), nodeFinding());
     expect(review).toMatchObject({ decision: 'deny', reason: 'NamesNotOfInstance', message: expect.stringMatching(message) });
     // The instance's own addresses stay out of the message (anyone who can read CSRs reads it).
     expect((review as { message: string }).message).not.toContain('10.0.3.7');
@@ -288,35 +293,139 @@ describe('reviewKubeletServingCsr: denied, with a message naming what did not ma
     ['a URI SAN', { uris: ['spiffe://cluster.local/ns/kube-system/sa/x'] }, {}, 'NamesNotAllowed'],
     ['no SAN at all', { dns: [], ips: [] }, {}, 'NamesNotAllowed'],
   ])('%s', async (_case, shape, spec, reason) => {
-    const review = reviewKubeletServingCsr(await csr(shape, spec), nodeFinding());
+    const review = await reviewKubeletServingCsr(await csr(shape, spec), nodeFinding());
     expect(review).toMatchObject({ decision: 'deny', reason });
     expect((review as { message: string }).message).not.toBe('');
   });
 
   test('a request that is no PEM certificate request', async () => {
-    const review = reviewKubeletServingCsr(await csr({}, { request: Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n').toString('base64') }), nodeFinding());
+    const review = await reviewKubeletServingCsr(await csr({}, { request: Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n').toString('base64') }), nodeFinding());
     expect(review).toMatchObject({ decision: 'deny', reason: 'RequestUnreadable' });
   });
 
   test('a node that EC2 does not confirm is denied with EC2\'s reason', async () => {
-    const review = reviewKubeletServingCsr(await csr(), { kind: 'not-a-node', reason: `instance ${INSTANCE_ID} is not owned by cluster ${CLUSTER}` });
+    const review = await reviewKubeletServingCsr(await csr(), { kind: 'not-a-node', reason: `instance ${INSTANCE_ID} is not owned by cluster ${CLUSTER}` });
     expect(review).toMatchObject({ decision: 'deny', reason: 'NodeNotAnInstance', message: expect.stringContaining(`not owned by cluster ${CLUSTER}`) });
   });
 
   test('an instance found for another node name is denied', async () => {
-    const review = reviewKubeletServingCsr(await csr(), nodeFinding(instance({ PrivateDnsName: OTHER_NODE })));
+    const review = await reviewKubeletServingCsr(await csr(), nodeFinding(instance({ PrivateDnsName: OTHER_NODE })));
     expect(review).toMatchObject({ decision: 'deny', reason: 'NodeNotAnInstance' });
   });
 });
 
 describe('reviewKubeletServingCsr: not this controller\'s to decide', () => {
   test.each(['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kube-apiserver-client', 'example.com/kubelet-serving'])('signer %s is ignored', async (signerName) => {
-    expect(reviewKubeletServingCsr(await csr({}, { signerName }), nodeFinding())).toMatchObject({ decision: 'ignore' });
+    expect(await reviewKubeletServingCsr(await csr({}, { signerName }), nodeFinding())).toMatchObject({ decision: 'ignore' });
   });
 
   test.each(['Approved', 'Denied', 'Failed'])('a request already %s is ignored, even a bad one', async (type) => {
     const decided = await csr({ ips: ['10.0.2.99'] }, {}, { conditions: [{ type, status: 'True', reason: 'Earlier' }] });
-    expect(reviewKubeletServingCsr(decided, nodeFinding())).toMatchObject({ decision: 'ignore' });
+    expect(await reviewKubeletServingCsr(decided, nodeFinding())).toMatchObject({ decision: 'ignore' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built DER: requests a node's root could craft. Go's crypto/x509 (the API server, the
+// signer) rejects non-minimal DER lengths and its parseCSRExtensions skips an attribute it cannot
+// parse and reads every extensionRequest attribute (go1.25 crypto/x509 x509.go); asn1js reads
+// both forms and @peculiar/x509 getExtensions reads only the first attribute.
+
+/** A DER TLV with minimal length. */
+function tlv(tag: number, ...contents: Uint8Array[]): Buffer {
+  const content = Buffer.concat(contents);
+  const length = content.length < 0x80 ? Buffer.from([content.length])
+    : content.length < 0x100 ? Buffer.from([0x81, content.length]) : Buffer.from([0x82, content.length >> 8, content.length & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), length, content]);
+}
+/** The same TLV with its length in long form though it fits in one byte: BER, not DER. */
+function tlvNonMinimal(tag: number, ...contents: Uint8Array[]): Buffer {
+  const content = Buffer.concat(contents);
+  return Buffer.concat([Buffer.from([tag, 0x81, content.length]), content]);
+}
+const oid = (hex: string) => tlv(0x06, Buffer.from(hex, 'hex'));
+const EXTENSION_REQUEST = oid('2a864886f70d01090e');
+const CHALLENGE_PASSWORD = oid('2a864886f70d010907');
+const ECDSA_WITH_SHA256 = tlv(0x30, oid('2a8648ce3d040302'));
+
+/** One Extension: subjectAltName with these names. */
+function sanExtension(dns: string[], ips: string[]): Buffer {
+  return Buffer.from(new x509.SubjectAlternativeNameExtension([...dns.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))]).rawData);
+}
+const extensionRequest = (...values: Buffer[]) => tlv(0x30, EXTENSION_REQUEST, tlv(0x31, ...values));
+
+interface HandBuilt {
+  /** The DER of each attribute, in order. */
+  attributes: Buffer[];
+  /** Wraps the CertificationRequestInfo: minimal by default. */
+  infoTlv?: typeof tlv;
+  /** Spoils the signature. */
+  badSignature?: boolean;
+}
+
+/** base64 of a PEM request with NODE's subject and the test's ECDSA key, signed over the hand-built info. */
+async function handBuiltRequest(build: HandBuilt): Promise<string> {
+  const template = AsnConvert.parse(Buffer.from(x509.PemConverter.decodeFirst(Buffer.from(await csrRequest(), 'base64').toString('utf8'))), CertificationRequest);
+  const info = (build.infoTlv ?? tlv)(0x30,
+    tlv(0x02, Buffer.from([0])),
+    Buffer.from(AsnConvert.serialize(template.certificationRequestInfo.subject)),
+    Buffer.from(AsnConvert.serialize(template.certificationRequestInfo.subjectPKInfo)),
+    tlv(0xa0, ...build.attributes));
+  const signature = sign('sha256', info, { key: KeyObject.from((await keyPair(false)).privateKey), dsaEncoding: 'der' });
+  if (build.badSignature) signature[signature.length - 1] ^= 0x01;
+  const der = tlv(0x30, info, ECDSA_WITH_SHA256, tlv(0x03, Buffer.from([0]), signature));
+  return Buffer.from(x509.PemConverter.encode(new Uint8Array(der).buffer, 'CERTIFICATE REQUEST')).toString('base64');
+}
+
+const OWN_NAMES = sanExtension([NODE], ['10.0.1.23']);
+const FOREIGN_NAMES = sanExtension([NODE], ['10.0.2.99']);
+
+describe('reviewKubeletServingCsr: only a request shaped as the kubelet makes it', () => {
+  test('the hand-built request with one extensionRequest of one subjectAltName is approved', async () => {
+    const request = await csr({}, { request: await handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES))] }) });
+    expect(await reviewKubeletServingCsr(request, nodeFinding())).toMatchObject({ decision: 'approve' });
+  });
+
+  test.each<[string, () => Promise<string>, string, RegExp]>([
+    ['a second extensionRequest attribute with another IP (the signer reads both)',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES)), extensionRequest(tlv(0x30, FOREIGN_NAMES))] }),
+      'RequestNotAsKubeletMakesIt', /2 attributes/],
+    ['a first attribute Go cannot parse (non-minimal length) before one with another IP',
+      () => handBuiltRequest({ attributes: [tlvNonMinimal(0x30, EXTENSION_REQUEST, tlv(0x31, tlv(0x30, OWN_NAMES))), extensionRequest(tlv(0x30, FOREIGN_NAMES))] }),
+      'RequestUnreadable', /canonical DER/],
+    ['the one attribute with a non-minimal length inside its extensions',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlvNonMinimal(0x30, OWN_NAMES))] }),
+      'RequestUnreadable', /extensionRequest attribute is not a list of extensions in canonical DER/],
+    ['a non-minimal length of the CertificationRequestInfo',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES))], infoTlv: tlvNonMinimal }),
+      'RequestUnreadable', /canonical DER/],
+    ['an extensionRequest with a second value',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES), tlv(0x30, FOREIGN_NAMES))] }),
+      'RequestNotAsKubeletMakesIt', /2 values/],
+    ['a challengePassword attribute before the extensionRequest',
+      () => handBuiltRequest({ attributes: [tlv(0x30, CHALLENGE_PASSWORD, tlv(0x31, tlv(0x13, Buffer.from('secret')))), extensionRequest(tlv(0x30, OWN_NAMES))] }),
+      'RequestNotAsKubeletMakesIt', /2 attributes \(1\.2\.840\.113549\.1\.9\.7, 1\.2\.840\.113549\.1\.9\.14\)/],
+    ['only a challengePassword attribute',
+      () => handBuiltRequest({ attributes: [tlv(0x30, CHALLENGE_PASSWORD, tlv(0x31, tlv(0x13, Buffer.from('secret'))))] }),
+      'RequestNotAsKubeletMakesIt', /is 1\.2\.840\.113549\.1\.9\.7, not extensionRequest/],
+    ['a second subjectAltName extension in the one attribute',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES, FOREIGN_NAMES))] }),
+      'RequestNotAsKubeletMakesIt', /extensions \[2\.5\.29\.17, 2\.5\.29\.17\]/],
+    ['a basicConstraints extension beside the names',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES, Buffer.from(new x509.BasicConstraintsExtension(true).rawData)))] }),
+      'RequestNotAsKubeletMakesIt', /extensions \[2\.5\.29\.17, 2\.5\.29\.19\]/],
+    ['a signature that does not verify',
+      () => handBuiltRequest({ attributes: [extensionRequest(tlv(0x30, OWN_NAMES))], badSignature: true }),
+      'RequestSignatureInvalid', /does not verify/],
+    ['a second PEM block',
+      async () => Buffer.from(Buffer.from(await csrRequest(), 'base64').toString('utf8') + Buffer.from(await csrRequest({ ips: ['10.0.2.99'] }), 'base64').toString('utf8')).toString('base64'),
+      'RequestUnreadable', /exactly one PEM "CERTIFICATE REQUEST" block/],
+    ['text before the PEM block',
+      async () => Buffer.from(`junk\n${Buffer.from(await csrRequest(), 'base64').toString('utf8')}`).toString('base64'),
+      'RequestUnreadable', /text besides its one PEM block/],
+  ])('%s is denied', async (_case, request, reason, message) => {
+    const review = await reviewKubeletServingCsr(await csr({}, { request: await request() }), nodeFinding());
+    expect(review).toMatchObject({ decision: 'deny', reason, message: expect.stringMatching(message) });
   });
 });
 
@@ -490,6 +599,61 @@ describe('KubeletServingApprover.reconcileOnce against EC2 and the API server', 
   });
 });
 
+describe('KubeletServingApprover.reconcileOnce: bounded passes', () => {
+  test('many CSRs of one node cost one DescribeInstances per pass', async () => {
+    const requests = [await csr(), await csr(), await csr()];
+    const fake = await fakeApi(...requests);
+    ec2.on(DescribeInstancesCommand).resolves(answer(instance()));
+    expect((await approver(fake.api).reconcileOnce()).approved).toEqual(requests.map((request) => request.metadata.name));
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+  });
+
+  test('a CSR younger than 5 minutes whose node EC2 does not know yet stays pending; an older one is denied', async () => {
+    const young = await csr({}, {}, undefined, 60_000);
+    const old = await csr({}, {}, undefined, 6 * 60_000);
+    const fake = await fakeApi(young, old);
+    ec2.on(DescribeInstancesCommand).resolves(answer());
+    const summary = await approver(fake.api).reconcileOnce();
+    expect(summary).toEqual({ approved: [], denied: [old.metadata.name], pending: [young.metadata.name], conflicted: [], failed: [] });
+    expect(conditionsOf(fake, young.metadata.name)).toEqual([]);
+  });
+
+  test('a young CSR whose node EC2 knows as no node is denied at once', async () => {
+    const young = await csr({}, {}, undefined, 60_000);
+    const fake = await fakeApi(young);
+    ec2.on(DescribeInstancesCommand).resolves(answer(instance({ IamInstanceProfile: { Arn: MASTER_PROFILE } })));
+    expect((await approver(fake.api).reconcileOnce()).denied).toEqual([young.metadata.name]);
+  });
+
+  test('a pass decides at most maxRequestsPerPass undecided CSRs, oldest first; the next pass the rest', async () => {
+    const newest = await csr({}, {}, undefined, 1_000);
+    const oldest = await csr({}, {}, undefined, 3_000);
+    const middle = await csr({}, {}, undefined, 2_000);
+    const decided = await csr({}, {}, { conditions: [{ type: 'Approved', status: 'True' }] }, 10_000);
+    const fake = await fakeApi(newest, decided, oldest, middle);
+    ec2.on(DescribeInstancesCommand).resolves(answer(instance()));
+    const controller = approver(fake.api, { maxRequestsPerPass: 2 });
+    expect((await controller.reconcileOnce()).approved).toEqual([oldest.metadata.name, middle.metadata.name]);
+    expect((await controller.reconcileOnce()).approved).toEqual([newest.metadata.name]);
+  });
+});
+
+/** An HTTPS server that takes requests and never answers: an API server stuck. */
+async function silentApiServer(): Promise<{ server: string; caPem: string; requested: Promise<void>; close(): Promise<void> }> {
+  const ca = await createCertificateAuthority('silent-api-ca');
+  const serving = await issueCertificate(ca, { commonName: 'silent-api', ipAddresses: ['127.0.0.1'], usages: ['serverAuth'] });
+  let onRequest: () => void = () => undefined;
+  const requested = new Promise<void>((resolve) => { onRequest = resolve; });
+  const server = https.createServer({ cert: serving.certificatePem, key: serving.privateKeyPem }, () => onRequest());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    caPem: ca.certificatePem,
+    requested,
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+  };
+}
+
 describe('KubeletServingApprover.start and stop', () => {
   test('the loop survives a failed pass, approves on a later one, and stop() ends it: no request after', async () => {
     const request = await csr();
@@ -513,6 +677,24 @@ describe('KubeletServingApprover.start and stop', () => {
   });
 });
 
+test('stop() ends a pass waiting on an API server that does not answer, by closing the client it made', async () => {
+  const silent = await silentApiServer();
+  const warnings: string[] = [];
+  const controller = approver(new KubeApi({ server: silent.server, caPem: silent.caPem, token: 't' }), {
+    api: { server: silent.server, caPem: silent.caPem, token: 't' },
+    logger: { info: () => undefined, warn: (message) => warnings.push(message) },
+  });
+  try {
+    controller.start();
+    await silent.requested;
+    await controller.stop();
+    // The pass ended with the failed list (the closed client), not by outliving stop().
+    expect(warnings).toEqual(['kubelet serving CSRs: pass failed, retried next interval']);
+  } finally {
+    await silent.close();
+  }
+});
+
 describe('KubeletServingApprover options', () => {
   const api = new KubeApi({ server: 'https://127.0.0.1:1', caPem: '', token: 't' });
   afterAll(() => api.close());
@@ -522,6 +704,7 @@ describe('KubeletServingApprover options', () => {
     [{ nodeInstanceProfileArns: ['kube-1-35-worker'] }, /nodeInstanceProfileArns: must be arn:<partition>:iam::<account>:instance-profile\/<name>, got "kube-1-35-worker"/],
     [{ intervalSeconds: 0 }, /intervalSeconds: must be a positive number, got 0/],
     [{ ec2TimeoutMs: -1 }, /ec2TimeoutMs: must be a positive number, got -1/],
+    [{ maxRequestsPerPass: 0 }, /maxRequestsPerPass: must be a positive integer, got 0/],
     [{ ec2: undefined, region: '' }, /region: must not be empty when no EC2 client is given/],
   ])('refuses %p', (override, message) => {
     expect(() => approver(api, override)).toThrow(message);

@@ -53,6 +53,28 @@ describe('a PowerUser cannot reach the host or cluster-admin', () => {
     ['label the kube-system namespace', { verb: 'patch', group: '', version: 'v1', resource: 'namespaces', namespace: 'kube-system', name: 'kube-system' }],
     ['renew a node lease in kube-node-lease', { verb: 'update', group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease', name: 'ip-10-0-0-1.eu-central-1.compute.internal' }],
     ['delete pods across all namespaces', { verb: 'deletecollection', group: '', version: 'v1', resource: 'pods' }],
+    // The kubelet API (kubernetes v1.35 pkg/kubelet/server/auth.go): /exec, /run, /attach of any
+    // container, kube-system's too, are nodes/proxy, whatever the HTTP method; /logs is nodes/log.
+    ['exec into any container through the kubelet (get nodes/proxy, as a WebSocket does)', { verb: 'get', group: '', version: 'v1', resource: 'nodes', subresource: 'proxy', name: 'ip-10-0-0-1.eu-central-1.compute.internal' }],
+    ['run a command through the kubelet (create nodes/proxy)', { verb: 'create', group: '', version: 'v1', resource: 'nodes', subresource: 'proxy', name: 'ip-10-0-0-1.eu-central-1.compute.internal' }],
+    ["read a node's /var/log (nodes/log)", { verb: 'get', group: '', version: 'v1', resource: 'nodes', subresource: 'log', name: 'ip-10-0-0-1.eu-central-1.compute.internal' }],
+    ['read a kube-system secret', { verb: 'get', group: '', version: 'v1', resource: 'secrets', namespace: 'kube-system', name: 'cluster-ca' }],
+    ['list secrets across all namespaces (kube-system included)', { verb: 'list', group: '', version: 'v1', resource: 'secrets' }],
+    ['exec into a pod in kube-public', { verb: 'create', group: '', version: 'v1', resource: 'pods', subresource: 'exec', namespace: 'kube-public', name: 'any' }],
+    ['create a PriorityClass', { verb: 'create', group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' }],
+    ['create a FlowSchema (exempt its own requests from fairness)', { verb: 'create', group: 'flowcontrol.apiserver.k8s.io', version: 'v1', resource: 'flowschemas' }],
+    ['update a PriorityLevelConfiguration', { verb: 'update', group: 'flowcontrol.apiserver.k8s.io', version: 'v1', resource: 'prioritylevelconfigurations', name: 'exempt' }],
+    ['create a certificate signing request', { verb: 'create', group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' }],
+    ['sign a certificate signing request (its status)', { verb: 'update', group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', subresource: 'status', name: 'csr-1' }],
+    // The approval check asks of the signer by name, then of its domain with /* (kubernetes v1.35
+    // pkg/certificates/authorization IsAuthorizedForSignerName).
+    ['approve for the kubelet serving signer', { verb: 'approve', group: 'certificates.k8s.io', version: '*', resource: 'signers', name: 'kubernetes.io/kubelet-serving' }],
+    ['approve for the kubelet client signer', { verb: 'approve', group: 'certificates.k8s.io', version: '*', resource: 'signers', name: 'kubernetes.io/kube-apiserver-client-kubelet' }],
+    ['approve for every kubernetes.io signer', { verb: 'approve', group: 'certificates.k8s.io', version: '*', resource: 'signers', name: 'kubernetes.io/*' }],
+    ['approve for any other signer', { verb: 'approve', group: 'certificates.k8s.io', version: '*', resource: 'signers', name: 'example.com/any' }],
+    ['sign for the kubelet serving signer', { verb: 'sign', group: 'certificates.k8s.io', version: '*', resource: 'signers', name: 'kubernetes.io/kubelet-serving' }],
+    ['create the kube-public namespace after deleting it', { verb: 'create', group: '', version: 'v1', resource: 'namespaces', name: 'kube-public' }],
+    ['delete the kube-node-lease namespace', { verb: 'delete', group: '', version: 'v1', resource: 'namespaces', namespace: 'kube-node-lease', name: 'kube-node-lease' }],
   ])('%s: denied by the webhook (an Administrator is allowed)', async (_, attributes) => {
     expect(await authorized('PowerUser', attributes)).toEqual({ allowed: false, denied: true });
     expect(await authorized('Administrator', attributes)).toEqual({ allowed: true, denied: false });
@@ -84,6 +106,12 @@ describe('a PowerUser cannot reach the host or cluster-admin', () => {
       { verb: 'delete', group: '', version: 'v1', resource: 'namespaces', namespace: 'team-a', name: 'team-a' },
       { verb: 'list', group: '', version: 'v1', resource: 'persistentvolumes' },
       { verb: 'create', group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews' },
+      { verb: 'create', group: '', version: 'v1', resource: 'pods', subresource: 'exec', namespace: 'team-a', name: 'web-1' },
+      // A cluster-wide reader: kube-system's pod logs and everything but its secrets.
+      { verb: 'get', group: '', version: 'v1', resource: 'pods', subresource: 'log', namespace: 'kube-system', name: 'coredns-1' },
+      { verb: 'list', group: '', version: 'v1', resource: 'configmaps', namespace: 'kube-system' },
+      { verb: 'list', group: 'flowcontrol.apiserver.k8s.io', version: 'v1', resource: 'flowschemas' },
+      { verb: 'get', group: '', version: 'v1', resource: 'nodes', subresource: 'stats', name: 'ip-10-0-0-1.eu-central-1.compute.internal' },
     ];
     for (const attributes of ownWork) {
       expect({ attributes, ...(await authorized('PowerUser', attributes)) }).toEqual({ attributes, allowed: true, denied: false });

@@ -122,7 +122,9 @@ describe('what a PowerUser may write, for generated requests', () => {
   const name = fc.oneof(fc.constant(''), fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,20}$/));
   const group = fc.oneof(fc.constantFrom('', 'apps', 'storage.k8s.io', 'node.k8s.io', 'apiextensions.k8s.io', 'certificates.k8s.io', 'scheduling.k8s.io', 'authorization.k8s.io'), name);
   const resource = fc.oneof(fc.constantFrom('persistentvolumes', 'storageclasses', 'runtimeclasses', 'namespaces', 'pods', 'secrets', 'leases', 'selfsubjectaccessreviews'), name.filter((n) => n !== ''));
-  const subresource = fc.oneof(fc.constantFrom('', 'status', 'finalize', 'approval', 'exec'), name);
+  // Subresources as the API server parses them from a path: lower-case DNS labels (names may
+  // hold dots, a subresource never does; any other shape is a malformed request, denied to all).
+  const subresource = fc.oneof(fc.constantFrom('', 'status', 'finalize', 'approval', 'exec'), fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/));
   const writeVerb = fc.constantFrom('create', 'update', 'patch', 'delete', 'deletecollection');
   const powerUser = (resourceAttributes: { group: string; resource: string; subresource: string; namespace: string; name: string }, verb: string) =>
     authorize({ user: 'jdoe', groups: [CLUSTER_GROUP, ROLE_GROUPS.PowerUser, 'system:authenticated'], resource: { verb, ...resourceAttributes } }, POLICY);
