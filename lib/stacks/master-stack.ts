@@ -19,6 +19,7 @@ import { IgnitionUserData } from '../constructs/ignition-user-data';
 import { LeftoverCheck } from '../constructs/leftover-check';
 import { ServiceAccountIssuer } from '../constructs/service-account-issuer';
 import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../cli/master-stack';
+import { iamRoleGroup } from '../../webhook/iam-authenticator';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_APPROVER_CONNECTION } from '../../userdata/master';
@@ -64,7 +65,8 @@ export function addonContext(config: ClusterConfig): AddonContext {
     hostedZoneName: config.hostedZone.name,
     kubernetesVersion: `v${config.kubernetesVersion}`,
     clusterGroup: config.clusterGroup,
-    administratorGroups: config.roleGroups.Administrator,
+    // Token-info users of the Administrator groups, and IAM Administrators (the add-on applier among them).
+    administratorGroups: [...config.roleGroups.Administrator, iamRoleGroup('Administrator')],
   };
 }
 

@@ -14,6 +14,8 @@ import { WEBHOOK_CONFIG_PATH } from '../../userdata/master';
 import { parseWebhookConfig } from '../../webhook/config';
 import { grantsAction, resourcesOf, statementsOfRole } from '../iam-policy';
 import { fileText } from '../userdata/config-files';
+import { iamRoleGroup } from '../../webhook/iam-authenticator';
+import { admit } from '../manifests/validating-admission-policy';
 import { resourcesOfType, synthesizeCluster } from '../util';
 
 const cluster = synthesizeCluster();
@@ -92,5 +94,24 @@ describe('add-on delivery', () => {
     const secretIds = secretReads.flatMap((st) => resourcesOf(st)).map((r) => JSON.stringify(r));
     expect(secretIds).toHaveLength(1);
     expect(secretIds[0]).toMatch(/SecretsWorker/);
+  });
+
+  test("the applier, an IAM Administrator, may create the add-ons' namespaces with their pod-security labels (the cluster's own policy admits it)", () => {
+    const context = addonContext(cluster.config);
+    const bootstrap = ADDONS.find((a) => a.name === 'cluster-bootstrap')!.objects(context).map((o) => JSON.parse(JSON.stringify(o)));
+    const policy = bootstrap.find((o) => o.kind === 'ValidatingAdmissionPolicy');
+    const binding = bootstrap.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+    // Who the webhook says the applier is (webhook/iam-authenticator.ts, a role session in iam.roles.Administrator).
+    const applier = { username: 'arn:aws:iam::123456789012:role/kube-aws-test-1-addon-applier/kube-aws-test-1-master-AddonApplierHandler', groups: [cluster.config.clusterGroup, iamRoleGroup('Administrator'), 'system:authenticated'] };
+    const labelled = ADDONS.flatMap((a) => a.objects(context)).map((o) => JSON.parse(JSON.stringify(o)))
+      .filter((o) => o.kind === 'Namespace' && Object.keys(o.metadata.labels ?? {}).some((k: string) => k.startsWith('pod-security.kubernetes.io/')));
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const namespace of labelled) {
+      const sample = { operation: 'CREATE' as const, resource: { group: '', version: 'v1', resource: 'namespaces' }, userInfo: applier, object: namespace, oldObject: null };
+      expect([namespace.metadata.name, admit(policy, binding, sample).allowed]).toEqual([namespace.metadata.name, true]);
+      // and not for an IAM PowerUser
+      const powerUser = { ...applier, groups: [cluster.config.clusterGroup, iamRoleGroup('PowerUser'), 'system:authenticated'] };
+      expect(admit(policy, binding, { ...sample, userInfo: powerUser }).allowed).toBe(false);
+    }
   });
 });
