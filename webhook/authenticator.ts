@@ -32,7 +32,7 @@ export interface TokenAuthenticatorOptions {
   readonly iam?: { authenticate(token: string): Promise<TokenInfoResult> };
   /**
    * Token-info lookups under way at once; a new token beyond them is answered "busy, retry"
-   * at once rather than queued (see TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS).
+   * at once rather than queued (see RETRY_AFTER_SECONDS).
    * @default DEFAULT_MAX_CONCURRENT_LOOKUPS
    */
   readonly maxConcurrentLookups?: number;
@@ -46,14 +46,18 @@ export interface TokenAuthenticatorOptions {
 /** How long a refused token stays refused without asking again (a token rarely becomes valid later). */
 export const REFUSAL_CACHE_SECONDS = 10;
 /**
- * Busy is answered at once with 429 and this Retry-After instead of queueing: the API
+ * Busy, and unavailable (token-info or STS down, slow or throttled), are answered with 429 and
+ * this Retry-After. An answer of `authenticated: false` would be cached by the API server for
+ * its webhook cache TTL (2 minutes by default: kubernetes/kubernetes v1.35
+ * pkg/kubeapiserver/authenticator/config.go passes the same TTL for failures), locking a valid
+ * user or kubelet out for a passing outage. Busy is not queued either: the API
  * server's webhook client retries a 429 with backoff (500 ms, x1.5, 5 steps: kubernetes/apiserver
  * v0.36.3 pkg/util/webhook/webhook.go DefaultShouldRetry, pkg/server/options/authentication.go
  * DefaultAuthWebhookRetryBackoff) and does not cache the failure, while a queue behind a
  * junk flood would hold a real user's first request past the client's 30 s timeout
  * (defaultRequestTimeout, same file), answered to nobody.
  */
-export const TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS = 1;
+export const RETRY_AFTER_SECONDS = 1;
 
 // crypto.hash (one-shot, Node >= 20.12) where the runtime has it; createHash otherwise.
 const sha256Base64: (data: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
@@ -111,7 +115,7 @@ export class TokenAuthenticator {
       const viaTokenInfo = !isIamToken(token);
       if (viaTokenInfo && this.tokenInfoLookups >= this.maxConcurrentLookups) {
         this.failureLog.note(tokenDigest, { outcome: 'busy', reason: `${this.maxConcurrentLookups} token-info lookups under way (tokenInfo.maxConcurrentLookups)`, tokenDigest });
-        return { authenticated: false, reason: 'token-info lookups at their limit; try again', retryAfterSeconds: TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS };
+        return { authenticated: false, reason: 'token-info lookups at their limit; try again', retryAfterSeconds: RETRY_AFTER_SECONDS };
       }
       if (viaTokenInfo) this.tokenInfoLookups += 1;
       pending = this.identify(token).finally(() => {
@@ -125,7 +129,10 @@ export class TokenAuthenticator {
     if (result.kind === 'rejected') this.refused.set(key, true, REFUSAL_CACHE_SECONDS * 1000);
     if (result.kind !== 'identity') {
       this.failureLog.note(tokenDigest, { outcome: result.kind, reason: result.reason, tokenDigest });
-      return { authenticated: false, reason: result.kind === 'unavailable' ? 'token-info unavailable' : 'token not recognised' };
+      if (result.kind === 'unavailable') {
+        return { authenticated: false, reason: isIamToken(token) ? 'IAM sign-in unavailable; try again' : 'token-info unavailable; try again', retryAfterSeconds: RETRY_AFTER_SECONDS };
+      }
+      return { authenticated: false, reason: 'token not recognised' };
     }
     // Never cache beyond what the token's issuer promises (OAuth2 expires_in; an IAM token's 15 minutes).
     const ttlSeconds = Math.min(this.options.cacheTtlSeconds, result.expiresInSeconds ?? Infinity);

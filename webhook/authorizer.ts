@@ -56,7 +56,7 @@ export const RESOURCE_CLASSES = {
   wildcard: '`*` as group, resource, subresource or namespace, or in a non-resource path',
   'non-resource': 'non-resource URLs (/api, /apis, /version, /openapi, /healthz, /metrics, ...)',
   'non-resource-diagnostics': 'non-resource URLs under /logs (the master\'s /var/log) and /debug (pprof, flags)',
-  malformed: 'a request the API server never sends, denied to every role: a verb it does not use or not in lower case (`GET`, `frobnicate`); a group, resource, subresource or namespace that is not a lower-case DNS name (`Pods`, `Apps`, a subresource in the resource field as `pods/exec`, an empty resource); a non-resource path not starting with `/` or with `//`, `.` or `..` segments or control characters',
+  malformed: 'a request the API server never sends, denied to every role: a verb it does not use or not in lower case (`GET`, `frobnicate`); a group or namespace that is not a lower-case DNS name, a resource or subresource that is not a lower-case name (letters, digits, `-`, `.`, `_`, `:` as metric names in the metrics APIs have them: `Pods`, `Apps`, a subresource in the resource field as `pods/exec`, an empty resource); a non-resource path not starting with `/` or with `//`, `.` or `..` segments or control characters',
 } as const;
 export type ResourceClass = keyof typeof RESOURCE_CLASSES;
 
@@ -128,6 +128,13 @@ const NON_RESOURCE_OTHER_VERBS = new Set(['connect', 'trace', '*']);
  * (split on `/`, so never containing one), so `Pods` is a path no API serves.
  */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * What an aggregated API may name a resource or subresource: the custom and external metrics
+ * APIs serve metric names there (`pods/http_requests`, `queue_messages_ready`, `job:rate5m`:
+ * kubernetes-sigs/custom-metrics-apiserver). Still lower case and never a `/`: `Pods` or
+ * `pods/exec` in one field is a shape no request has.
+ */
+const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9._:]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
@@ -158,10 +165,10 @@ export function malformation(request: AccessRequest): string | undefined {
     const { verb, group, resource, subresource, namespace } = request.resource;
     if (!READ_VERBS.has(verb) && !WRITE_VERBS.has(verb) && !OTHER_VERBS.has(verb) && !CONSTRAINED_IMPERSONATION_VERB.test(verb)) return `unknown verb ${JSON.stringify(verb)}`;
     if (group !== '' && !wildcardOr(DNS_SUBDOMAIN, group)) return `group ${JSON.stringify(group)} is not a lower-case DNS name`;
-    if (!wildcardOr(DNS_LABEL, resource)) return `resource ${JSON.stringify(resource)} is not a lower-case name (a subresource goes in its own field)`;
+    if (!wildcardOr(RESOURCE_NAME, resource)) return `resource ${JSON.stringify(resource)} is not a lower-case name (a subresource goes in its own field)`;
     // Impersonating a user's extra field names the key as the subresource (impersonation.go): any string.
     const isUserExtra = group === 'authentication.k8s.io' && resource === 'userextras';
-    if (subresource !== '' && !isUserExtra && !wildcardOr(DNS_LABEL, subresource)) return `subresource ${JSON.stringify(subresource)} is not a lower-case name`;
+    if (subresource !== '' && !isUserExtra && !wildcardOr(RESOURCE_NAME, subresource)) return `subresource ${JSON.stringify(subresource)} is not a lower-case name`;
     if (namespace !== '' && !wildcardOr(DNS_LABEL, namespace)) return `namespace ${JSON.stringify(namespace)} is not a lower-case DNS label`;
     return undefined;
   }

@@ -62,7 +62,20 @@ export interface HandlerDependencies {
    * @default 60 s
    */
   readonly deleteRetryMs?: number;
+  /**
+   * How long a 401 makes the applier sign in again and retry, and the pause between tries.
+   * @default SIGN_IN_RETRY
+   */
+  readonly signInRetry?: { readonly forMs: number; readonly pauseMs: number };
 }
+
+/**
+ * A 401 is the webhook saying it could not vouch for the token: STS out of reach for longer
+ * than the API server's own retries of the webhook, or a refusal. A fresh token is a new
+ * lookup (the API server caches a refusal per token for its webhook cache TTL, 2 minutes), so
+ * the applier signs in again for a while before it fails the deploy.
+ */
+export const SIGN_IN_RETRY = { forMs: 120_000, pauseMs: 5_000 };
 
 /** The onEvent function, with its AWS and time dependencies passed in (tests pass fakes). */
 export function createOnEventHandler(dependencies: HandlerDependencies) {
@@ -71,13 +84,27 @@ export function createOnEventHandler(dependencies: HandlerDependencies) {
     if (!API_URL || !CA_SECRET_ID || !CLUSTER_ID) throw new Error('the add-on applier needs API_URL, CA_SECRET_ID and CLUSTER_ID in its environment');
     const props = event.ResourceProperties;
     const physicalResourceId = `addon-${props.Name}`;
-    // One token per run: it lives 15 minutes, the function at most 14 (ADDON_APPLIER_TIMEOUT).
-    const connection: KubeApiConnection = { server: API_URL, caPem: caOf(await dependencies.readSecret(CA_SECRET_ID)), token: await dependencies.signIn(CLUSTER_ID) };
+    const caPem = caOf(await dependencies.readSecret(CA_SECRET_ID));
+    const retry = dependencies.signInRetry ?? SIGN_IN_RETRY;
+    /** Runs `work` signed in (a token lives 15 minutes, the function at most 14), signing in again on a 401. */
+    const signedIn = async <T>(work: (connection: KubeApiConnection) => Promise<T>): Promise<T> => {
+      const giveUpAt = Date.now() + retry.forMs;
+      for (let attempt = 1; ; attempt++) {
+        const connection: KubeApiConnection = { server: API_URL, caPem, token: await dependencies.signIn(CLUSTER_ID) };
+        try {
+          return await work(connection);
+        } catch (error) {
+          if (!(error instanceof KubeApiError && error.status === 401) || Date.now() + retry.pauseMs > giveUpAt) throw error;
+          console.log(`add-on ${props.Name}: the API server did not accept the applier's IAM token (try ${attempt}); signing in again`);
+          await new Promise((resolve) => setTimeout(resolve, retry.pauseMs));
+        }
+      }
+    };
     const timeouts = { rolloutTimeoutMs: Math.max(0, Math.min(480_000, dependencies.remainingMs() - REPORTING_MARGIN_MS)) };
 
     if (event.RequestType === 'Delete') {
       try {
-        await deleteAddon({ connection, addonName: props.Name, inventory: inventoryOf(props), timeouts: { ...timeouts, retryForMs: dependencies.deleteRetryMs ?? DELETE_RETRY_MS } });
+        await signedIn((connection) => deleteAddon({ connection, addonName: props.Name, inventory: inventoryOf(props), timeouts: { ...timeouts, retryForMs: dependencies.deleteRetryMs ?? DELETE_RETRY_MS } }));
       } catch (error) {
         // No answer at all: the cluster is going away with its stack (or its masters are), and
         // its objects with it; waiting would only fail the stack's deletion. An answer with an
@@ -90,7 +117,7 @@ export function createOnEventHandler(dependencies: HandlerDependencies) {
     const old = event.RequestType === 'Update' ? event.OldResourceProperties : undefined;
     // A renamed add-on is a new resource (new physical id): CloudFormation deletes the old one.
     const previousInventory = old && old.Name === props.Name ? inventoryOf(old) : [];
-    const result = await applyAddon({
+    const result = await signedIn((connection) => applyAddon({
       connection,
       addonName: props.Name,
       addonVersion: props.Version,
@@ -98,7 +125,7 @@ export function createOnEventHandler(dependencies: HandlerDependencies) {
       previousInventory,
       ...(old && old.Name !== props.Name ? { previousName: old.Name } : {}),
       timeouts,
-    });
+    }));
     console.log(
       `add-on ${props.Name} ${props.Version}: applied ${result.inventory.length} objects, pruned ${result.pruned.length}` +
         (result.leftAlone.length > 0 ? `, left alone ${result.leftAlone.length} no longer labelled as ours` : ''),

@@ -23,14 +23,15 @@ afterEach(() => fake.close());
 
 const CLUSTER_ID = 'aws:123456789012:eu-central-1:c-1';
 
-function handler(environment = { API_URL: fake.url, CA_SECRET_ID: 'kubernetes-on-aws/c-1/worker', CLUSTER_ID }, secret?: object, deleteRetryMs?: number) {
+function handler(environment = { API_URL: fake.url, CA_SECRET_ID: 'kubernetes-on-aws/c-1/worker', CLUSTER_ID }, secret?: object, deleteRetryMs?: number, tokens?: string[]) {
   return createOnEventHandler({
     readSecret: async (id) => {
       secretRead.push(id);
       return JSON.stringify(secret ?? { 'ca.crt': fake.caPem });
     },
     // The fake API server takes its one token; the real one is the function's IAM token (iam-token.test.ts).
-    signIn: async (clusterId) => (signedFor.push(clusterId), fake.token),
+    signIn: async (clusterId) => (signedFor.push(clusterId), tokens?.shift() ?? fake.token),
+    signInRetry: { forMs: 200, pauseMs: 10 },
     environment,
     remainingMs: () => 900_000,
     deleteRetryMs,
@@ -52,6 +53,20 @@ describe('the add-on applier Lambda', () => {
     expect(signedFor).toEqual([CLUSTER_ID]);
     expect(fake.store.has(path('a')) && fake.store.has(path('b'))).toBe(true);
     expect(fake.requests.filter((r) => r.method === 'PATCH').every((r) => r.authorization === `Bearer ${fake.token}`)).toBe(true);
+  });
+
+  test('a token the API server does not accept (401: the webhook could not reach STS) makes it sign in again, and the apply goes on', async () => {
+    const response = await handler(undefined, undefined, undefined, ['not-accepted', 'not-accepted'])(event('Create', properties(['a'])));
+    expect(response).toEqual({ PhysicalResourceId: 'addon-demo' });
+    expect(signedFor).toEqual([CLUSTER_ID, CLUSTER_ID, CLUSTER_ID]);
+    expect(fake.store.has(path('a'))).toBe(true);
+  });
+
+  test('a 401 that lasts past the retry window fails the apply, with the API server\'s answer', async () => {
+    const neverAccepted = Array.from({ length: 100 }, () => 'not-accepted');
+    await expect(handler(undefined, undefined, undefined, neverAccepted)(event('Create', properties(['a'])))).rejects.toThrow(/401/);
+    expect(signedFor.length).toBeGreaterThan(2);
+    expect(fake.store.has(path('a'))).toBe(false);
   });
 
   test('Update prunes what the old properties had and the new ones do not (also what a rollback does)', async () => {

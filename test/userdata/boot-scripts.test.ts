@@ -415,16 +415,19 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
   let node: Node;
   const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
 
-  const breakGlassInput = { ...masterInput, breakGlassAdminToken: true };
-  beforeEach(() => {
-    node = new Node(masterConfig(masterInput));
-    // GIVEN the fetched files: a throwaway cluster CA and, where it is accepted, the admin token
+  /** A master of `input` with the fetched files: a throwaway cluster CA and the admin token (used only where accepted). */
+  function masterWithSecrets(input: typeof masterInput): Node {
+    node = new Node(masterConfig(input));
     mkdirSync(join(node.root, 'pki'), { mode: 0o700 });
     const pki = join(node.root, 'pki');
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
     writeFileSync(join(pki, 'admin-token'), 'A'.repeat(43), { mode: 0o600 });
-    serveAs(masterInput.apiServerCertificateNames);
-    node.write('etc/apiserver-names', fileText(masterConfig(masterInput), '/etc/kubernetes-on-aws/apiserver-names'));
+    serveAs(input.apiServerCertificateNames);
+    node.write('etc/apiserver-names', fileText(masterConfig(input), '/etc/kubernetes-on-aws/apiserver-names'));
+    return node;
+  }
+  beforeEach(() => {
+    node = masterWithSecrets(masterInput);
   });
   afterEach(() => node.remove());
 
@@ -481,19 +484,13 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
 
   test('with breakGlassAdminToken, the admin secret\'s token is the break-glass admin, first', () => {
     node.remove();
-    node = new Node(masterConfig(breakGlassInput));
-    mkdirSync(join(node.root, 'pki'), { mode: 0o700 });
-    const pki = join(node.root, 'pki');
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
-    writeFileSync(join(pki, 'admin-token'), 'A'.repeat(43), { mode: 0o600 });
-    serveAs(masterInput.apiServerCertificateNames);
-    node.write('etc/apiserver-names', fileText(masterConfig(masterInput), '/etc/kubernetes-on-aws/apiserver-names'));
+    node = masterWithSecrets({ ...masterInput, breakGlassAdminToken: true });
     expect(node.run('control-plane-auth').status).toBe(0);
     const tokens = node.read('auth/tokens.csv').trim().split('\n');
     expect(tokens[0]).toBe(`${'A'.repeat(43)},kubernetes-on-aws:admin,kubernetes-on-aws:admin,"system:masters"`);
     expect(tokens).toHaveLength(5);
     // and a malformed one is refused
-    writeFileSync(join(pki, 'admin-token'), 'short');
+    writeFileSync(join(node.root, 'pki/admin-token'), 'short');
     const result = node.run('control-plane-auth');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('admin-token must be one line of at least 32 token characters');

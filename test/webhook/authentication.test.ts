@@ -1,3 +1,4 @@
+import { RETRY_AFTER_SECONDS } from '../../webhook/authenticator';
 import { RunningWebhook } from '../../webhook/app';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { jsonLineLogger } from '../../webhook/logger';
@@ -92,11 +93,12 @@ describe('user tokens', () => {
     expect(stub.lookups.get('unknown-token')).toBe(2);
   });
 
-  test('token-info down: not authenticated, logged, not cached', async () => {
+  test('token-info down: 429 with Retry-After (the API server retries, and caches no refusal), logged, not cached', async () => {
     const down = await startTestWebhook(await unusedLocalUrl(), {}, { logger: jsonLineLogger((line) => logLines.push(line)) });
     try {
-      const first = (await post(down.url, '/authenticate', tokenReview(USER_TOKEN))).json();
-      expect(first.status).toEqual({ authenticated: false, error: 'token-info unavailable' });
+      const answer = await post(down.url, '/authenticate', tokenReview(USER_TOKEN));
+      expect([answer.status, answer.headers['retry-after']]).toEqual([429, String(RETRY_AFTER_SECONDS)]);
+      expect(answer.json()).toMatchObject({ kind: 'Status', code: 429, message: 'token-info unavailable; try again' });
       expect(down.authenticator.cachedIdentities).toBe(0);
       expect(logLines.join('')).toMatch(/ECONNREFUSED/);
     } finally {
@@ -104,11 +106,11 @@ describe('user tokens', () => {
     }
   });
 
-  test('token-info slower than tokenInfo.timeoutMs (300 ms): not authenticated, not cached, answered in time', async () => {
+  test('token-info slower than tokenInfo.timeoutMs (300 ms): 429, not cached, answered in time', async () => {
     stub.delayMs = 1000;
     const started = Date.now();
-    const body = await authenticate(USER_TOKEN);
-    expect(body.status).toEqual({ authenticated: false, error: 'token-info unavailable' });
+    const answer = await post(webhook.url, '/authenticate', tokenReview(USER_TOKEN));
+    expect(answer.status).toBe(429);
     expect(Date.now() - started).toBeLessThan(900);
     expect(webhook.authenticator.cachedIdentities).toBe(0);
     expect(logLines.join('')).toMatch(/did not answer within 300 ms/);
@@ -139,7 +141,7 @@ describe('user tokens', () => {
 
   test('tokens never appear in the log', async () => {
     stub.delayMs = 1000;
-    await authenticate(USER_TOKEN);
+    expect((await post(webhook.url, '/authenticate', tokenReview(USER_TOKEN))).status).toBe(429);
     stub.delayMs = 0;
     await authenticate('unknown-token');
     await post(webhook.url, '/authenticate', '{"kind":"TokenReview","spec":{"token":"secret-in-bad-review"}}');

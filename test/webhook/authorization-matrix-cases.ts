@@ -68,6 +68,10 @@ export const SAMPLES: Record<string, Sample[]> = {
     r({ group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace: 'team-a', name: 'data' }),
     r({ group: 'authorization.k8s.io', version: 'v1', resource: 'localsubjectaccessreviews', namespace: 'team-a' }),
     r({ group: '', version: 'v1', resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'team-a', name: 'web-1' }),
+    // Metric names in the metrics APIs' resource and subresource fields (custom-metrics-apiserver paths).
+    r({ group: 'custom.metrics.k8s.io', version: 'v1beta2', resource: 'pods', subresource: 'http_requests', namespace: 'team-a', name: '*' }),
+    r({ group: 'external.metrics.k8s.io', version: 'v1beta1', resource: 'queue_messages_ready', namespace: 'team-a' }),
+    r({ group: 'custom.metrics.k8s.io', version: 'v1beta2', resource: 'pods', subresource: 'job:rate5m', namespace: 'team-a', name: 'web-1' }),
     // Names are any path segment (RBAC names, signers): never judged by their case.
     r({ group: 'rbac.example.com', version: 'v1', resource: 'widgets', namespace: 'team-a', name: 'Widget:One' }),
   ],

@@ -75,8 +75,8 @@ describe('oversized bodies get 413', () => {
     const review = JSON.stringify(tokenReview('unknown-token'));
     const body = review + ' '.repeat(MAX_BODY_BYTES - review.length);
     const answer = await post(webhook.url, '/authenticate', body);
-    expect(answer.status).toBe(200);
-    expect(answer.json().status.authenticated).toBe(false);
+    // Read, parsed and looked up: token-info is down in this suite, which is a 429 to retry.
+    expect([answer.status, answer.json().message]).toEqual([429, 'token-info unavailable; try again']);
   });
 });
 

@@ -8,7 +8,7 @@ import { authorize } from '../../webhook/authorizer';
 import { IamConfig, ROLE_NAMES } from '../../webhook/config';
 import { NodeNameResult } from '../../webhook/ec2-node-names';
 import { IamAuthenticator, iamRoleGroup, MAX_CONCURRENT_STS_CALLS, rolesWithIamGroups } from '../../webhook/iam-authenticator';
-import { TokenAuthenticator } from '../../webhook/authenticator';
+import { RETRY_AFTER_SECONDS, TokenAuthenticator } from '../../webhook/authenticator';
 import { identityFromTokenInfo, RESERVED_USERNAMES, TokenInfoResult } from '../../webhook/token-info-client';
 import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
 import { rendered } from '../manifests/addons/addon-fixtures';
@@ -204,6 +204,14 @@ describe('the token authenticator sends IAM tokens to IAM, and only those', () =
     expect(tokenInfoAsked).toBe(0);
     await authenticator.authenticate('some-user-token');
     expect([asked, tokenInfoAsked]).toEqual([2, 1]);
+  });
+
+  test('STS or EC2 unavailable: answered as busy (429 to the API server, which retries and caches no refusal), never as a refusal, and asked again', async () => {
+    let asked = 0;
+    const authenticator = new TokenAuthenticator(options({ authenticate: async () => (asked++, { kind: 'unavailable', reason: 'STS did not answer' }) }));
+    expect(await authenticator.authenticate(IAM_TOKEN)).toEqual({ authenticated: false, reason: 'IAM sign-in unavailable; try again', retryAfterSeconds: RETRY_AFTER_SECONDS });
+    await authenticator.authenticate(IAM_TOKEN);
+    expect(asked).toBe(2);
   });
 
   test('without an iam section an IAM token is refused, and token-info never sees it', async () => {

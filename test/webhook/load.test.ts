@@ -1,5 +1,5 @@
 import { RunningWebhook } from '../../webhook/app';
-import { TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS, TokenAuthenticator } from '../../webhook/authenticator';
+import { RETRY_AFTER_SECONDS, TokenAuthenticator } from '../../webhook/authenticator';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { IAM_TOKEN_PREFIX } from '../../webhook/aws-iam-token';
 import { CLUSTER_GROUP, post, startTestWebhook, tokenReview } from './fixtures';
@@ -42,7 +42,7 @@ describe('TokenAuthenticator: tokenInfo.maxConcurrentLookups', () => {
     // WHEN a third new token arrives
     const third = await authenticator.authenticate('junk-3');
     // THEN it is refused busy, and token-info was not asked
-    expect(third).toEqual({ authenticated: false, reason: 'token-info lookups at their limit; try again', retryAfterSeconds: TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS });
+    expect(third).toEqual({ authenticated: false, reason: 'token-info lookups at their limit; try again', retryAfterSeconds: RETRY_AFTER_SECONDS });
     expect(held.asked).toEqual(['junk-1', 'junk-2']);
     expect(authenticator.tokenInfoLookupsUnderWay).toBe(2);
     held.answer('junk-1', REJECTED);
@@ -115,7 +115,7 @@ describe('over HTTP: a junk flood while token-info is slow', () => {
     // THEN every flood request was answered (before token-info answered anything) with 429
     for (const answer of flood) {
       expect(answer.status).toBe(429);
-      expect(answer.headers['retry-after']).toBe(String(TOKEN_INFO_BUSY_RETRY_AFTER_SECONDS));
+      expect(answer.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
       expect(answer.json()).toEqual({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', code: 429, message: 'token-info lookups at their limit; try again' });
     }
     // AND jdoe is answered from the cache meanwhile
