@@ -135,11 +135,17 @@ export class MemberHost {
     await this.check('systemctl', ['start', ETCD_UNIT]);
   }
 
+  /** As the systemctl stand-in's `running`: the recorded process, not a zombie, and not another that got its pid since. */
   isRunning(): boolean {
-    const pidFile = this.path(`/run/test-systemd/${ETCD_UNIT}.pid`);
-    if (!existsSync(pidFile)) return false;
-    const stat = `/proc/${readFileSync(pidFile, 'utf8').trim()}/stat`;
-    return existsSync(stat) && readFileSync(stat, 'utf8').replace(/^.*\) /, '')[0] !== 'Z';
+    const recorded = (suffix: string) => {
+      const file = this.path(`/run/test-systemd/${ETCD_UNIT}.${suffix}`);
+      return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+    };
+    const stat = `/proc/${recorded('pid')}/stat`;
+    if (!existsSync(stat)) return false;
+    // After the command name: state, then (field 22 of the whole line) the start time.
+    const fields = readFileSync(stat, 'utf8').replace(/^.*\) /, '').split(' ');
+    return fields[0] !== 'Z' && fields[19] === recorded('started');
   }
 
   /** etcd.service's output since the host was made (its journal). */

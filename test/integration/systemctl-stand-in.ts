@@ -49,15 +49,21 @@ run_line() {
     # Its own session, like a service: it outlives this call and its mount namespace.
     setsid "\${words[@]}" >>"/var/log/$1.log" 2>&1 </dev/null &
     echo $! >"$state/$1.pid"
+    started_at $! >"$state/$1.started"
   else
     "\${words[@]}" >>"/var/log/$1.log" 2>&1
   fi
 }
+# started_at PID: the process's start time (field 22 of /proc/PID/stat, after the command name).
+started_at() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
 running() {
   local pid
   pid=$(cat "$state/$1.pid" 2>/dev/null) || return 1
   # A zombie has exited: nobody may reap it (its parent, this script, is long gone).
-  [ -r "/proc/$pid/stat" ] && [ "$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)" != Z ]
+  [ -r "/proc/$pid/stat" ] && [ "$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)" != Z ] || return 1
+  # The same process, not another that got its pid since (pids wrap at pid_max, 32768 here):
+  # a reused pid would make a stopped unit look running, and start would skip it.
+  [ "$(started_at "$pid")" = "$(cat "$state/$1.started" 2>/dev/null)" ]
 }
 start() {
   local unit=$1 line
