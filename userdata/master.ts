@@ -25,10 +25,10 @@ import { kubeconfigFile } from './kubeconfig';
 import { kubernetesNodeParts } from './kubernetes-node';
 import { KUBE_PROXY_DAEMONSET } from './kube-proxy';
 import { kubeSchedulerConfiguration } from './kube-scheduler';
-import { API_SERVER_PORT, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
-import { bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, NODE_ENV, WEBHOOK_DIR } from './paths';
+import { API_SERVER_PORT, LOCAL_API_SERVER, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
+import { auth, bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, NODE_ENV, pki, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
-import { flags, HOST_CA_MOUNTS, HostMount, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
+import { flags, HOST_CA_MOUNTS, HostMount, readOnlyFiles, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
 import { defaultApiDnsName, internalApiDnsName, MasterNodeInput, resolveNetwork, ResolvedNetwork, validateMasterInput } from './types';
 import { nodeBootstrapParts } from './node-bootstrap';
 import { nodeReadyWithPodNetwork } from './pod-network-health';
@@ -36,9 +36,8 @@ import { command, unit } from './units';
 import { IMAGES } from './versions';
 import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from './secret-names';
 import { JWKS_PATH } from './service-account-issuer';
+import { POD_IDENTITY_WEBHOOK_NAME, POD_IDENTITY_WEBHOOK_SERVING_ADDRESS, POD_IDENTITY_WEBHOOK_USER, podIdentityWebhookParts } from './pod-identity-webhook';
 
-const pki = (name: string) => `${KUBERNETES_PKI_DIR}/${name}`;
-const auth = (name: string) => `${KUBERNETES_AUTH_DIR}/${name}`;
 
 /** Files of `kubernetes-on-aws/<cluster>/control-plane` every master fetches. */
 const CONTROL_PLANE_SECRET_FILES = [
@@ -65,8 +64,6 @@ export function controlPlaneSecretFiles(breakGlassAdminToken: boolean): string[]
 /** Files of `kubernetes-on-aws/<cluster>/apiserver-etcd-client`. */
 export const APISERVER_ETCD_CLIENT_SECRET_FILES = ['etcd-ca.crt', 'apiserver-etcd-client.crt', 'apiserver-etcd-client.key'];
 
-/** Where the API server and the local clients reach it on a master (the cert has 127.0.0.1). */
-export const LOCAL_API_SERVER = `https://127.0.0.1:${API_SERVER_PORT}`;
 
 export const WEBHOOK_UNIT = 'kube-auth-webhook.service';
 export const WEBHOOK_BUNDLE_PATH = '/opt/kube-auth-webhook/kube-auth-webhook.js';
@@ -91,8 +88,9 @@ const CONTROLLER_MANAGER_KUBECONFIG = `${KUBERNETES_DIR}/controller-manager.kube
 const SCHEDULER_KUBECONFIG = `${KUBERNETES_DIR}/scheduler.kubeconfig`;
 export const SCHEDULER_CONFIG = `${KUBERNETES_DIR}/kube-scheduler.yaml`;
 /** Client certificate the API server shows kubelets (logs, exec), minted at boot with ca.key. */
-const KUBELET_CLIENT_CERT = auth('apiserver-kubelet-client.crt');
-const KUBELET_CLIENT_KEY = auth('apiserver-kubelet-client.key');
+const KUBELET_CLIENT_NAME = 'apiserver-kubelet-client';
+const KUBELET_CLIENT_CERT = auth(`${KUBELET_CLIENT_NAME}.crt`);
+const KUBELET_CLIENT_KEY = auth(`${KUBELET_CLIENT_NAME}.key`);
 /**
  * The CA that signs kubelets' serving certificates (signer kubernetes.io/kubelet-serving): the
  * cluster CA, which the API server (--kubelet-certificate-authority) and metrics-server (the
@@ -141,6 +139,18 @@ export const BREAK_GLASS_ADMIN_USER = 'kubernetes-on-aws:admin';
  */
 export const MASTER_ADMIN_USER = 'kubernetes-on-aws:master';
 const MASTER_ADMIN = 'master-admin';
+
+/**
+ * This master's own users of the static token file: each has a random token of this master
+ * alone, `auth/<name>.token`, made at boot by control-plane-auth and kept across reboots.
+ */
+const MASTER_TOKEN_USERS: readonly { readonly name: string; readonly user: string; readonly group?: string }[] = [
+  { name: MASTER_ADMIN, user: MASTER_ADMIN_USER, group: 'system:masters' },
+  { name: 'kube-controller-manager', user: 'system:kube-controller-manager' },
+  { name: 'kube-scheduler', user: 'system:kube-scheduler' },
+  { name: KUBELET_SERVING_APPROVER, user: KUBELET_SERVING_APPROVER_USER },
+  { name: POD_IDENTITY_WEBHOOK_NAME, user: POD_IDENTITY_WEBHOOK_USER },
+];
 
 /**
  * The label that makes a node a master for scheduling (the add-ons' MASTER_NODE_SELECTOR),
@@ -214,31 +224,39 @@ if ! [[ "$admin" =~ ^[A-Za-z0-9._~-]{32,}$ ]]; then
   exit 1
 fi
 ` : ''}new_token() { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
-for component in ${MASTER_ADMIN} kube-controller-manager kube-scheduler ${KUBELET_SERVING_APPROVER}; do
+for component in ${MASTER_TOKEN_USERS.map((t) => t.name).join(' ')}; do
   [ -s "$auth/$component.token" ] || new_token >"$auth/$component.token"
 done
 tmp=$(mktemp "$auth/.tokens.XXXXXX")
 {
 ${breakGlassAdminToken ? `  printf '%s,${BREAK_GLASS_ADMIN_USER},${BREAK_GLASS_ADMIN_USER},"system:masters"\\n' "$admin"
-` : ''}  printf '%s,${MASTER_ADMIN_USER},${MASTER_ADMIN_USER},"system:masters"\\n' "$(cat "$auth/${MASTER_ADMIN}.token")"
-  printf '%s,system:kube-controller-manager,system:kube-controller-manager\\n' "$(cat "$auth/kube-controller-manager.token")"
-  printf '%s,system:kube-scheduler,system:kube-scheduler\\n' "$(cat "$auth/kube-scheduler.token")"
-  printf '%s,${KUBELET_SERVING_APPROVER_USER},${KUBELET_SERVING_APPROVER_USER}\\n' "$(cat ${KUBELET_SERVING_APPROVER_TOKEN})"
-} >"$tmp"
+` : ''}${MASTER_TOKEN_USERS.map((t) => `  printf '%s,${t.user},${t.user}${t.group ? `,"${t.group}"` : ''}\\n' "$(cat "$auth/${t.name}.token")"
+`).join('')}} >"$tmp"
 chmod 0600 "$tmp"
 mv -f "$tmp" ${TOKEN_AUTH_FILE}
 
-# One year, renewed on every boot (masters are replaced far more often than that).
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \\
-  -subj "/CN=${KUBELET_CLIENT_USER}" -keyout ${KUBELET_CLIENT_KEY}.new -out "$auth/kubelet-client.csr" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\\nextendedKeyUsage=clientAuth\\n' >"$auth/kubelet-client.ext"
-openssl x509 -req -in "$auth/kubelet-client.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \\
-  -set_serial "0x$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n')" -days 365 -sha256 \\
-  -extfile "$auth/kubelet-client.ext" -out ${KUBELET_CLIENT_CERT}.new 2>/dev/null
-mv -f ${KUBELET_CLIENT_KEY}.new ${KUBELET_CLIENT_KEY}
-mv -f ${KUBELET_CLIENT_CERT}.new ${KUBELET_CLIENT_CERT}
-rm -f "$auth/kubelet-client.csr" "$auth/kubelet-client.ext"
-echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE} and the kubelet-client certificate"
+# issue_certificate NAME CN USAGE [SAN]: $auth/NAME.crt and NAME.key, signed with the cluster CA
+# for one year and renewed on every boot (masters are replaced far more often than that).
+issue_certificate() {
+  local name=$1 cn=$2 usage=$3 san=\${4:-}
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \\
+    -subj "/CN=$cn" -keyout "$auth/$name.key.new" -out "$auth/$name.csr" 2>/dev/null
+  {
+    printf 'keyUsage=critical,digitalSignature\\nextendedKeyUsage=%s\\n' "$usage"
+    if [ -n "$san" ]; then printf 'subjectAltName=%s\\n' "$san"; fi
+  } >"$auth/$name.ext"
+  openssl x509 -req -in "$auth/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \\
+    -set_serial "0x$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n')" -days 365 -sha256 \\
+    -extfile "$auth/$name.ext" -out "$auth/$name.crt.new" 2>/dev/null
+  mv -f "$auth/$name.key.new" "$auth/$name.key"
+  mv -f "$auth/$name.crt.new" "$auth/$name.crt"
+  rm -f "$auth/$name.csr" "$auth/$name.ext"
+}
+# The API server's client certificate for kubelets (logs, exec).
+issue_certificate ${KUBELET_CLIENT_NAME} ${KUBELET_CLIENT_USER} clientAuth
+# The pod identity webhook's serving certificate, for the local API server only.
+issue_certificate ${POD_IDENTITY_WEBHOOK_NAME} ${POD_IDENTITY_WEBHOOK_NAME} serverAuth IP:${POD_IDENTITY_WEBHOOK_SERVING_ADDRESS}
+echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE}, the kubelet-client and the pod identity webhook's certificates"
 `;
 
 /**
@@ -419,34 +437,15 @@ function httpsProbe(path: string, port: number, failureThreshold: number): Recor
   return { httpGet: { host: '127.0.0.1', path, port, scheme: 'HTTPS' }, periodSeconds: 10, timeoutSeconds: 15, failureThreshold };
 }
 
-/**
- * Read-only mounts of single host files, each named for its file ('apiserver.crt' ->
- * 'apiserver-crt'). Files, not their directories: pki/ also holds ca.key and the admin token,
- * auth/ the other components' tokens.
- */
-/** The same for a `docker run`: each file alone, read-only, at its host path. */
+/** Read-only mounts of single host files for a `docker run`, as readOnlyFiles for a static pod. */
 function readOnlyVolumes(...paths: string[]): string[] {
   return paths.map((path) => `--volume=${path}:${path}:ro`);
-}
-
-function readOnlyFiles(...paths: string[]): HostMount[] {
-  const mounts = paths.map((path): HostMount => ({ name: path.slice(path.lastIndexOf('/') + 1).replace(/[^a-z0-9-]/g, '-'), path, type: 'File', readOnly: true }));
-  const names = mounts.map((m) => m.name);
-  const clash = names.find((name, i) => names.indexOf(name) !== i);
-  if (clash) throw new Error(`two mounted files are both named '${clash}': rename one of ${paths.join(', ')}`);
-  return mounts;
 }
 
 // The control plane's static pods: name and labels, which their mirror pods carry too.
 export const KUBE_APISERVER_POD: StaticPodIdentity = { name: 'kube-apiserver', labels: { component: 'kube-apiserver', tier: 'control-plane' } };
 export const KUBE_CONTROLLER_MANAGER_POD: StaticPodIdentity = { name: 'kube-controller-manager', labels: { component: 'kube-controller-manager', tier: 'control-plane' } };
 export const KUBE_SCHEDULER_POD: StaticPodIdentity = { name: 'kube-scheduler', labels: { component: 'kube-scheduler', tier: 'control-plane' } };
-
-/**
- * Every static pod of ours: the control plane, on masters only (a worker runs none). The
- * node-agent admission policy admits mirror pods of these only.
- */
-export const STATIC_PODS: readonly StaticPodIdentity[] = [KUBE_APISERVER_POD, KUBE_CONTROLLER_MANAGER_POD, KUBE_SCHEDULER_POD];
 
 /** The audit log directory: the API server's only writable mount (it creates and rotates the files). */
 const AUDIT_LOG_MOUNT: HostMount = { name: 'audit-log', path: AUDIT_LOG_DIR, type: 'Directory', readOnly: false };
@@ -667,6 +666,7 @@ export function masterConfig(input: MasterNodeInput): IgnitionConfig {
         after: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT],
       }),
       controlPlaneParts(input, network),
+      podIdentityWebhookParts(input),
       healthSignalParts({ healthCheck: healthCheck(network), after: [KUBELET_UNIT] }),
     ),
   );

@@ -21,10 +21,20 @@ export const FLANNEL_VXLAN_PORT = 8472;
 
 /** The API server's secure port on masters (the load balancer re-encrypts to it). */
 export const API_SERVER_PORT = 443;
+/** Where a master's own clients reach its API server (apiserver.crt names 127.0.0.1). */
+export const LOCAL_API_SERVER = `https://127.0.0.1:${API_SERVER_PORT}`;
 
 /** Where the authn/authz webhook server listens on every master (host network, loopback only). */
 export const WEBHOOK_LISTEN_ADDRESS = '127.0.0.1';
 export const WEBHOOK_PORT = 8443;
+
+/**
+ * amazon-eks-pod-identity-webhook on every master (host network): the API server calls it on
+ * 127.0.0.1. It listens on every address (main.go: `:<port>`, no address flag), so
+ * pod-identity-webhook-firewall drops these ports on every interface but loopback.
+ */
+export const POD_IDENTITY_WEBHOOK_PORT = 9443;
+export const POD_IDENTITY_WEBHOOK_METRICS_PORT = 9999;
 
 /** kubelet healthz: bound to 0.0.0.0 on workers so an internal load balancer can check it (as in 2016). */
 export const KUBELET_HEALTHZ_PORT = 10248;

@@ -18,6 +18,10 @@ export const KUBERNETES_DIR = '/etc/kubernetes';
 export const KUBERNETES_PKI_DIR = `${KUBERNETES_DIR}/pki`;
 /** Tokens generated at boot on masters (static token file, component tokens), each file 0600. */
 export const KUBERNETES_AUTH_DIR = `${KUBERNETES_DIR}/auth`;
+/** A file of the PKI directory (the fetched secrets: certificates, keys). */
+export const pki = (name: string): string => `${KUBERNETES_PKI_DIR}/${name}`;
+/** A file of the auth directory (what a master writes at boot: tokens, its own certificates). */
+export const auth = (name: string): string => `${KUBERNETES_AUTH_DIR}/${name}`;
 export const STATIC_POD_DIR = `${KUBERNETES_DIR}/manifests`;
 export const WEBHOOK_DIR = `${KUBERNETES_DIR}/webhook`;
 

@@ -26,6 +26,19 @@ export const HOST_CA_MOUNTS: readonly HostMount[] = [
   { name: 'ca-certificates', path: '/usr/share/ca-certificates', type: 'Directory', readOnly: true },
 ];
 
+/**
+ * Read-only mounts of single host files, each named for its file ('apiserver.crt' ->
+ * 'apiserver-crt'). Files, not their directories: pki/ also holds ca.key and the admin token,
+ * auth/ the other components' tokens.
+ */
+export function readOnlyFiles(...paths: string[]): HostMount[] {
+  const mounts = paths.map((path): HostMount => ({ name: path.slice(path.lastIndexOf('/') + 1).replace(/[^a-z0-9-]/g, '-'), path, type: 'File', readOnly: true }));
+  const names = mounts.map((m) => m.name);
+  const clash = names.find((name, i) => names.indexOf(name) !== i);
+  if (clash) throw new Error(`two mounted files are both named '${clash}': rename one of ${paths.join(', ')}`);
+  return mounts;
+}
+
 export interface StaticContainer {
   readonly name: string;
   readonly image: string;
@@ -49,7 +62,7 @@ export interface StaticPodSpec {
   readonly containers: readonly StaticContainer[];
 }
 
-/** A static pod's name and labels, which its mirror pods carry (manifests/node-agent-admission.ts admits no others). */
+/** A static pod's name and labels, which its mirror pods carry. */
 export type StaticPodIdentity = Pick<StaticPodSpec, 'name' | 'labels'>;
 
 function container(spec: StaticPodSpec, c: StaticContainer): Record<string, unknown> {

@@ -84,6 +84,14 @@ export const ECR_CREDENTIAL_PROVIDER: PinnedBinary = {
   hash: 'sha256-7644623e4ec9ad443ab352a8a5800a5180ee28741288be805286ba72bb8e7164',
 };
 
+/**
+ * amazon-eks-pod-identity-webhook: IAM roles for pods (userdata/pod-identity-webhook.ts). The
+ * image its release workflow pushes for a tag (aws/amazon-eks-pod-identity-webhook v0.6.17
+ * .github/workflows/build.yaml: REPO public.ecr.aws/eks/amazon-eks-pod-identity-webhook, TAG
+ * the git ref's name).
+ */
+export const POD_IDENTITY_WEBHOOK_VERSION = 'v0.6.17';
+
 /** Container images, by tag. */
 export const IMAGES = {
   kubeApiServer: `registry.k8s.io/kube-apiserver:${KUBERNETES_VERSION}`,
@@ -97,6 +105,7 @@ export const IMAGES = {
   flannelCniPlugin: 'ghcr.io/flannel-io/flannel-cni-plugin:v1.7.1-flannel2',
   /** The official AWS CLI v2 image: Flatcar ships no aws cli. */
   awsCli: 'public.ecr.aws/aws-cli/aws-cli:2.31.23',
+  podIdentityWebhook: `public.ecr.aws/eks/amazon-eks-pod-identity-webhook:${POD_IDENTITY_WEBHOOK_VERSION}`,
   /** Runs the bundled authn/authz webhook server (plain Node, no dependencies). */
   node: 'docker.io/library/node:22.17.0-alpine3.22',
 } as const;

@@ -41,11 +41,11 @@ const RESERVED_USERNAME_PREFIXES = [...RESERVED_PREFIXES, 'arn:'];
 /**
  * User names the cluster binds for its own components (test/webhook/iam-authenticator.test.ts
  * holds this list to every User the cluster-bootstrap add-on binds): the API server's kubelet
- * client (system:kubelet-api-admin) and the kubelet serving certificates' approver. Token-info
- * may never hand them out, and the authorization webhook leaves them to RBAC
- * (userdata/apiserver-authorization.ts).
+ * client (system:kubelet-api-admin), the kubelet serving certificates' approver and the pod
+ * identity webhook (reads service accounts). Token-info may never hand them out, and the
+ * authorization webhook leaves them to RBAC (userdata/apiserver-authorization.ts).
  */
-export const RESERVED_USERNAMES: readonly string[] = ['kube-apiserver-kubelet-client', 'kubernetes-on-aws:kubelet-serving-approver'];
+export const RESERVED_USERNAMES: readonly string[] = ['kube-apiserver-kubelet-client', 'kubernetes-on-aws:kubelet-serving-approver', 'kubernetes-on-aws:pod-identity-webhook'];
 /**
  * A name as compared with the reserved ones: trimmed, and case-folded (upper then lower case
  * also folds `ſ` to `s`, as Go's strings.EqualFold does). The API server compares names exactly,

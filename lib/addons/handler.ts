@@ -1,7 +1,8 @@
 /**
  * The add-on applier's Lambda (the onEvent of `Custom::Addon`, lib/constructs/addon-delivery.ts):
  * signs in as its own IAM role (an Administrator of the cluster through the auth webhook; no
- * stored credential), reads the cluster CA from the worker secret, then applies, updates or
+ * stored credential), reads the cluster CA from the worker secret (also the caBundle of the
+ * add-ons' webhook configurations: cluster-ca-bundle.ts), then applies, updates or
  * deletes one add-on through lib/addons/applier.ts. Stateless: the objects of the previous apply come from the old
  * properties CloudFormation sends with an Update, so an update prunes what the add-on dropped
  * and CloudFormation's rollback (an Update back to the old properties) prunes what the failed
@@ -10,6 +11,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { applyAddon, deleteAddon } from './applier';
+import { withClusterCaBundle } from './cluster-ca-bundle';
 import { iamToken } from './iam-token';
 import { KubeApiConnection, KubeApiError } from './kube-api';
 import { KubeObject, ObjectRef, refOf } from './object-ref';
@@ -121,7 +123,7 @@ export function createOnEventHandler(dependencies: HandlerDependencies) {
       connection,
       addonName: props.Name,
       addonVersion: props.Version,
-      objects: parseObjects(props),
+      objects: withClusterCaBundle(parseObjects(props), caPem),
       previousInventory,
       ...(old && old.Name !== props.Name ? { previousName: old.Name } : {}),
       timeouts,

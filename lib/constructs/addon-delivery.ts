@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Addon, AddonContext } from '../../manifests/addons/addon';
+import { Addon, AddonContext, CLUSTER_CA_BUNDLE } from '../../manifests/addons/addon';
 
 /** The custom resource type of a delivered add-on, as `cdk diff` shows it. */
 export const ADDON_RESOURCE_TYPE = 'Custom::Addon';
@@ -14,6 +14,13 @@ export interface AddonDeliveryProps {
   readonly context: AddonContext;
   /** The `serviceToken` of the add-on applier (lib/constructs/addon-applier.ts). */
   readonly serviceToken: string;
+  /**
+   * The generation of the control-plane secrets (`controlPlaneSecretsGeneration`): each one
+   * is a new cluster CA. An add-on whose objects name that CA (CLUSTER_CA_BUNDLE, which the
+   * applier fills in) carries it as a property, so that a new CA re-applies the add-on;
+   * the others do not, and a new generation leaves them alone.
+   */
+  readonly clusterCaGeneration: number;
 }
 
 /** The properties the applier's handler receives (lib/addons/handler.ts reads them). */
@@ -24,6 +31,8 @@ export interface AddonResourceProperties {
   readonly ContentHash: string;
   /** The objects, as a JSON array. */
   readonly Objects: string;
+  /** The cluster CA's generation, for add-ons whose objects name the CA only. */
+  readonly ClusterCaGeneration?: string;
 }
 
 /**
@@ -55,6 +64,7 @@ export class AddonDelivery extends Construct {
       Version: addon.version,
       ContentHash: createHash('sha256').update(json).digest('hex'),
       Objects: json,
+      ...(json.includes(CLUSTER_CA_BUNDLE) ? { ClusterCaGeneration: String(props.clusterCaGeneration) } : {}),
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: props.serviceToken,

@@ -28,6 +28,8 @@ export interface ClusterAddonsProps {
   readonly serviceToken: string;
   /** What must be up before any add-on is applied: the nodes they run on. */
   readonly after: readonly IDependable[];
+  /** The control-plane secrets' generation: a new cluster CA re-applies the add-ons that name it (AddonDeliveryProps). */
+  readonly clusterCaGeneration: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export class ClusterAddons extends Construct {
     super(scope, id);
     const deliveries = new Map<string, AddonDelivery>();
     for (const { addon } of props.steps) {
-      const delivery = new AddonDelivery(this, addon.name, { addon, context: props.context, serviceToken: props.serviceToken });
+      const delivery = new AddonDelivery(this, addon.name, { addon, context: props.context, serviceToken: props.serviceToken, clusterCaGeneration: props.clusterCaGeneration });
       delivery.node.addDependency(...props.after);
       for (const need of addon.needs) {
         const provider = props.steps.find((step) => step.addon.name === need || step.addon.provides.includes(need));

@@ -208,6 +208,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       context,
       serviceToken: applier.serviceToken,
       after: [...this.masters.autoScalingGroups, internalApi],
+      clusterCaGeneration: config.secretsGeneration.controlPlane,
     });
 
     this.masters.connections.allowFrom(api, ec2.Port.tcp(API_SERVER_PORT), 'API from its load balancer');

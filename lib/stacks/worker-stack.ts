@@ -94,6 +94,7 @@ export class WorkerStack extends Stack {
       context: addonContext(config),
       serviceToken: props.controlPlane.addonServiceToken,
       after: this.workers.autoScalingGroups,
+      clusterCaGeneration: config.secretsGeneration.controlPlane,
     });
   }
 }

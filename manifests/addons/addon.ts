@@ -14,6 +14,14 @@ export interface AddonObject {
   toJSON(): unknown;
 }
 
+/**
+ * What an admission webhook configuration's `clientConfig.caBundle` holds to mean "the cluster
+ * CA": the CA is made at deploy time, after synth, and the add-on applier, which reads it to
+ * reach the API server, puts it in (lib/addons/cluster-ca-bundle.ts). Base64, as the field is
+ * (`[]byte`), so that the object validates as it is.
+ */
+export const CLUSTER_CA_BUNDLE = Buffer.from('kubernetes-on-aws: the cluster CA, filled in by the add-on applier').toString('base64');
+
 /** Where an add-on's pods run. */
 export type AddonPlacement =
   /** No pods: objects the API server acts on itself (RBAC, admission policies). */

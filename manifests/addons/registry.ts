@@ -16,6 +16,7 @@ import { kubeProxy } from './kube-proxy';
 import { kubeStateMetrics } from './kube-state-metrics';
 import { metricsServer } from './metrics-server';
 import { nodeExporter } from './node-exporter';
+import { podIdentityWebhook } from './pod-identity-webhook';
 
 export const ADDONS: readonly Addon[] = [
   clusterBootstrap,
@@ -30,6 +31,7 @@ export const ADDONS: readonly Addon[] = [
   headlamp,
   clusterAutoscaler,
   externalDns,
+  podIdentityWebhook,
 ];
 
 /** The names of the add-ons that may be turned off. */

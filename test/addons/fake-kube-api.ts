@@ -63,6 +63,10 @@ const BUILT_IN: Readonly<Record<string, readonly FakeResource[]>> = {
   '/apis/apiextensions.k8s.io/v1': [
     { name: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false },
   ],
+  '/apis/admissionregistration.k8s.io/v1': [
+    { name: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
+    { name: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
+  ],
   '/apis/policy/v1': [
     { name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true },
   ],

@@ -153,7 +153,8 @@ function removeNamespace(name: string): void {
   rmSync(join(NETNS_CONFIG_DIR, name), { recursive: true, force: true });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of that pid exists (signal 0). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -162,7 +163,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function ip(...args: string[]): void {
+/** Runs `ip` with `args`; throws with its stderr when it fails. */
+export function ip(...args: string[]): void {
   const result = spawnSync(tool('ip'), args, { encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(`ip ${args.join(' ')} failed (exit ${result.status}): ${result.stderr || result.error?.message}`);

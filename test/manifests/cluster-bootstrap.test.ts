@@ -3,6 +3,7 @@ import { clusterBootstrap } from '../../manifests/addons/cluster-bootstrap';
 import { rendered } from './addons/addon-fixtures';
 import { ADDONS } from '../../manifests/addons/registry';
 import { KUBELET_CLIENT_USER, KUBELET_SERVING_APPROVER_USER } from '../../userdata/master';
+import { POD_IDENTITY_WEBHOOK_USER } from '../../userdata/pod-identity-webhook';
 import { NODE_USER_PREFIX, NODES_GROUP } from '../../webhook/iam-authenticator';
 
 interface ManifestObject {
@@ -69,6 +70,14 @@ describe('the cluster-bootstrap add-on', () => {
     ]);
   });
 
+  test('let the pod identity webhook read service accounts (their role annotations), nothing else: no Secrets, no tokens, no writes', () => {
+    const binding = objects.find((o) => o.kind === 'ClusterRoleBinding' && o.subjects?.some((s) => s.name === POD_IDENTITY_WEBHOOK_USER))!;
+    const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === binding.roleRef!.name) as ManifestObject & { rules: unknown[] };
+    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: POD_IDENTITY_WEBHOOK_USER }]);
+    // get, list, watch serviceaccounts: upstream's ClusterRole (v0.6.17 deploy/auth.yaml) without its in-cluster mode's CSR rights.
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'watch'] }]);
+  });
+
   test('grant nothing broader than the roles named (no cluster-admin, no groups), each object once, all labelled as ours', () => {
     for (const object of objects.filter((o) => BINDING_KINDS.includes(o.kind))) {
       expect(object.roleRef?.name).not.toBe('cluster-admin');
@@ -81,6 +90,6 @@ describe('the cluster-bootstrap add-on', () => {
   test('are checked against the Kubernetes schema (a bad object is refused)', () => {
     const bad = new ClusterRoleBinding({ metadata: { name: 'x' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole' } as never });
     expect(() => bad.validate()).toThrow(/name/);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
   });
 });

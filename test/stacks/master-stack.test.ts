@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Statement, allows, statementsOfRole } from '../iam-policy';
 import { templateSnapshot } from '../template-snapshot';
 import { SynthesizedCluster, resourcesOfType, synthesizeCluster } from '../util';
+import { POD_IDENTITY_WEBHOOK_METRICS_PORT, POD_IDENTITY_WEBHOOK_PORT } from '../../userdata/network';
 
 const CLUSTER_TAG = 'kubernetes.io/cluster/kube-aws-test-1';
 const EC2_ARN = 'arn:aws:ec2:eu-central-1:123456789012';
@@ -109,6 +110,18 @@ describe('MasterStack', () => {
       AliasTarget: Match.objectLike({ HostedZoneId: { 'Fn::GetAtt': [internal[0], 'CanonicalHostedZoneID'] } }),
     });
     expect(cluster.stacks.master.internalApiUrl).toBe('https://internal.kube-aws-test-1.team.example.org');
+  });
+
+  test('no security group rule of the cluster opens the pod identity webhook\'s ports (it is for the local API server only)', () => {
+    const stacks = [master(), cluster.templates.worker];
+    const rules = stacks.flatMap((template) => [
+      ...Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties),
+      ...Object.values(resourcesOfType(template, 'AWS::EC2::SecurityGroup')).flatMap((g) => g.Properties.SecurityGroupIngress ?? []),
+    ]);
+    expect(rules.length).toBeGreaterThan(5);
+    const opens = (rule: { IpProtocol: string; FromPort?: number; ToPort?: number }, port: number) =>
+      rule.IpProtocol === '-1' || (rule.IpProtocol === 'tcp' && (rule.FromPort ?? 0) <= port && port <= (rule.ToPort ?? 65535));
+    for (const port of [POD_IDENTITY_WEBHOOK_PORT, POD_IDENTITY_WEBHOOK_METRICS_PORT]) expect({ port, rules: rules.filter((r) => opens(r, port)) }).toEqual({ port, rules: [] });
   });
 
   test('opens the API port to the two load balancers, kubelet only among masters, and etcd from masters', () => {

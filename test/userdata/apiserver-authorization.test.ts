@@ -67,6 +67,9 @@ describe('which requests the webhook sees', () => {
     ['any user in the nodes group', { user: 'kubelet', groups: ['system:nodes', 'system:authenticated'] }, false],
     // The kubelets ask about the API server's client certificate (exec, logs): RBAC's kubelet-api-admin binding answers.
     ['the API server\'s kubelet client', { user: 'kube-apiserver-kubelet-client', groups: ['system:authenticated'] }, false],
+    // The masters' own component users (static token file): RBAC's bindings of cluster-bootstrap answer.
+    ['the kubelet serving approver', { user: 'kubernetes-on-aws:kubelet-serving-approver', groups: ['system:authenticated'] }, false],
+    ['the pod identity webhook', { user: 'kubernetes-on-aws:pod-identity-webhook', groups: ['system:authenticated'] }, false],
     ['anyone in a system: group', { user: 'someone', groups: ['system:masters'] }, false],
   ])('%s: %s', (_, spec, expected) => {
     expect(toWebhook({ ...spec, resourceAttributes })).toBe(expected);

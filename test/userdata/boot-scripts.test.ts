@@ -6,7 +6,9 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import { createServer, Server } from 'http';
+import { createServer as createTlsServer, request as httpsRequest } from 'https';
 import { AddressInfo } from 'net';
+import { checkServerIdentity } from 'tls';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -464,6 +466,7 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
       '<random>,system:kube-controller-manager,system:kube-controller-manager',
       '<random>,system:kube-scheduler,system:kube-scheduler',
       '<random>,kubernetes-on-aws:kubelet-serving-approver,kubernetes-on-aws:kubelet-serving-approver',
+      '<random>,kubernetes-on-aws:pod-identity-webhook,kubernetes-on-aws:pod-identity-webhook',
     ]);
     expect(new Set(tokens.map((line) => line.split(',')[0])).size).toBe(tokens.length);
     expect(node.read('auth/tokens.csv')).not.toContain('A'.repeat(43));
@@ -473,6 +476,36 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     const text = openssl(['x509', '-in', join(auth, 'apiserver-kubelet-client.crt'), '-noout', '-subject', '-ext', 'extendedKeyUsage']).stdout;
     expect(text).toContain('CN = kube-apiserver-kubelet-client');
     expect(text).toContain('TLS Web Client Authentication');
+  });
+
+  test('signs the pod identity webhook a serving certificate for 127.0.0.1 alone, which a TLS client checking against the cluster CA accepts there and nowhere else', async () => {
+    // WHEN
+    expect(node.run('control-plane-auth').status).toBe(0);
+    // THEN: serverAuth, one IP SAN, no DNS name
+    const cert = join(node.root, 'auth/pod-identity-webhook.crt');
+    expect(openssl(['verify', '-CAfile', join(node.root, 'pki/ca.crt'), cert]).status).toBe(0);
+    const text = openssl(['x509', '-in', cert, '-noout', '-ext', 'subjectAltName,extendedKeyUsage']).stdout;
+    expect(text).toMatch(/IP Address:127\.0\.0\.1\s/);
+    expect(text).not.toContain('DNS:');
+    expect(text).toContain('TLS Web Server Authentication');
+    expect(text).not.toContain('Client Authentication');
+    // and a real handshake, as the API server's client makes it (the address is checked against IP SANs)
+    const server = createTlsServer({ cert: readFileSync(cert), key: readFileSync(join(node.root, 'auth/pod-identity-webhook.key')) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const ca = readFileSync(join(node.root, 'pki/ca.crt'));
+    const ask = (host: string) =>
+      new Promise<string>((resolve) => {
+        const req = httpsRequest({ host: '127.0.0.1', servername: host === '127.0.0.1' ? undefined : host, port, ca, path: '/', checkServerIdentity: (_h, c) => checkServerIdentity(host, c) }, (res) => res.resume().on('end', () => resolve(String(res.statusCode))));
+        req.on('error', (error) => resolve(error.message));
+        req.end();
+      });
+    try {
+      expect(await ask('127.0.0.1')).toBe('200');
+      expect(await ask('localhost')).toMatch(/does not match certificate's altnames: Host: localhost/);
+    } finally {
+      server.close();
+    }
   });
 
   test('keeps the component tokens across reboots (the API server reads the file at start)', () => {
@@ -488,7 +521,7 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
     expect(node.run('control-plane-auth').status).toBe(0);
     const tokens = node.read('auth/tokens.csv').trim().split('\n');
     expect(tokens[0]).toBe(`${'A'.repeat(43)},kubernetes-on-aws:admin,kubernetes-on-aws:admin,"system:masters"`);
-    expect(tokens).toHaveLength(5);
+    expect(tokens).toHaveLength(6);
     // and a malformed one is refused
     writeFileSync(join(node.root, 'pki/admin-token'), 'short');
     const result = node.run('control-plane-auth');

@@ -54,8 +54,10 @@ describe('DNS of every process on every node', () => {
   });
 
   test('every static pod and host process is covered (nothing escapes the check)', () => {
-    // Masters: the control plane; workers: no static pod (kube-proxy and flannel are DaemonSets, below).
-    expect(names('master', 'static pod ')).toEqual(['kube-apiserver/kube-apiserver', 'kube-controller-manager/kube-controller-manager', 'kube-scheduler/kube-scheduler'].map((c) => `static pod ${c}`));
+    // Masters: the control plane and the pod identity webhook; workers: no static pod (kube-proxy and flannel are DaemonSets, below).
+    expect(names('master', 'static pod ')).toEqual(
+      ['kube-apiserver/kube-apiserver', 'kube-controller-manager/kube-controller-manager', 'kube-scheduler/kube-scheduler', 'pod-identity-webhook/pod-identity-webhook'].map((c) => `static pod ${c}`),
+    );
     expect(names('worker', 'static pod ')).toEqual([]);
     for (const role of ['master', 'worker']) {
       expect(names(role, '')).toEqual(

@@ -13,7 +13,7 @@ import { hostMounts, PodManifest, staticPods } from './static-pod-manifests';
 
 const config = masterConfig(masterInput);
 const pods = staticPods(config);
-const CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'pod-identity-webhook'];
 const HOST_CA_PATHS = HOST_CA_MOUNTS.map((m) => m.path);
 const AUDIT_LOG_DIR = '/var/log/kubernetes/audit';
 
@@ -97,6 +97,14 @@ describe('mounts of the pods on a master', () => {
         '/etc/kubernetes/kube-scheduler.yaml',
         '/etc/kubernetes/pki/ca.crt',
         '/etc/kubernetes/scheduler.kubeconfig',
+      ],
+      // Its serving certificate and key, not the CA's key (control-plane-auth signs them).
+      'pod-identity-webhook': [
+        '/etc/kubernetes/auth/pod-identity-webhook.crt',
+        '/etc/kubernetes/auth/pod-identity-webhook.key',
+        '/etc/kubernetes/auth/pod-identity-webhook.token',
+        '/etc/kubernetes/pki/ca.crt',
+        '/etc/kubernetes/pod-identity-webhook.kubeconfig',
       ],
     });
   });

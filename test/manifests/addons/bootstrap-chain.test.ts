@@ -77,6 +77,8 @@ describe("a new cluster's bootstrap chain (the registry's add-ons)", () => {
       'metrics-server': 'master stack: kube-proxy, node-initialized, pod-network',
       'kube-state-metrics': 'worker stack: kube-proxy, node-initialized, pod-network, workers',
       'node-exporter': 'master stack: api-server, cluster-bootstrapped',
+      // Runs on the masters beside the API server (static pod); reads service accounts with its bootstrap RBAC.
+      'pod-identity-webhook': 'master stack: api-server, cluster-bootstrapped',
       headlamp: 'worker stack: kube-proxy, node-initialized, pod-network, workers',
       // On the masters' pod network with their own roles (no host network for instance metadata).
       'cluster-autoscaler': 'master stack: api-server, kube-proxy, node-initialized, pod-network',

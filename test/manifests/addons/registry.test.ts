@@ -11,7 +11,7 @@ import { EVERY_TAINT, MASTER_NODE_SELECTOR, NODE_TAINTS, onMasters, tolerationsF
 import { CONTEXT, containersOf, containersWithoutRequests, imageTag, Json, MASTER_NODE, PINNED_IMAGE, podTemplates, rendered, restrictedViolations, schedulableOn, toleratedKeys, unscopedWrites, WORKER_NODE } from './addon-fixtures';
 
 /** Kinds without a namespace among the add-ons' objects; any other kind must name one. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CSIDriver', 'StorageClass', 'APIService', 'CustomResourceDefinition', 'PriorityClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CSIDriver', 'StorageClass', 'APIService', 'CustomResourceDefinition', 'PriorityClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingWebhookConfiguration']);
 /** The priority classes the API server creates (no add-on creates its own); any other name is refused at admission. */
 const BUILT_IN_PRIORITY_CLASSES = ['system-cluster-critical', 'system-node-critical'];
 /** RFC 1123 label: the add-on's name is also its delivery's (a custom resource) name. */
