@@ -124,6 +124,19 @@ export interface ClusterConfig {
    * expires) from the admin secret: the way in when IAM sign-in is not possible.
    */
   readonly breakGlassAdminToken: boolean;
+  /**
+   * The `forceRoll` token and the roles it rolls: a new token replaces every node of those
+   * roles, one at a time, with no other change (the 2016 tool's `--force`).
+   */
+  readonly forceRoll?: ForceRollConfig;
+}
+
+/** The node roles `forceRoll` can replace (etcd members are replaced one by one with their own procedure). */
+export const FORCE_ROLL_ROLES = ['master', 'worker'] as const;
+
+export interface ForceRollConfig {
+  readonly token: string;
+  readonly roles: readonly (typeof FORCE_ROLL_ROLES)[number][];
 }
 
 /** Groups per role; a user also needs the cluster group `aws:<account>:<region>:<cluster>`. */
@@ -485,6 +498,17 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
   };
 
   const breakGlassAdminToken = p.boolean('breakGlassAdminToken', { default: false, what: 'whether the API servers accept the static admin token' });
+  const forceRollToken = p.optionalString('forceRoll', {
+    pattern: /^[A-Za-z0-9._-]{1,64}$/,
+    what: 'a token of your choice (letters, digits, . _ -, at most 64): a new one rolls the nodes',
+    example: '2026-12-04',
+  });
+  const forceRollRoles = p.optionalList('forceRollRoles', {
+    pattern: new RegExp(`^(${FORCE_ROLL_ROLES.join('|')})$`),
+    what: `node roles to roll (${FORCE_ROLL_ROLES.join(', ')})`,
+    example: FORCE_ROLL_ROLES.join(','),
+    default: [...FORCE_ROLL_ROLES],
+  }) as ForceRollConfig['roles'];
 
   return {
     stack,
@@ -510,6 +534,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     secretsGeneration,
     breakGlassAdminToken,
     disabledAddons,
+    ...(forceRollToken !== undefined ? { forceRoll: { token: forceRollToken, roles: forceRollRoles } } : {}),
   };
 }
 

@@ -1,10 +1,4 @@
-import { synthesizeCluster } from './util';
-
-/** Logical ids whose resources differ between two templates (added, removed or changed). */
-function changedResources(before: any, after: any): string[] {
-  const ids = new Set([...Object.keys(before.Resources), ...Object.keys(after.Resources)]);
-  return [...ids].filter((id) => JSON.stringify(before.Resources[id]) !== JSON.stringify(after.Resources[id])).sort();
-}
+import { changedResources, synthesizeCluster } from './util';
 
 describe('changing the worker instance type on update', () => {
   const before = synthesizeCluster();

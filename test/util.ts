@@ -52,3 +52,10 @@ export function synthesizeCluster(overrides: Record<string, unknown> = {}): Synt
 export function resourcesOfType(template: Template, type: string): Record<string, { Properties: any; [key: string]: any }> {
   return template.findResources(type) as Record<string, { Properties: any }>;
 }
+
+/** Logical ids whose resources differ between two templates (added, removed or changed). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function changedResources(before: any, after: any): string[] {
+  const ids = new Set([...Object.keys(before.Resources), ...Object.keys(after.Resources)]);
+  return [...ids].filter((id) => JSON.stringify(before.Resources[id]) !== JSON.stringify(after.Resources[id])).sort();
+}

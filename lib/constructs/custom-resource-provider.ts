@@ -111,3 +111,11 @@ export function customResourceProvider(scope: Construct, props: CustomResourcePr
   });
   return { handler, provider };
 }
+
+/** An ARN as cdk-nag prints it in a finding: pseudo parameters as `<AWS::Partition>`. */
+export function nagResourcePrint(stack: Stack, arn: string): string {
+  const resolved: unknown = stack.resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const [, parts] = (resolved as { 'Fn::Join': [string, (string | { Ref: string })[]] })['Fn::Join'];
+  return parts.map((part) => (typeof part === 'string' ? part : `<${part.Ref}>`)).join('');
+}

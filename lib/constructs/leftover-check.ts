@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { ArnFormat, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { customResourceProvider } from './custom-resource-provider';
+import { customResourceProvider, nagResourcePrint } from './custom-resource-provider';
 import type { LeftoverCheckProperties } from '../leftovers/handler';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 
@@ -91,7 +91,7 @@ export class LeftoverCheck extends Construct {
     });
 
     Validations.of(handler).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${asNagPrints(stack, secretsArn)}]`,
+      id: `AwsSolutions-IAM5[Resource::${nagResourcePrint(stack, secretsArn)}]`,
       reason:
         "DescribeSecret (metadata, never a value) on this cluster's secret folder: the secrets it looks for belong to a " +
         'destroyed cluster, so their ARNs (with a random suffix) are unknown.',
@@ -140,12 +140,4 @@ function validate(props: LeftoverCheckProps): void {
         `(no dots); got '${props.bucketName}'`,
     );
   }
-}
-
-/** An ARN as cdk-nag prints it in a finding: pseudo parameters as `<AWS::Partition>`. */
-function asNagPrints(stack: Stack, arn: string): string {
-  const resolved: unknown = stack.resolve(arn);
-  if (typeof resolved === 'string') return resolved;
-  const [, parts] = (resolved as { 'Fn::Join': [string, (string | { Ref: string })[]] })['Fn::Join'];
-  return parts.map((part) => (typeof part === 'string' ? part : `<${part.Ref}>`)).join('');
 }

@@ -81,7 +81,27 @@ export interface NodeGroupProps {
    * @default - names CloudFormation generates
    */
   readonly identityName?: string;
+  /**
+   * Hold each leaving instance of a pool (a rolling update, a scale-in, cluster-autoscaler's
+   * choice) in Terminating:Wait for up to this long, so that the node termination handler,
+   * told by EventBridge (lib/constructs/node-termination-events.ts), drains it first and then
+   * completes the action. Past it, or with no handler at all (a new cluster, a rollback), the
+   * hook's default result, CONTINUE, lets the termination go on: a hook never holds one
+   * forever. Pools only: etcd members are replaced one at a time by their own scripts.
+   * @default - no hook: instances are terminated at once
+   */
+  readonly terminationDrainTimeout?: Duration;
+  /**
+   * A token that, when it changes, replaces every node of the group and changes nothing else
+   * (the context's `forceRoll`): it tags the launch templates' instances, so a new token is a
+   * new launch template version, which the groups roll out as any update.
+   * @default - none
+   */
+  readonly rollToken?: string;
 }
+
+/** EC2 Auto Scaling's bounds on a lifecycle hook's heartbeat timeout (PutLifecycleHook: 30 to 7200 seconds). */
+const HEARTBEAT_TIMEOUT_BOUNDS_SECONDS = { min: 30, max: 7200 };
 
 /**
  * The nodes of one role: launch template (IMDSv2 only, hop limit 1, encrypted root volume),
@@ -117,9 +137,21 @@ export class NodeGroup extends Construct {
     Annotations.of(this.securityGroup).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule');
 
     const nodes = props.members !== undefined ? this.createMembers(props.members) : [this.createPool(props.capacity!)];
+    if (props.terminationDrainTimeout) {
+      for (const group of nodes.map((n) => n.group)) {
+        group.addLifecycleHook('TerminationDrain', {
+          lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+          heartbeatTimeout: props.terminationDrainTimeout,
+          defaultResult: autoscaling.DefaultResult.CONTINUE,
+        });
+      }
+    }
     this.roles = nodes.map((n) => n.role);
     this.launchTemplates = nodes.map((n) => n.launchTemplate);
     this.autoScalingGroups = nodes.map((n) => n.group);
+    if (props.rollToken !== undefined) {
+      for (const launchTemplate of this.launchTemplates) Tags.of(launchTemplate).add(NODE_TAGS.forceRoll, props.rollToken);
+    }
   }
 
   /**
@@ -322,6 +354,16 @@ function validate(props: NodeGroupProps): void {
   }
   if (props.members !== undefined && (!Number.isInteger(props.members) || props.members < 1)) {
     throw new Error(`${where}: 'members' must be a whole number of at least 1, got ${props.members}`);
+  }
+  const drain = props.terminationDrainTimeout;
+  if (drain !== undefined) {
+    if (props.members !== undefined) {
+      throw new Error(`${where}: 'terminationDrainTimeout' is for a pool; members are replaced one at a time by their own scripts`);
+    }
+    const seconds = drain.toSeconds();
+    if (!Number.isInteger(seconds) || seconds < HEARTBEAT_TIMEOUT_BOUNDS_SECONDS.min || seconds > HEARTBEAT_TIMEOUT_BOUNDS_SECONDS.max) {
+      throw new Error(`${where}: 'terminationDrainTimeout' must be whole seconds from ${HEARTBEAT_TIMEOUT_BOUNDS_SECONDS.min} to ${HEARTBEAT_TIMEOUT_BOUNDS_SECONDS.max} (EC2 Auto Scaling's limits), got ${seconds}`);
+    }
   }
   const c = props.capacity;
   if (c) {

@@ -9,6 +9,11 @@ export const NODE_TAGS = {
   cfnStack: 'kubernetes-on-aws:cfn-stack',
   /** The logical id of the node's Auto Scaling group: where its health signal goes. */
   cfnResource: 'kubernetes-on-aws:cfn-resource',
+  /**
+   * On a launch template's instances and volumes: the `forceRoll` token. A new token is a new
+   * launch template version, which rolls the group (and changes nothing else).
+   */
+  forceRoll: 'kubernetes-on-aws:force-roll',
   /** The member index of a node with a stable identity (etcd). */
   member: (role: string) => `kubernetes-on-aws:${role}-member`,
 } as const;

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -16,6 +16,9 @@ import { API_SERVER_PORT, ETCD_CLIENT_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } f
 import { AuthWebhookDelivery } from '../constructs/auth-webhook-delivery';
 import { ClusterSecrets } from '../constructs/cluster-secrets';
 import { IgnitionUserData } from '../constructs/ignition-user-data';
+import { KubernetesVersionGuard } from '../constructs/kubernetes-version-guard';
+import { NODE_TERMINATION_HOOK_TIMEOUT_SECONDS, nodeTerminationQueueTags } from '../../manifests/addons/aws-node-termination-handler';
+import { NodeTerminationLifecycleRule, NodeTerminationQueue } from '../constructs/node-termination-events';
 import { LeftoverCheck } from '../constructs/leftover-check';
 import { ServiceAccountIssuer } from '../constructs/service-account-issuer';
 import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../cli/master-stack';
@@ -36,6 +39,8 @@ export interface MasterStackProps extends StackProps {
 
 /** What the worker stack needs of the control plane. */
 export interface ControlPlaneRef {
+  /** The master stack's name: the worker stack's version guard reads its KubernetesVersion output. */
+  readonly stackName: string;
   /** The masters' security group; workers are let in from the worker stack. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** `https://<cluster>.<zone>`. */
@@ -145,11 +150,26 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       userData: this.userData.userData,
       // One slot above the count for the rolling update's extra master.
       capacity: { min: config.master.count, desired: config.master.count, max: config.master.count + 1 },
+      // A leaving master is drained first (aws-node-termination-handler), for at most this long.
+      terminationDrainTimeout: Duration.seconds(NODE_TERMINATION_HOOK_TIMEOUT_SECONDS),
+      rollToken: config.forceRoll?.roles.includes('master') ? config.forceRoll.token : undefined,
       // EC2's checks only: /readyz and /livez both fail on every master at once when etcd is
       // down (kubernetes/apiserver v0.35.1, pkg/server/options/etcd.go addEtcdHealthEndpoint:
       // the "etcd" check goes to healthz, livez and readyz), and replacing every master would
       // not bring etcd back. The load balancer still sends traffic only to masters passing /readyz.
     });
+    // Every way a node leaves reaches the termination handler through this queue (lib/constructs/node-termination-events.ts).
+    const terminations = new NodeTerminationQueue(this, 'NodeTermination', { clusterName: config.clusterName });
+    // The handler's role may use the queue only through this tag (aws-node-termination-handler.ts permissions).
+    for (const [key, value] of Object.entries(nodeTerminationQueueTags(config.clusterName))) Tags.of(terminations.queue).add(key, value);
+    new NodeTerminationLifecycleRule(this, 'MastersTermination', {
+      clusterName: config.clusterName,
+      ruleNameSuffix: 'masters-lifecycle',
+      autoScalingGroups: this.masters.autoScalingGroups,
+      queue: terminations.queue,
+    });
+    // No master changes before the version is one the cluster can move to.
+    new KubernetesVersionGuard(this, 'KubernetesVersionGuard', { version: `v${config.kubernetesVersion}` }).guard(...this.masters.autoScalingGroups);
     this.securityGroup = this.masters.securityGroup;
     this.userData.grantRead(this.masters.role);
     webhook.grantRead(this.masters.role);
@@ -207,7 +227,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       steps: stepsOf(steps, 'master'),
       context,
       serviceToken: applier.serviceToken,
-      after: [...this.masters.autoScalingGroups, internalApi],
+      after: [...this.masters.autoScalingGroups, internalApi, terminations.queue],
       clusterCaGeneration: config.secretsGeneration.controlPlane,
     });
 

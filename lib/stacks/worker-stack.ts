@@ -5,6 +5,9 @@ import { Construct } from 'constructs';
 import { ClusterConfig } from '../config';
 import { importClusterNetwork } from '../constructs/cluster-network';
 import { flatcarMachineImage } from '../constructs/flatcar-image';
+import { KubernetesVersionGuard } from '../constructs/kubernetes-version-guard';
+import { NODE_TERMINATION_HOOK_TIMEOUT_SECONDS } from '../../manifests/addons/aws-node-termination-handler';
+import { NodeTerminationLifecycleRule, NodeTerminationQueue } from '../constructs/node-termination-events';
 import { KubeletHealthCheck } from '../constructs/kubelet-health-check';
 import { NodeGroup } from '../constructs/node-group';
 import { API_SERVER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../../userdata/network';
@@ -58,9 +61,21 @@ export class WorkerStack extends Stack {
       machineImage: flatcarMachineImage(this, config.flatcarAmi, config.region),
       userData: this.userData.userData,
       capacity: { min: config.worker.minSize, desired: config.worker.desiredCapacity, max: config.worker.maxSize },
+      // A leaving worker is drained first (aws-node-termination-handler), for at most this long.
+      terminationDrainTimeout: Duration.seconds(NODE_TERMINATION_HOOK_TIMEOUT_SECONDS),
+      rollToken: config.forceRoll?.roles.includes('worker') ? config.forceRoll.token : undefined,
       rootVolumeSize: WORKER_ROOT_VOLUME_SIZE,
       loadBalancerHealthCheckGrace: WORKER_HEALTH_CHECK_GRACE,
     });
+    // Its groups' lifecycle actions go to the cluster's queue, which the master stack made (by name: no reference back).
+    new NodeTerminationLifecycleRule(this, 'WorkersTermination', {
+      clusterName: config.clusterName,
+      ruleNameSuffix: 'workers-lifecycle',
+      autoScalingGroups: this.workers.autoScalingGroups,
+      queue: NodeTerminationQueue.fromClusterName(this, 'NodeTerminationQueue', config.clusterName),
+    });
+    // No worker changes before the version is one the cluster can move to, and never ahead of the API servers.
+    new KubernetesVersionGuard(this, 'KubernetesVersionGuard', { version: `v${config.kubernetesVersion}`, apiServerStackName: props.controlPlane.stackName }).guard(...this.workers.autoScalingGroups);
     this.userData.grantRead(this.workers.role);
     props.controlPlane.grantWorkerSecretsRead(this.workers.role);
     const [group] = this.workers.autoScalingGroups;

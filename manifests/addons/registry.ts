@@ -5,6 +5,7 @@
  */
 import { Addon } from './addon';
 import { awsEbsCsiDriver } from './aws-ebs-csi-driver';
+import { awsNodeTerminationHandler } from './aws-node-termination-handler';
 import { cloudControllerManager } from './cloud-controller-manager';
 import { clusterAutoscaler } from './cluster-autoscaler';
 import { clusterBootstrap } from './cluster-bootstrap';
@@ -31,6 +32,7 @@ export const ADDONS: readonly Addon[] = [
   headlamp,
   clusterAutoscaler,
   externalDns,
+  awsNodeTerminationHandler,
   podIdentityWebhook,
 ];
 

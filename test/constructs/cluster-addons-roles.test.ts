@@ -110,11 +110,15 @@ describe('createAddonRoles with a stand-in issuer', () => {
     const stack = new Stack(new App(), 'Disabled', { env: ENV });
     const issuer = new RecordingIssuer(stack);
     const roles = createAddonRoles(stack, issuer, addonSteps(['external-dns', 'cluster-autoscaler']), CONTEXT);
-    expect([...roles.keys()]).toEqual(['aws-ebs-csi-driver']);
+    expect([...roles.keys()]).toEqual(['aws-ebs-csi-driver', 'aws-node-termination-handler']);
     expect(issuer.asked).toEqual([
       {
         id: 'AddonRole-aws-ebs-csi-driver',
         options: expect.objectContaining({ namespace: 'kube-system', serviceAccountName: 'ebs-csi-controller-sa', roleName: addonRoleName(CONTEXT.clusterName, 'aws-ebs-csi-driver') }),
+      },
+      {
+        id: 'AddonRole-aws-node-termination-handler',
+        options: expect.objectContaining({ namespace: 'kube-system', serviceAccountName: 'aws-node-termination-handler', roleName: addonRoleName(CONTEXT.clusterName, 'aws-node-termination-handler') }),
       },
     ]);
   });

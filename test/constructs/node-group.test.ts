@@ -59,6 +59,28 @@ describe('NodeGroup', () => {
     withElb.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { HealthCheckType: 'ELB', HealthCheckGracePeriod: 480 });
   });
 
+  test('a pool with a drain timeout holds each leaving instance for the drain, and lets it go (CONTINUE) when nobody answers', () => {
+    const { stack, group } = nodeGroup({ capacity: { min: 1, max: 3 }, terminationDrainTimeout: Duration.minutes(12) });
+    const hooks = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::LifecycleHook'));
+    expect(hooks.map((h) => h.Properties)).toEqual([
+      {
+        AutoScalingGroupName: { Ref: stack.getLogicalId(group.autoScalingGroups[0].node.defaultChild as CfnElement) },
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        HeartbeatTimeout: 720,
+        DefaultResult: 'CONTINUE',
+      },
+    ]);
+    // No notification target, so no role: EventBridge receives the lifecycle events of every group.
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::IAM::Role'))).toHaveLength(1);
+  });
+
+  test('without a drain timeout, and for members, no lifecycle hook; an invalid timeout is refused naming the setting and the bounds', () => {
+    expect(Template.fromStack(nodeGroup({ capacity: { min: 1, max: 2 } }).stack).findResources('AWS::AutoScaling::LifecycleHook')).toEqual({});
+    expect(() => nodeGroup({ role: 'etcd', members: 3, terminationDrainTimeout: Duration.minutes(5) })).toThrow(/'terminationDrainTimeout' is for a pool/);
+    expect(() => nodeGroup({ capacity: { min: 1, max: 2 }, terminationDrainTimeout: Duration.seconds(10) })).toThrow(/'terminationDrainTimeout' must be whole seconds from 30 to 7200 .*got 10/);
+    expect(() => nodeGroup({ capacity: { min: 1, max: 2 }, terminationDrainTimeout: Duration.hours(3) })).toThrow(/got 10800/);
+  });
+
   test('a pool has one role for all its nodes', () => {
     const { stack, group } = nodeGroup({ capacity: { min: 1, max: 2 } });
     expect(group.roles).toEqual([group.role]);

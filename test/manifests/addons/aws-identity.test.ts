@@ -7,6 +7,7 @@
 import { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { MAX_CLUSTER_NAME_LENGTH } from '../../../lib/config';
 import { STS_AUDIENCE } from '../../../lib/constructs/service-account-issuer';
+import { awsNodeTerminationHandler } from '../../../manifests/addons/aws-node-termination-handler';
 import { awsEbsCsiDriver } from '../../../manifests/addons/aws-ebs-csi-driver';
 import {
   addonRoleArn,
@@ -37,9 +38,10 @@ const everyPod = ADDONS.flatMap((addon) => {
 });
 
 describe('the add-ons that call AWS', () => {
-  test('are the three expected, each naming the service account its permissions are for', () => {
+  test('are the four expected, each naming the service account its permissions are for', () => {
     const callers = ADDONS.filter((addon) => addon.permissions(CONTEXT).length > 0);
-    expect(callers.map((a) => a.name).sort()).toEqual([awsEbsCsiDriver.name, clusterAutoscaler.name, externalDns.name].sort());
+    expect(callers.map((a) => a.name).sort()).toEqual([awsEbsCsiDriver.name, clusterAutoscaler.name, externalDns.name, awsNodeTerminationHandler.name].sort());
+    expect(awsNodeTerminationHandler.awsServiceAccount).toEqual({ namespace: 'kube-system', name: 'aws-node-termination-handler' });
     expect(awsEbsCsiDriver.awsServiceAccount).toEqual({ namespace: 'kube-system', name: 'ebs-csi-controller-sa' });
     expect(externalDns.awsServiceAccount).toEqual({ namespace: 'kube-system', name: 'external-dns' });
     expect(clusterAutoscaler.awsServiceAccount).toEqual({ namespace: 'kube-system', name: 'cluster-autoscaler' });
@@ -50,6 +52,7 @@ describe('the add-ons that call AWS', () => {
     [awsEbsCsiDriver.name, { 'Deployment/ebs-csi-controller': ['ebs-plugin'] }],
     [externalDns.name, { 'Deployment/external-dns': ['external-dns'] }],
     [clusterAutoscaler.name, { 'Deployment/cluster-autoscaler': ['cluster-autoscaler'] }],
+    [awsNodeTerminationHandler.name, { 'Deployment/aws-node-termination-handler': ['aws-node-termination-handler'] }],
   ])('%s: exactly the containers that call AWS carry its role and token', (name, expected) => {
     const carriers: Record<string, string[]> = {};
     for (const { owner, spec } of everyPod.filter((p) => p.addon.name === name)) {

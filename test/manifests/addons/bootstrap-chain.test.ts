@@ -73,6 +73,8 @@ describe("a new cluster's bootstrap chain (the registry's add-ons)", () => {
       'aws-cloud-controller-manager': 'master stack: api-server, cluster-bootstrapped',
       coredns: 'master stack: kube-proxy, node-initialized, pod-network',
       'aws-ebs-csi-driver': 'master stack: api-server, kube-proxy, node-initialized, pod-network',
+      // On the masters' pod network (its own IAM role's tokens, like the other AWS writers).
+      'aws-node-termination-handler': 'master stack: api-server, kube-proxy, node-initialized, pod-network',
       // The API server reaches it by pod IP: the masters run the pod network (flannel on every node).
       'metrics-server': 'master stack: kube-proxy, node-initialized, pod-network',
       'kube-state-metrics': 'worker stack: kube-proxy, node-initialized, pod-network, workers',

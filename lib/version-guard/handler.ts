@@ -1,0 +1,111 @@
+/**
+ * The Kubernetes version guard (the onEvent of `Custom::KubernetesVersionGuard`,
+ * lib/constructs/kubernetes-version-guard.ts). It runs before a stack's nodes change and fails
+ * the deploy (CloudFormation then rolls the stack back, no node replaced) when the new version
+ * would break Kubernetes' version skew policy (kubernetes.io/releases/version-skew-policy):
+ * - an upgrade goes one minor version at a time (the API server's storage and the
+ *   controllers migrate between adjacent minors only); patch releases move freely;
+ * - no downgrade of a minor version;
+ * - a kubelet is never newer than the API servers, nor more than three minors older.
+ * What the stack runs is the guard's own previous `Version` (CloudFormation sends the old
+ * properties with an Update); what the API servers run, for the worker stack, is the master
+ * stack's `KubernetesVersion` output, read when the guard runs.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+
+/** The master stack's output that records the version its API servers run. */
+export const KUBERNETES_VERSION_OUTPUT = 'KubernetesVersion';
+/** How far a kubelet may trail the API server (version skew policy, since Kubernetes 1.28). */
+export const KUBELET_MAX_MINORS_BEHIND = 3;
+
+/** The custom resource's properties. */
+export interface KubernetesVersionGuardProperties {
+  /** The version this deploy gives the stack's nodes, `v1.35.1`. */
+  readonly Version: string;
+  /** The master stack, whose KubernetesVersion output says what the API servers run (worker stack only). */
+  readonly ApiServerStack?: string;
+}
+
+export interface OnEventRequest {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceProperties: KubernetesVersionGuardProperties;
+  readonly OldResourceProperties?: KubernetesVersionGuardProperties;
+}
+
+interface Version {
+  readonly text: string;
+  readonly major: number;
+  readonly minor: number;
+}
+
+function parse(text: string, what: string): Version {
+  const match = /^v(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (!match) throw new Error(`${what} '${text}' is not a Kubernetes release such as v1.35.1`);
+  return { text, major: Number(match[1]), minor: Number(match[2]) };
+}
+
+const nextMinor = (v: Version) => `v${v.major}.${v.minor + 1}.x`;
+
+/** Why the stack's nodes may not go from `deployed` to `next`, or undefined when they may. */
+export function upgradeProblem(deployed: string, next: string): string | undefined {
+  const [from, to] = [parse(deployed, 'the deployed version'), parse(next, 'kubernetesVersion')];
+  if (to.major !== from.major) {
+    return `kubernetesVersion ${to.text} changes the major version of the cluster, which runs ${from.text}: no upgrade path; deploy a new cluster version`;
+  }
+  if (to.minor > from.minor + 1) {
+    return `kubernetesVersion ${to.text} skips a minor version: the cluster runs ${from.text}, and Kubernetes upgrades one minor at a time; deploy ${nextMinor(from)} first, then ${to.text}`;
+  }
+  if (to.minor < from.minor) {
+    return `kubernetesVersion ${to.text} is older than ${from.text}, which the cluster runs: Kubernetes does not downgrade a minor version (etcd holds objects of the newer API); deploy a new cluster version to go back`;
+  }
+  return undefined;
+}
+
+/** Why kubelets of `kubelet` may not serve API servers of `apiServer`, or undefined. */
+export function kubeletSkewProblem(kubelet: string, apiServer: string): string | undefined {
+  const [node, api] = [parse(kubelet, 'kubernetesVersion'), parse(apiServer, `the API servers' version`)];
+  if (node.major !== api.major || node.minor > api.minor) {
+    return `the workers' kubelets would run ${node.text}, newer than the API servers' ${api.text}: a kubelet may never lead the API server; deploy the master stack first (cdk deploy --all deploys it before the workers)`;
+  }
+  if (api.minor - node.minor > KUBELET_MAX_MINORS_BEHIND) {
+    return `the workers' kubelets would run ${node.text}, more than ${KUBELET_MAX_MINORS_BEHIND} minor versions behind the API servers' ${api.text}; deploy ${api.text} to the workers too`;
+  }
+  return undefined;
+}
+
+export interface GuardDependencies {
+  /** The outputs of a stack, by key. */
+  readonly stackOutputs: (stackName: string) => Promise<Readonly<Record<string, string>>>;
+}
+
+export function createOnEventHandler(dependencies: GuardDependencies) {
+  return async (event: OnEventRequest): Promise<{ PhysicalResourceId: string; Data: { Version: string } }> => {
+    const props = event.ResourceProperties;
+    const answer = { PhysicalResourceId: 'kubernetes-version', Data: { Version: props.Version } };
+    if (event.RequestType === 'Delete') return answer;
+    const problems: string[] = [];
+    const deployed = event.RequestType === 'Update' ? event.OldResourceProperties?.Version : undefined;
+    if (deployed !== undefined) problems.push(upgradeProblem(deployed, props.Version) ?? '');
+    if (props.ApiServerStack) {
+      const apiServer = (await dependencies.stackOutputs(props.ApiServerStack))[KUBERNETES_VERSION_OUTPUT];
+      // A master stack of a release before the output: it records nothing to compare with.
+      if (apiServer === undefined) console.log(`${props.ApiServerStack} has no ${KUBERNETES_VERSION_OUTPUT} output; the kubelet check is skipped`);
+      else problems.push(kubeletSkewProblem(props.Version, apiServer) ?? '');
+    }
+    const refused = problems.filter((p) => p !== '');
+    if (refused.length > 0) throw new Error(refused.join('; '));
+    console.log(`Kubernetes ${deployed ?? '(new)'} -> ${props.Version}: allowed`);
+    return answer;
+  };
+}
+
+const cloudFormation = new CloudFormationClient({});
+
+/** The Lambda entry point (`handler` in the NodejsFunction's default). */
+export const handler = createOnEventHandler({
+  stackOutputs: async (stackName) => {
+    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = response.Stacks?.[0]?.Outputs ?? [];
+    return Object.fromEntries(outputs.filter((o) => o.OutputKey && o.OutputValue !== undefined).map((o) => [o.OutputKey!, o.OutputValue!]));
+  },
+});
