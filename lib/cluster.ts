@@ -19,9 +19,9 @@ export function createCluster(app: App, config: ClusterConfig): ClusterStacks {
   const env = { account: config.account, region: config.region };
   const name = config.clusterName;
   const description = (what: string) => `kubernetes-on-aws ${name}: ${what}`;
-  const etcd = new EtcdStack(app, `${name}-etcd`, { env, config, description: description('etcd') });
-  const master = new MasterStack(app, `${name}-master`, { env, config, etcd, description: description('control plane') });
-  const worker = new WorkerStack(app, `${name}-worker`, {
+  const etcd = new EtcdStack(app, config.stackNames.etcd, { env, config, description: description('etcd') });
+  const master = new MasterStack(app, config.stackNames.master, { env, config, etcd, description: description('control plane') });
+  const worker = new WorkerStack(app, config.stackNames.worker, {
     env,
     config,
     controlPlane: master,

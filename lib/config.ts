@@ -90,6 +90,8 @@ export interface ClusterConfig {
   readonly version: string;
   /** `<stack>-<version>`: the name of everything the cluster owns. */
   readonly clusterName: string;
+  /** The cluster's three CloudFormation stacks, `<cluster>-etcd`, `-master`, `-worker`. */
+  readonly stackNames: { readonly etcd: string; readonly master: string; readonly worker: string };
   readonly account: string;
   readonly region: string;
   /** The AWS partition of the region (`aws`, `aws-cn`, `aws-us-gov`): ARNs and STS hosts. */
@@ -514,6 +516,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     stack,
     version,
     clusterName,
+    stackNames: { etcd: `${clusterName}-etcd`, master: `${clusterName}-master`, worker: `${clusterName}-worker` },
     account,
     region,
     partition: partitionOfRegion(region),

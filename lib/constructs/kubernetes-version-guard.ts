@@ -15,11 +15,16 @@ export interface KubernetesVersionGuardProps {
   readonly version: string;
   /**
    * The master stack, whose `KubernetesVersion` output says what the API servers run: this
-   * stack's kubelets may not be newer. Without it (the master stack itself), the guard records
-   * the version in that output.
+   * stack's kubelets may not be newer (the worker stack's guard).
    * @default - this stack runs the API servers
    */
   readonly apiServerStackName?: string;
+  /**
+   * The worker stack, whose `KubernetesVersion` output says what its kubelets run: the API
+   * servers may not get more than three minors ahead of them (the master stack's guard).
+   * @default - no kubelets of another stack to consider
+   */
+  readonly kubeletStackName?: string;
 }
 
 /**
@@ -34,6 +39,9 @@ export class KubernetesVersionGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: KubernetesVersionGuardProps) {
     super(scope, id);
+    if (props.apiServerStackName !== undefined && props.kubeletStackName !== undefined) {
+      throw new Error('KubernetesVersionGuard: give apiServerStackName (the worker stack) or kubeletStackName (the master stack), not both');
+    }
     if (!KUBERNETES_RELEASE.test(props.version)) {
       throw new Error(`KubernetesVersionGuard: version must be a Kubernetes release such as v1.35.1; got '${props.version}'`);
     }
@@ -43,30 +51,32 @@ export class KubernetesVersionGuard extends Construct {
       entry: path.join(__dirname, '..', 'version-guard', 'handler.ts'),
       timeout: GUARD_TIMEOUT,
     });
-    if (props.apiServerStackName !== undefined) {
-      const masterStackArn = stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${props.apiServerStackName}/*` });
-      handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [masterStackArn] }));
+    // Its own stack (status and output) and the other stack it compares with, by name: a
+    // stack's ARN ends in an id made when it is created.
+    const otherStack = props.apiServerStackName ?? props.kubeletStackName;
+    const readable = [stack.stackId, ...(otherStack !== undefined ? [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${otherStack}/*` })] : [])];
+    handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: readable }));
+    if (otherStack !== undefined) {
       Validations.of(handler).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagResourcePrint(stack, masterStackArn)}]`,
-        reason: "DescribeStacks on the master stack alone, by name: a stack's ARN ends in an id made when it is created.",
+        id: `AwsSolutions-IAM5[Resource::${nagResourcePrint(stack, readable[1])}]`,
+        reason: `DescribeStacks on the ${otherStack} stack alone, by name: a stack's ARN ends in an id made when it is created.`,
       });
     }
     const properties: KubernetesVersionGuardProperties = {
       Version: props.version,
       ...(props.apiServerStackName !== undefined ? { ApiServerStack: props.apiServerStackName } : {}),
+      ...(props.kubeletStackName !== undefined ? { KubeletStack: props.kubeletStackName } : {}),
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KubernetesVersionGuard',
       properties: { ...properties },
     });
-    if (props.apiServerStackName === undefined) {
-      // Written when the stack's deploy succeeds: what the worker stack's guard compares with.
-      new CfnOutput(stack, KUBERNETES_VERSION_OUTPUT, {
-        value: props.version,
-        description: 'The Kubernetes release the API servers run (the worker stack refuses kubelets newer than it)',
-      });
-    }
+    // Written when the stack's deploy succeeds: what its next deploy, and the other stack's guard, compare with.
+    new CfnOutput(stack, KUBERNETES_VERSION_OUTPUT, {
+      value: props.version,
+      description: "The Kubernetes release this stack's nodes run (the version guards compare with it)",
+    });
   }
 
   /** Makes `constructs` (the node groups) change only after the guard has allowed the version. */

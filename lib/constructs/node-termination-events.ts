@@ -151,6 +151,7 @@ export class NodeTerminationQueue extends Construct {
       retentionPeriod,
     });
     this.queue.addToResourcePolicy(this.onlyClusterRulesSend(props.clusterName));
+    this.queue.addToResourcePolicy(this.nobodyElseSends(props.clusterName));
     Validations.of(this.queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
@@ -163,6 +164,29 @@ export class NodeTerminationQueue extends Construct {
       instanceStateChange: this.rule(props.clusterName, 'instanceStateChange'),
       scheduledChange: this.rule(props.clusterName, 'scheduledChange'),
     };
+  }
+
+  /** The ARNs of this cluster's rules, by name prefix. */
+  private ruleArns(clusterName: string): string {
+    return Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: `${nodeTerminationRulePrefix(clusterName)}*` });
+  }
+
+  /**
+   * A message on this queue makes the handler drain a node, so nobody but the rules may send
+   * one: an account principal allowed `sqs:SendMessage` on every queue by its own policy
+   * could otherwise drain any node of the cluster. A direct request has no aws:SourceArn, and
+   * a negated operator matches a missing key (IAM User Guide, "Condition operators"), so the
+   * Deny holds for it.
+   */
+  private nobodyElseSends(clusterName: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'NobodyElseSends',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sqs:SendMessage'],
+      resources: [this.queue.queueArn],
+      conditions: { ArnNotLike: { 'aws:SourceArn': this.ruleArns(clusterName) } },
+    });
   }
 
   private rule(clusterName: string, kind: keyof typeof CLUSTER_WIDE_RULE_SUFFIXES): events.Rule {
@@ -182,7 +206,7 @@ export class NodeTerminationQueue extends Construct {
    */
   private onlyClusterRulesSend(clusterName: string): iam.PolicyStatement {
     const stack = Stack.of(this);
-    const ruleArns = stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${nodeTerminationRulePrefix(clusterName)}*` });
+    const ruleArns = this.ruleArns(clusterName);
     return new iam.PolicyStatement({
       sid: 'OnlyThisClustersRulesSend',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],

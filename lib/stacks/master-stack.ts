@@ -169,7 +169,7 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       queue: terminations.queue,
     });
     // No master changes before the version is one the cluster can move to.
-    new KubernetesVersionGuard(this, 'KubernetesVersionGuard', { version: `v${config.kubernetesVersion}` }).guard(...this.masters.autoScalingGroups);
+    new KubernetesVersionGuard(this, 'KubernetesVersionGuard', { version: `v${config.kubernetesVersion}`, kubeletStackName: config.stackNames.worker }).guard(...this.masters.autoScalingGroups);
     this.securityGroup = this.masters.securityGroup;
     this.userData.grantRead(this.masters.role);
     webhook.grantRead(this.masters.role);

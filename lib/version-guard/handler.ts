@@ -7,9 +7,11 @@
  *   controllers migrate between adjacent minors only); patch releases move freely;
  * - no downgrade of a minor version;
  * - a kubelet is never newer than the API servers, nor more than three minors older.
- * What the stack runs is the guard's own previous `Version` (CloudFormation sends the old
- * properties with an Update); what the API servers run, for the worker stack, is the master
- * stack's `KubernetesVersion` output, read when the guard runs.
+ * What a stack runs is its own `KubernetesVersion` output (written by its last successful
+ * deploy; the guard's old properties where a stack has none yet). What the API servers run, for
+ * the worker stack, is the master stack's output; what the kubelets run, for the master stack,
+ * the worker stack's. A rollback (the stack in UPDATE_ROLLBACK_IN_PROGRESS, going back to what
+ * it ran) is never refused: a refusal there would leave the stack in UPDATE_ROLLBACK_FAILED.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
@@ -24,12 +26,22 @@ export interface KubernetesVersionGuardProperties {
   readonly Version: string;
   /** The master stack, whose KubernetesVersion output says what the API servers run (worker stack only). */
   readonly ApiServerStack?: string;
+  /** The worker stack, whose KubernetesVersion output says what its kubelets run (master stack only). */
+  readonly KubeletStack?: string;
 }
 
 export interface OnEventRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
+  /** The stack the guard is in (the Provider framework passes CloudFormation's). */
+  readonly StackId: string;
   readonly ResourceProperties: KubernetesVersionGuardProperties;
   readonly OldResourceProperties?: KubernetesVersionGuardProperties;
+}
+
+/** What the guard reads of a stack; undefined when the stack does not exist (yet). */
+export interface StackState {
+  readonly status: string;
+  readonly outputs: Readonly<Record<string, string>>;
 }
 
 interface Version {
@@ -74,8 +86,8 @@ export function kubeletSkewProblem(kubelet: string, apiServer: string): string |
 }
 
 export interface GuardDependencies {
-  /** The outputs of a stack, by key. */
-  readonly stackOutputs: (stackName: string) => Promise<Readonly<Record<string, string>>>;
+  /** A stack's status and outputs, by name or id; undefined when it does not exist. */
+  readonly describeStack: (stack: string) => Promise<StackState | undefined>;
 }
 
 export function createOnEventHandler(dependencies: GuardDependencies) {
@@ -83,18 +95,23 @@ export function createOnEventHandler(dependencies: GuardDependencies) {
     const props = event.ResourceProperties;
     const answer = { PhysicalResourceId: 'kubernetes-version', Data: { Version: props.Version } };
     if (event.RequestType === 'Delete') return answer;
-    const problems: string[] = [];
-    const deployed = event.RequestType === 'Update' ? event.OldResourceProperties?.Version : undefined;
-    if (deployed !== undefined) problems.push(upgradeProblem(deployed, props.Version) ?? '');
-    if (props.ApiServerStack) {
-      const apiServer = (await dependencies.stackOutputs(props.ApiServerStack))[KUBERNETES_VERSION_OUTPUT];
-      // A master stack of a release before the output: it records nothing to compare with.
-      if (apiServer === undefined) console.log(`${props.ApiServerStack} has no ${KUBERNETES_VERSION_OUTPUT} output; the kubelet check is skipped`);
-      else problems.push(kubeletSkewProblem(props.Version, apiServer) ?? '');
+    const own = await dependencies.describeStack(event.StackId);
+    if (own?.status === 'UPDATE_ROLLBACK_IN_PROGRESS') {
+      console.log(`rolling back to Kubernetes ${props.Version}: allowed`);
+      return answer;
     }
-    const refused = problems.filter((p) => p !== '');
-    if (refused.length > 0) throw new Error(refused.join('; '));
-    console.log(`Kubernetes ${deployed ?? '(new)'} -> ${props.Version}: allowed`);
+    const versionOf = async (stack: string | undefined) => (stack === undefined ? undefined : (await dependencies.describeStack(stack))?.outputs[KUBERNETES_VERSION_OUTPUT]);
+    const deployed = own?.outputs[KUBERNETES_VERSION_OUTPUT] ?? event.OldResourceProperties?.Version;
+    const apiServers = await versionOf(props.ApiServerStack);
+    const kubelets = await versionOf(props.KubeletStack);
+    const problems = [
+      deployed !== undefined ? upgradeProblem(deployed, props.Version) : undefined,
+      // The workers against the API servers they would join; the API servers against the workers already there.
+      apiServers !== undefined ? kubeletSkewProblem(props.Version, apiServers) : undefined,
+      kubelets !== undefined ? kubeletSkewProblem(kubelets, props.Version) : undefined,
+    ].filter((problem): problem is string => problem !== undefined);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    console.log(`Kubernetes ${deployed ?? '(new)'} -> ${props.Version} (API servers ${apiServers ?? '-'}, kubelets ${kubelets ?? '-'}): allowed`);
     return answer;
   };
 }
@@ -103,9 +120,16 @@ const cloudFormation = new CloudFormationClient({});
 
 /** The Lambda entry point (`handler` in the NodejsFunction's default). */
 export const handler = createOnEventHandler({
-  stackOutputs: async (stackName) => {
-    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const outputs = response.Stacks?.[0]?.Outputs ?? [];
-    return Object.fromEntries(outputs.filter((o) => o.OutputKey && o.OutputValue !== undefined).map((o) => [o.OutputKey!, o.OutputValue!]));
+  describeStack: async (stack) => {
+    try {
+      const [found] = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }))).Stacks ?? [];
+      if (!found) return undefined;
+      const outputs = (found.Outputs ?? []).filter((o) => o.OutputKey && o.OutputValue !== undefined).map((o) => [o.OutputKey!, o.OutputValue!]);
+      return { status: found.StackStatus ?? '', outputs: Object.fromEntries(outputs) };
+    } catch (error) {
+      // CloudFormation's answer for a stack that does not exist (the worker stack of a new cluster).
+      if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) return undefined;
+      throw error;
+    }
   },
 });

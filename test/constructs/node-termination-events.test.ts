@@ -14,7 +14,7 @@ import {
 } from '../../lib/constructs/node-termination-events';
 import { nodeTerminationQueueName } from '../../manifests/addons/aws-node-termination-handler';
 import { EventPattern, matchesPattern } from '../event-pattern';
-import { Statement } from '../iam-policy';
+import { conditionHolds, resolveIntrinsics, Statement } from '../iam-policy';
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
 const CLUSTER = 'kube-aws-test-1';
@@ -101,9 +101,20 @@ describe('NodeTerminationQueue and NodeTerminationLifecycleRule', () => {
     ]);
   });
 
-  test('requests without TLS are denied', () => {
+  test('requests without TLS are denied, and so is any SendMessage that does not come from a rule of the cluster', () => {
     const denies = queueStatements().filter((s) => s.Effect === 'Deny');
-    expect(denies).toEqual([expect.objectContaining({ Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+    expect(denies).toEqual([
+      expect.objectContaining({ Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({ Sid: 'NobodyElseSends', Principal: { AWS: '*' }, Action: 'sqs:SendMessage' }),
+    ]);
+    // As IAM evaluates it: a user's direct request (no aws:SourceArn) is denied, a rule of another
+    // cluster too, a rule of this cluster is not.
+    const deny = denies[1];
+    const ruleArn = (name: string) => `arn:aws:events:eu-central-1:123456789012:rule/${name}`;
+    const resolved = resolveIntrinsics(deny, { 'AWS::Partition': 'aws' });
+    expect(conditionHolds(resolved.Condition, {})).toBe(true);
+    expect(conditionHolds(resolved.Condition, { 'aws:SourceArn': ruleArn('other-cluster-node-termination-x') })).toBe(true);
+    expect(conditionHolds(resolved.Condition, { 'aws:SourceArn': ruleArn(`${nodeTerminationRulePrefix(CLUSTER)}state-change`) })).toBe(false);
   });
 
   test('every rule is named with the prefix the queue policy allows and targets the queue, by ARN in the worker stack', () => {
