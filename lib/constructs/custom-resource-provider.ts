@@ -2,9 +2,9 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { bundledHandlerCode } from './lambda-bundle';
 
 /** Properties of {@link customResourceProvider}. */
 export interface CustomResourceProviderProps {
@@ -50,13 +50,13 @@ export interface CustomResourceProviderProps {
 /** A custom resource's onEvent function and the CDK Provider framework in front of it. */
 export interface CustomResourceProvider {
   /** The function: grant it what its events need. */
-  readonly handler: nodejs.NodejsFunction;
+  readonly handler: lambda.Function;
   /** The `serviceToken` of the custom resources it serves. */
   readonly provider: cr.Provider;
 }
 
 /**
- * The onEvent function of one of our custom resources (`Handler`, bundled locally by esbuild,
+ * The onEvent function of one of our custom resources (`Handler`, bundled by esbuild once per content,
  * Node.js 22) behind the Provider framework (`Provider`), both created in `scope` under those
  * ids, with the cdk-nag findings every such pair has acknowledged with their reasons.
  */
@@ -72,11 +72,12 @@ export function customResourceProvider(scope: Construct, props: CustomResourcePr
       ],
     })
     : undefined;
-  const handler = new nodejs.NodejsFunction(scope, 'Handler', {
+  const handler = new lambda.Function(scope, 'Handler', {
     role,
     description: props.description,
-    entry: props.entry,
-    handler: 'handler',
+    // Bundled once per content (lambda-bundle.ts): its `handler` export.
+    code: bundledHandlerCode(props.entry),
+    handler: 'index.handler',
     runtime: lambda.Runtime.NODEJS_22_X,
     timeout: props.timeout,
     memorySize: props.memorySize,
@@ -84,8 +85,6 @@ export function customResourceProvider(scope: Construct, props: CustomResourcePr
     vpcSubnets: props.vpcSubnets,
     securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
     environment: props.environment ? { ...props.environment } : undefined,
-    // esbuild is a dev dependency: bundle locally, no Docker engine needed.
-    bundling: { forceDockerBundling: false },
   });
   const provider = new cr.Provider(scope, 'Provider', { onEventHandler: handler });
 

@@ -236,7 +236,7 @@ export function createOnEventHandler(deps: LeftoverCheckDependencies): (event: O
   };
 }
 
-/** The Lambda entry point (`handler` in the NodejsFunction's default). */
+/** The Lambda entry point (`index.handler` of the bundle: lib/constructs/lambda-bundle.ts). */
 export const handler = createOnEventHandler({
   secretsManager: new SecretsManagerClient({}),
   cloudFormation: new CloudFormationClient({}),

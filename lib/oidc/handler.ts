@@ -100,5 +100,5 @@ export function createOnEventHandler(clients: {
   };
 }
 
-/** The Lambda entry point (`handler` in the NodejsFunction's default). */
+/** The Lambda entry point (`index.handler` of the bundle: lib/constructs/lambda-bundle.ts). */
 export const handler = createOnEventHandler({ s3: new S3Client({}), secretsManager: new SecretsManagerClient({}) });

@@ -170,5 +170,5 @@ export function createOnEventHandler(client: SecretsManagerClient): (event: OnEv
   };
 }
 
-/** The Lambda entry point (`handler` in the NodejsFunction's default). */
+/** The Lambda entry point (`index.handler` of the bundle: lib/constructs/lambda-bundle.ts). */
 export const handler = createOnEventHandler(new SecretsManagerClient({}));

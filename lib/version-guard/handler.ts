@@ -118,7 +118,7 @@ export function createOnEventHandler(dependencies: GuardDependencies) {
 
 const cloudFormation = new CloudFormationClient({});
 
-/** The Lambda entry point (`handler` in the NodejsFunction's default). */
+/** The Lambda entry point (`index.handler` of the bundle: lib/constructs/lambda-bundle.ts). */
 export const handler = createOnEventHandler({
   describeStack: async (stack) => {
     try {

@@ -12,7 +12,7 @@ import * as sans from '../../lib/secrets/sans';
 const ENV = { account: '123456789012', region: 'eu-central-1' };
 const BASE = { clusterName: 'kube-aws-test-1', zoneName: 'team.example.org' };
 
-/** One app and stack for the file: NodejsFunction bundling makes every new stack cost. */
+/** One app and stack for the file: every new stack costs a synth with cdk-nag. */
 function fixture() {
   const app = new App();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

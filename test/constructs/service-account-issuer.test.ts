@@ -21,7 +21,7 @@ function keySource(secrets: ClusterSecrets, regenerate = 0): ServiceAccountKeySo
   };
 }
 
-/** One app and stack for the file, checked by cdk-nag: NodejsFunction bundling makes every new stack cost. */
+/** One app and stack for the file, checked by cdk-nag: every new stack costs a synth with cdk-nag. */
 function fixture() {
   const app = new App();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
