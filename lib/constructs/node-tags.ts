@@ -19,6 +19,4 @@ export const NODE_TAGS = {
 } as const;
 
 /** `kubernetes.io/cluster/<cluster>`: what the AWS cloud controller manager and autoscaler look for. */
-export function clusterTagKey(clusterName: string): string {
-  return `kubernetes.io/cluster/${clusterName}`;
-}
+export { clusterTagKey } from '../../manifests/addons/addon';

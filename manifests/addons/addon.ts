@@ -22,6 +22,16 @@ export interface AddonObject {
  */
 export const CLUSTER_CA_BUNDLE = Buffer.from('kubernetes-on-aws: the cluster CA, filled in by the add-on applier').toString('base64');
 
+/**
+ * `kubernetes.io/cluster/<cluster>`: the ownership tag of everything the cluster owns in AWS
+ * (nodes and their groups, volumes, the termination queue), value `owned`; what the AWS cloud
+ * controller manager, cluster-autoscaler and the add-ons' IAM conditions look for. The one
+ * definition: lib/constructs/node-tags.ts re-exports it for the stacks.
+ */
+export function clusterTagKey(clusterName: string): string {
+  return `kubernetes.io/cluster/${clusterName}`;
+}
+
 /** Where an add-on's pods run. */
 export type AddonPlacement =
   /** No pods: objects the API server acts on itself (RBAC, admission policies). */

@@ -33,7 +33,7 @@ import { IContainer } from 'kubernetes-models/v1/Container';
 import { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
-import { Addon, AddonContext, AddonObject, AddonServiceAccount, IamStatement, NODE_COMPONENTS } from './addon';
+import { Addon, AddonContext, AddonObject, AddonServiceAccount, clusterTagKey, IamStatement, NODE_COMPONENTS } from './addon';
 import { withAddonRole } from './aws-identity';
 import { podNetworkNodeResolver, LINUX_NODE_SELECTOR, NODE_TAINTS, onMasters, tolerationsFor } from './placement';
 
@@ -389,7 +389,7 @@ export const EBS_ATTACH_NODE_ROLES = ['master', 'worker'];
  * EBS callers of the account); a customer-managed key would.
  */
 export function ebsCsiPermissions(context: AddonContext): IamStatement[] {
-  const clusterTag = `kubernetes.io/cluster/${context.clusterName}`;
+  const clusterTag = clusterTagKey(context.clusterName);
   const driverTags = (prefix: 'aws:RequestTag' | 'aws:ResourceTag') => ({
     [`${prefix}/${clusterTag}`]: 'owned',
     [`${prefix}/ebs.csi.aws.com/cluster-name`]: context.clusterName,

@@ -17,7 +17,7 @@ import { IContainer } from 'kubernetes-models/v1/Container';
 import { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { MANAGED_BY_LABELS } from '../managed-by';
-import { Addon, AddonContext, AddonServiceAccount, IamStatement, NODE_COMPONENTS } from './addon';
+import { Addon, AddonContext, AddonServiceAccount, clusterTagKey, IamStatement, NODE_COMPONENTS } from './addon';
 import { withAddonRole } from './aws-identity';
 import { NODE_TAINTS, onMasters, podNetworkNodeResolver } from './placement';
 
@@ -86,9 +86,7 @@ export const NODE_TERMINATION_HOOK_TIMEOUT_SECONDS = NODE_DRAIN_SECONDS + SQS_VI
  * only, and on the instance's own tags from ec2:DescribeInstances, not the group's
  * (pkg/monitor/sqsevent/sqs-monitor.go getNodeInfo: `nodeInfo.Tags[m.ManagedTag]`).
  */
-export function managedTagKey(clusterName: string): string {
-  return `kubernetes.io/cluster/${clusterName}`;
-}
+export const managedTagKey = clusterTagKey;
 /** The value our nodes, groups and queue carry under {@link managedTagKey}; the IAM conditions need it. */
 export const MANAGED_TAG_VALUE = 'owned';
 
