@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { CachedTemplateValidation } from './build/cached-template-validation';
 import { ClusterConfig } from './config';
 import { EtcdStack } from './stacks/etcd-stack';
 import { MasterStack } from './stacks/master-stack';
@@ -13,7 +14,8 @@ export interface ClusterStacks {
 
 /**
  * The three stacks of one cluster, `<cluster>-etcd` <- `<cluster>-master` <-
- * `<cluster>-worker`, checked by cdk-nag's AWS Solutions rules.
+ * `<cluster>-worker`, checked by CDK's template validation (its report cached per content)
+ * and cdk-nag's AWS Solutions rules.
  */
 export function createCluster(app: App, config: ClusterConfig): ClusterStacks {
   const env = { account: config.account, region: config.region };
@@ -27,6 +29,6 @@ export function createCluster(app: App, config: ClusterConfig): ClusterStacks {
     controlPlane: master,
     description: description('workers'),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(CachedTemplateValidation.shared(), new AwsSolutionsChecks(app, { verbose: true }));
   return { etcd, master, worker };
 }

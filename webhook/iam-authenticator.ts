@@ -13,18 +13,9 @@
 import { IamTokenResult, principalOf, verifyIamToken } from './aws-iam-token';
 import { clusterNameOf, IamConfig, RoleName, ROLE_NAMES } from './config';
 import { Ec2NodeNames, NodeNameResult } from './ec2-node-names';
+import { iamRoleGroup, NODE_USER_PREFIX, NODES_GROUP } from './identities';
 import { TokenInfoResult } from './token-info-client';
 
-/** The group of every kubelet (the Node authorizer's, kubernetes/kubernetes plugin/pkg/auth/authorizer/node). */
-export const NODES_GROUP = 'system:nodes';
-/** A node's user name prefix, which the Node authorizer and NodeRestriction read. */
-export const NODE_USER_PREFIX = 'system:node:';
-/** The groups IAM principals get for their role; token-info may never hand them out (token-info-client.ts). */
-export const IAM_ROLE_GROUP_PREFIX = 'kubernetes-on-aws:iam:';
-
-export function iamRoleGroup(role: RoleName): string {
-  return `${IAM_ROLE_GROUP_PREFIX}${role}`;
-}
 
 /** The authorization policy's role groups, with each role's IAM group added when IAM is on. */
 export function rolesWithIamGroups(roles: Readonly<Record<RoleName, readonly string[]>>, iam: IamConfig | undefined): Record<RoleName, readonly string[]> {

@@ -16,7 +16,7 @@ import { Extensions, SubjectAlternativeName } from '@peculiar/asn1-x509';
 import { KubeApi, KubeApiConnection, KubeResponse, responseError } from '../lib/addons/kube-api';
 import * as x509 from '../lib/secrets/x509';
 import { isValidNodeName, judgeNodeInstance, whenAborted } from './ec2-node-names';
-import { NODES_GROUP, NODE_USER_PREFIX } from './iam-authenticator';
+import { NODES_GROUP, NODE_USER_PREFIX } from './identities';
 import { Logger, silentLogger } from './logger';
 
 /** k8s.io/api v0.35.1 certificates/v1/types.go KubeletServingSignerName. */

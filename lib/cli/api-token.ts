@@ -4,7 +4,8 @@ import type { AdminBundle } from '../secrets/bundles';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 import { parseClusterArgs } from './args';
 import { CliError, explainAwsError, reportFailure } from './errors';
-import { BREAK_GLASS_OUTPUT, MasterStackFacts, readMasterStack } from './master-stack';
+import { BREAK_GLASS_OUTPUT } from '../stack-outputs';
+import { MasterStackFacts, readMasterStack } from './master-stack';
 import { CliOutput } from './output';
 
 export const GET_API_TOKEN_USAGE = 'Usage: get-api-token <stack> <version>   (prints the break-glass admin token of cluster <stack>-<version>, when it accepts one)';

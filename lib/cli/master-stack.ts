@@ -1,10 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../stack-outputs';
 import { CliError, explainAwsError } from './errors';
 
-/** The master stack's output with the API URL (`https://<cluster>.<zone>`). */
-export const API_URL_OUTPUT = 'ApiUrl';
-/** The master stack's output saying whether the API servers accept the break-glass admin token. */
-export const BREAK_GLASS_OUTPUT = 'BreakGlassAdminToken';
 
 /** What the master stack tells about its cluster. */
 export interface MasterStackFacts {

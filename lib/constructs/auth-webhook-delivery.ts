@@ -1,10 +1,10 @@
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { version as esbuildVersion } from 'esbuild';
 import { S3Asset } from '../../userdata';
-import { bundleWebhookServer } from '../../webhook/bundle';
+import { BUNDLE_FILE_NAME, bundleWebhookServer } from '../../webhook/bundle';
+import { cachedDirectory, hashOfSources } from '../build/content-cache';
 import { DEFAULT_AUTHENTICATE_URL, DEFAULT_AUTHORIZE_URL, webhookKubeconfig } from '../../webhook/kubeconfig';
 import { renderWebhookConfig } from '../../webhook/render-config';
 import { AwsPartition, KubeletServingApproverConfig, NodeRoleMapping, RoleName } from '../../webhook/config';
@@ -60,7 +60,11 @@ export class AuthWebhookDelivery extends Construct {
         roles: props.iam.roleArns,
       },
     });
-    const bundlePath = bundleWebhookServer(fs.mkdtempSync(path.join(os.tmpdir(), 'kube-auth-webhook-')));
+    // Bundled once per content: the bundle depends on the app's sources and the lock file only.
+    const bundleDir = cachedDirectory('webhook', 'kube-auth-webhook', { esbuild: esbuildVersion, sources: hashOfSources() }, BUNDLE_FILE_NAME, (dir) => {
+      bundleWebhookServer(dir);
+    });
+    const bundlePath = path.join(bundleDir, BUNDLE_FILE_NAME);
     this.asset = new VerifiedAsset(this, 'Bundle', { path: bundlePath });
     this.bundle = this.asset.ignitionSource;
     this.authenticationKubeconfig = webhookKubeconfig(DEFAULT_AUTHENTICATE_URL);

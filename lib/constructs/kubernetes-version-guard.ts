@@ -3,7 +3,8 @@ import { CfnOutput, CustomResource, Duration, Stack, Validations } from 'aws-cdk
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { customResourceProvider, nagResourcePrint } from './custom-resource-provider';
-import { KUBERNETES_VERSION_OUTPUT, KubernetesVersionGuardProperties } from '../version-guard/handler';
+import type { KubernetesVersionGuardProperties } from '../version-guard/handler';
+import { KUBERNETES_VERSION_OUTPUT } from '../stack-outputs';
 
 /** One DescribeStacks call; the rest is headroom for a slow API. */
 const GUARD_TIMEOUT = Duration.minutes(1);

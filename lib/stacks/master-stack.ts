@@ -21,8 +21,8 @@ import { NODE_TERMINATION_HOOK_TIMEOUT_SECONDS, nodeTerminationQueueTags } from 
 import { NodeTerminationLifecycleRule, NodeTerminationQueue } from '../constructs/node-termination-events';
 import { LeftoverCheck } from '../constructs/leftover-check';
 import { ServiceAccountIssuer } from '../constructs/service-account-issuer';
-import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../cli/master-stack';
-import { iamRoleGroup } from '../../webhook/iam-authenticator';
+import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../stack-outputs';
+import { iamRoleGroup } from '../../webhook/identities';
 import { ClusterSecretNames } from '../../userdata/secret-names';
 import { masterConfig } from '../../userdata';
 import { WEBHOOK_APPROVER_CONNECTION } from '../../userdata/master';

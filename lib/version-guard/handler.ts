@@ -14,9 +14,8 @@
  * it ran) is never refused: a refusal there would leave the stack in UPDATE_ROLLBACK_FAILED.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { KUBERNETES_VERSION_OUTPUT } from '../stack-outputs';
 
-/** The master stack's output that records the version its API servers run. */
-export const KUBERNETES_VERSION_OUTPUT = 'KubernetesVersion';
 /** How far a kubelet may trail the API server (version skew policy, since Kubernetes 1.28). */
 export const KUBELET_MAX_MINORS_BEHIND = 3;
 

@@ -4,7 +4,7 @@ import { rendered } from './addons/addon-fixtures';
 import { ADDONS } from '../../manifests/addons/registry';
 import { KUBELET_CLIENT_USER, KUBELET_SERVING_APPROVER_USER } from '../../userdata/master';
 import { POD_IDENTITY_WEBHOOK_USER } from '../../userdata/pod-identity-webhook';
-import { NODE_USER_PREFIX, NODES_GROUP } from '../../webhook/iam-authenticator';
+import { NODE_USER_PREFIX, NODES_GROUP } from '../../webhook/identities';
 
 interface ManifestObject {
   kind: string;

@@ -14,7 +14,7 @@ import { WEBHOOK_CONFIG_PATH } from '../../userdata/master';
 import { parseWebhookConfig } from '../../webhook/config';
 import { grantsAction, resourcesOf, statementsOfRole } from '../iam-policy';
 import { fileText } from '../userdata/config-files';
-import { iamRoleGroup } from '../../webhook/iam-authenticator';
+import { iamRoleGroup } from '../../webhook/identities';
 import { admit } from '../manifests/validating-admission-policy';
 import { resourcesOfType, synthesizeCluster } from '../util';
 

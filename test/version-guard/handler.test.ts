@@ -4,7 +4,8 @@
  * a kubelet is never newer than the API server and at most three minors older) and its
  * CloudFormation events: a refusal is an error, which fails the deploy before a node changes.
  */
-import { createOnEventHandler, kubeletSkewProblem, KUBERNETES_VERSION_OUTPUT, OnEventRequest, StackState, upgradeProblem } from '../../lib/version-guard/handler';
+import { createOnEventHandler, kubeletSkewProblem, OnEventRequest, StackState, upgradeProblem } from '../../lib/version-guard/handler';
+import { KUBERNETES_VERSION_OUTPUT } from '../../lib/stack-outputs';
 
 describe('upgradeProblem', () => {
   test.each([
