@@ -12,6 +12,7 @@ import { ADDONS, OPTIONAL_ADDON_NAMES } from '../manifests/addons/registry';
 import { KUBERNETES_VERSION } from '../userdata/versions';
 import { clusterGroupOf } from '../userdata/types';
 import { AwsPartition, partitionOfRegion } from '../webhook/config';
+import { DEFAULT_POOL_NAME, instanceArchitectureProblem, WorkerPoolConfig, parseWorkerPools, workerPoolsExample } from './worker-pools';
 
 /** Reads one context value; `node.tryGetContext` has this shape. */
 export type ContextReader = (key: string) => unknown;
@@ -77,14 +78,6 @@ export interface MasterConfig {
   readonly count: number;
 }
 
-export interface WorkerConfig {
-  readonly instanceType: string;
-  readonly minSize: number;
-  /** Absent: the group's current size is kept on update (cluster-autoscaler owns it). */
-  readonly desiredCapacity?: number;
-  readonly maxSize: number;
-}
-
 export interface ClusterConfig {
   readonly stack: string;
   readonly version: string;
@@ -108,7 +101,11 @@ export interface ClusterConfig {
   readonly kubernetesVersion: string;
   readonly etcd: EtcdConfig;
   readonly master: MasterConfig;
-  readonly worker: WorkerConfig;
+  /**
+   * The worker pools (`workerPools`), or the one pool named DEFAULT_POOL_NAME the `worker*`
+   * keys describe.
+   */
+  readonly workerPools: readonly WorkerPoolConfig[];
   /** The OAuth2 token-info endpoint the auth webhook checks user tokens against. */
   readonly tokenInfoUrl: string;
   /** Where clients may reach the API from (IPv4 CIDRs). */
@@ -379,36 +376,22 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     );
   }
 
-  const instanceType = (key: string) =>
-    p.string(key, { pattern: INSTANCE_TYPE, what: 'an EC2 instance type', example: DEFAULTS.instanceType, default: DEFAULTS.instanceType });
+  const instanceType = (key: string) => {
+    const type = p.string(key, { pattern: INSTANCE_TYPE, what: 'an EC2 instance type', example: DEFAULTS.instanceType, default: DEFAULTS.instanceType });
+    const architecture = INSTANCE_TYPE.test(type) ? instanceArchitectureProblem(type) : undefined;
+    if (architecture) p.problem(key, architecture, DEFAULTS.instanceType);
+    return type;
+  };
 
   const etcdInstanceType = instanceType('etcdInstanceType');
   const masterInstanceType = instanceType('masterInstanceType');
-  const workerInstanceType = instanceType('workerInstanceType');
 
   const etcdCount = p.integer('etcdCount', { min: 1, max: 7, default: DEFAULTS.etcdCount, what: 'the number of etcd members' });
   if (etcdCount % 2 === 0) {
     p.problem('etcdCount', `must be odd so that a majority survives losing a minority, got ${etcdCount}`, '3');
   }
   const masterCount = p.integer('masterCount', { min: 1, max: 9, default: DEFAULTS.masterCount, what: 'the number of masters' });
-  const minSize = p.integer('workerMinSize', { min: 0, max: 1000, default: DEFAULTS.workerMinSize, what: 'the least number of workers' });
-  const maxSize = p.integer('workerMaxSize', { min: 1, max: 1000, default: DEFAULTS.workerMaxSize, what: 'the most workers' });
-  // Left out, the Auto Scaling group starts at workerMinSize and an update keeps the size
-  // it has (cluster-autoscaler's choice); set, every deploy resets the group to it.
-  const desiredCapacity =
-    p.read('workerDesiredCapacity', '3') === undefined
-      ? undefined
-      : p.integer('workerDesiredCapacity', { min: 0, max: 1000, default: minSize, what: 'the number of workers to run' });
-  if (minSize > maxSize) {
-    p.problem('workerMinSize', `must not exceed workerMaxSize (${maxSize}), got ${minSize}`, String(Math.min(DEFAULTS.workerMinSize, maxSize)));
-  }
-  if (desiredCapacity !== undefined && (desiredCapacity < minSize || desiredCapacity > maxSize)) {
-    p.problem(
-      'workerDesiredCapacity',
-      `must lie between workerMinSize (${minSize}) and workerMaxSize (${maxSize}), got ${desiredCapacity}`,
-      String(Math.min(minSize + 1, maxSize)),
-    );
-  }
+  const workers = readWorkerPools(p, network.nodeSubnetIds, instanceType);
 
   const tokenInfoUrl = p.string('tokenInfoUrl', {
     pattern: /^https:\/\/[^\s/]+(\/\S*)?$/,
@@ -484,14 +467,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
   } catch (error) {
     p.problem('disabledAddons', `leaves an add-on without what it needs: ${(error as Error).message}`, 'headlamp');
   }
-  if ((desiredCapacity ?? minSize) === 0 && workerAddons.length > 0) {
-    p.problem(
-      'workerMinSize',
-      `0 starts no worker, but the worker stack waits for ${workerAddons.join(', ')} to run on workers: ` +
-        `start at least one (workerMinSize or workerDesiredCapacity), or add them to disabledAddons`,
-      '1',
-    );
-  }
+  reportNoStartingWorker(p, workers, workerAddons);
 
   const generation = (key: string) => p.integer(key, { min: 0, max: 1000000, default: 0, what: 'a generation number' });
   const secretsGeneration = {
@@ -529,7 +505,7 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     kubernetesVersion,
     etcd: { instanceType: etcdInstanceType, count: etcdCount },
     master: { instanceType: masterInstanceType, count: masterCount },
-    worker: { instanceType: workerInstanceType, minSize, desiredCapacity, maxSize },
+    workerPools: workers.pools,
     tokenInfoUrl,
     apiAllowedCidrs,
     roleGroups,
@@ -539,6 +515,97 @@ function readClusterConfig(p: ContextParser): ClusterConfig {
     disabledAddons,
     ...(forceRollToken !== undefined ? { forceRoll: { token: forceRollToken, roles: forceRollRoles } } : {}),
   };
+}
+
+/** The worker pools, and whether they came from `workerPools` (else from the `worker*` keys). */
+interface WorkerPools {
+  readonly pools: WorkerPoolConfig[];
+  readonly fromWorkerPools: boolean;
+}
+
+/** The `worker*` keys: their examples, and the pool setting that replaces each in `workerPools`. */
+const WORKER_KEYS_IN_POOLS: readonly { key: string; example: string; poolKey: string }[] = [
+  { key: 'workerInstanceType', example: DEFAULTS.instanceType, poolKey: 'instanceTypes' },
+  { key: 'workerMinSize', example: String(DEFAULTS.workerMinSize), poolKey: 'minSize' },
+  { key: 'workerMaxSize', example: String(DEFAULTS.workerMaxSize), poolKey: 'maxSize' },
+  { key: 'workerDesiredCapacity', example: '3', poolKey: 'desiredCapacity' },
+];
+
+/**
+ * `workerPools` is the complete list of pools; without it, the `worker*` keys describe the one
+ * pool they always did. Both are read on every run, so that the settings read do not depend
+ * on the context.
+ */
+function readWorkerPools(p: ContextParser, nodeSubnetIds: readonly string[], instanceType: (key: string) => string): WorkerPools {
+  const raw = p.read('workerPools', workerPoolsExample());
+  if (raw === undefined || raw === null) return { pools: [readDefaultPool(p, instanceType)], fromWorkerPools: false };
+  for (const { key, example, poolKey } of WORKER_KEYS_IN_POOLS) {
+    const given = p.read(key, example);
+    if (given !== undefined && given !== null && given !== '') {
+      p.problem(key, `workerPools replaces ${key}: set ${poolKey} in the pool instead, and leave ${key} out`, workerPoolsExample(), 'workerPools');
+    }
+  }
+  const pools = parseWorkerPools(raw, nodeSubnetIds, (message, example) => p.problem('workerPools', message, example));
+  return { pools, fromWorkerPools: true };
+}
+
+/** The pool of the `worker*` keys: on-demand, one instance type, every node subnet. */
+function readDefaultPool(p: ContextParser, instanceType: (key: string) => string): WorkerPoolConfig {
+  const workerInstanceType = instanceType('workerInstanceType');
+  const minSize = p.integer('workerMinSize', { min: 0, max: 1000, default: DEFAULTS.workerMinSize, what: 'the least number of workers' });
+  const maxSize = p.integer('workerMaxSize', { min: 1, max: 1000, default: DEFAULTS.workerMaxSize, what: 'the most workers' });
+  // Left out, the Auto Scaling group starts at workerMinSize and an update keeps the size
+  // it has (cluster-autoscaler's choice); set, every deploy resets the group to it.
+  const desiredCapacity =
+    p.read('workerDesiredCapacity', '3') === undefined
+      ? undefined
+      : p.integer('workerDesiredCapacity', { min: 0, max: 1000, default: minSize, what: 'the number of workers to run' });
+  if (minSize > maxSize) {
+    p.problem('workerMinSize', `must not exceed workerMaxSize (${maxSize}), got ${minSize}`, String(Math.min(DEFAULTS.workerMinSize, maxSize)));
+  }
+  if (desiredCapacity !== undefined && (desiredCapacity < minSize || desiredCapacity > maxSize)) {
+    p.problem(
+      'workerDesiredCapacity',
+      `must lie between workerMinSize (${minSize}) and workerMaxSize (${maxSize}), got ${desiredCapacity}`,
+      String(Math.min(minSize + 1, maxSize)),
+    );
+  }
+  return {
+    name: DEFAULT_POOL_NAME,
+    instanceTypes: [workerInstanceType],
+    minSize,
+    ...(desiredCapacity !== undefined ? { desiredCapacity } : {}),
+    maxSize,
+    rootVolumeSizeGiB: 50,
+    labels: {},
+    taints: [],
+  };
+}
+
+/** The worker stack waits for its add-ons to run on workers: with none to start with, it would wait until it fails. */
+function reportNoStartingWorker(p: ContextParser, workers: WorkerPools, workerAddons: readonly string[]): void {
+  // An empty list is reported already (workerPools is empty or malformed).
+  if (workers.pools.length === 0 || workerAddons.length === 0) return;
+  // Those add-ons tolerate no pool's taints: only a pool without a NoSchedule or NoExecute taint can run them.
+  const open = workers.pools.filter((pool) => pool.taints.every((taint) => taint.effect === 'PreferNoSchedule'));
+  const starting = open.reduce((sum, pool) => sum + (pool.desiredCapacity ?? pool.minSize), 0);
+  if (starting > 0) return;
+  if (workers.fromWorkerPools) {
+    p.problem(
+      'workerPools',
+      `start no worker in a pool without NoSchedule or NoExecute taints (there, desiredCapacity, or minSize without it, is 0), ` +
+        `but the worker stack waits for ${workerAddons.join(', ')} to run on such workers: start at least one in an untainted pool ` +
+        `(minSize or desiredCapacity), or add them to disabledAddons`,
+      workerPoolsExample(),
+    );
+  } else {
+    p.problem(
+      'workerMinSize',
+      `0 starts no worker, but the worker stack waits for ${workerAddons.join(', ')} to run on workers: ` +
+        `start at least one (workerMinSize or workerDesiredCapacity), or add them to disabledAddons`,
+      '1',
+    );
+  }
 }
 
 function readNetwork(p: ContextParser, region: string): NetworkConfig {

@@ -4,18 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
 import { ConfigError, DEFAULTS, DEFAULT_KUBERNETES_VERSION, clusterContextKeys, loadClusterConfig } from '../lib/config';
 import { flatcarMachineImage } from '../lib/constructs/flatcar-image';
-import { EXAMPLE_CONTEXT, exampleConfig, exampleContext } from './util';
-
-/** The problems a context yields, or none. */
-function problemsOf(overrides: Record<string, unknown>): readonly string[] {
-  try {
-    exampleConfig(overrides);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+import { EXAMPLE_CONTEXT, exampleConfig, exampleContext, problemsOf } from './util';
 
 describe('loadClusterConfig', () => {
   test('reads the example cluster of cdk.json', () => {
@@ -42,7 +31,10 @@ describe('loadClusterConfig', () => {
     expect(config.etcd).toEqual({ instanceType: DEFAULTS.instanceType, count: 3 });
     expect(config.master).toEqual({ instanceType: DEFAULTS.instanceType, count: 1 });
     // Desired is left to the Auto Scaling group (and cluster-autoscaler) unless set.
-    expect(config.worker).toEqual({ instanceType: DEFAULTS.instanceType, minSize: 1, desiredCapacity: undefined, maxSize: 10 });
+    // Without workerPools, the worker* keys make the one default pool: on-demand, every node subnet.
+    expect(config.workerPools).toEqual([
+      { name: 'default', instanceTypes: [DEFAULTS.instanceType], minSize: 1, maxSize: 10, rootVolumeSizeGiB: 50, labels: {}, taints: [] },
+    ]);
     expect(config.disabledAddons).toEqual([]);
     expect(config.roleArns).toEqual({ ReadOnly: [], PowerUser: [], Administrator: [] });
     expect(config.partition).toBe('aws');
@@ -75,7 +67,7 @@ describe('loadClusterConfig', () => {
       workerInstanceType: 'm6i.xlarge',
     });
     expect(config.etcd.count).toBe(5);
-    expect(config.worker).toMatchObject({ maxSize: 20, desiredCapacity: 4, instanceType: 'm6i.xlarge' });
+    expect(config.workerPools).toEqual([expect.objectContaining({ maxSize: 20, desiredCapacity: 4, instanceTypes: ['m6i.xlarge'] })]);
     expect(config.network.availabilityZones).toEqual(['eu-central-1a', 'eu-central-1b']);
     expect(config.flatcarAmi).toEqual({ kind: 'id', amiId: 'ami-0123456789abcdef0' });
   });
@@ -94,7 +86,8 @@ describe('loadClusterConfig', () => {
   test('is frozen', () => {
     const config = exampleConfig();
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.worker)).toBe(true);
+    expect(Object.isFrozen(config.workerPools[0])).toBe(true);
+    expect(Object.isFrozen(config.workerPools[0].instanceTypes)).toBe(true);
     expect(Object.isFrozen(config.network.nodeSubnetIds)).toBe(true);
   });
 
@@ -316,7 +309,8 @@ describe('context keys', () => {
       }
       return [...seen];
     };
-    for (const overrides of [{}, { flatcarAmi: 'lookup', workerDesiredCapacity: 2 }, { region: undefined, stack: 'Bad' }, { flatcarAmi: 'x' }]) {
+    const withPools = { workerPools: '[{"name":"general","instanceTypes":["m6i.large"],"maxSize":3}]', workerMinSize: 2 };
+    for (const overrides of [{}, { flatcarAmi: 'lookup', workerDesiredCapacity: 2 }, { region: undefined, stack: 'Bad' }, { flatcarAmi: 'x' }, withPools]) {
       expect(readKeys(overrides)).toEqual(clusterContextKeys());
     }
   });

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ClusterStacks, createCluster } from '../lib/cluster';
-import { ClusterConfig, loadClusterConfig } from '../lib/config';
+import { ClusterConfig, ConfigError, loadClusterConfig } from '../lib/config';
 
 /** The example cluster's context from cdk.json: the one fixture every test starts from. */
 export const EXAMPLE_CONTEXT: Readonly<Record<string, unknown>> = JSON.parse(
@@ -21,6 +21,17 @@ export function exampleContext(overrides: Record<string, unknown> = {}): Record<
 export function exampleConfig(overrides: Record<string, unknown> = {}): ClusterConfig {
   const context = exampleContext(overrides);
   return loadClusterConfig((key) => context[key], Object.keys(context));
+}
+
+/** The problems a context (the example with overrides) yields, or none. */
+export function problemsOf(overrides: Record<string, unknown>): readonly string[] {
+  try {
+    exampleConfig(overrides);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
 }
 
 export interface SynthesizedCluster {

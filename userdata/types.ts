@@ -3,6 +3,7 @@
  * value and what would be valid). Everything here is known at synth time; whatever is only
  * known on the node (instance id, member index, private DNS name) is read there at boot.
  */
+import type { Taint } from './kubelet';
 import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, POD_CIDR, SERVICE_CIDR } from './network';
 
 export type NodeRole = 'etcd' | 'master' | 'worker';
@@ -101,6 +102,20 @@ export interface WorkerNodeInput extends KubernetesClusterIdentity, ClusterNetwo
    * @default `https://internal.<cluster>.<zone>` (internalApiDnsName)
    */
   readonly apiServerUrl?: string;
+  /**
+   * The worker pool the node belongs to: the kubelet registers with the label
+   * `node.kubernetes.io/pool=<name>` and the pool's own labels and taints (validated by
+   * lib/worker-pools.ts: labels NodeRestriction lets a kubelet set).
+   * @default - the pool `default`, no labels or taints of its own
+   */
+  readonly pool?: WorkerPoolInput;
+}
+
+export interface WorkerPoolInput {
+  /** A DNS label. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
 }
 
 export interface ResolvedNetwork {
@@ -186,6 +201,9 @@ export function validateMasterInput(input: MasterNodeInput): void {
 
 export function validateWorkerInput(input: WorkerNodeInput): void {
   validateKubernetesIdentity(input, 'worker');
+  if (input.pool !== undefined) {
+    check('worker.pool.name', input.pool.name, /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/, "a DNS label of at most 20 characters, e.g. 'spot'");
+  }
   if (input.apiServerUrl !== undefined) {
     check('worker.apiServerUrl', input.apiServerUrl, HTTPS_URL, "an https URL of a DNS name, e.g. 'https://internal.kube-aws-test-1.team.example.org'");
   }

@@ -14,7 +14,7 @@ import { nodeBootstrapParts } from './node-bootstrap';
 import { KUBERNETES_PKI_DIR } from './paths';
 import { nodeReadyWithPodNetwork } from './pod-network-health';
 import { fetchSecretsParts } from './secrets';
-import { internalApiDnsName, ResolvedNetwork, resolveNetwork, validateWorkerInput, WorkerNodeInput } from './types';
+import { internalApiDnsName, ResolvedNetwork, resolveNetwork, validateWorkerInput, WorkerNodeInput, WorkerPoolInput } from './types';
 import { ClusterSecretNames } from './secret-names';
 
 /**
@@ -22,6 +22,50 @@ import { ClusterSecretNames } from './secret-names';
  * client-cert checks). Its credential is its instance role (kubernetes-node.ts).
  */
 export const WORKER_SECRET_FILES = ['ca.crt'];
+
+/**
+ * The label naming a worker's pool. Under node.kubernetes.io, a namespace the kubelet may set
+ * on its own Node (k8s.io/kubelet v0.35.1 pkg/apis/well_known_labels.go KubeletLabelNamespaces),
+ * so NodeRestriction admits it; a node can still claim any pool: select on it for placement,
+ * never for trust.
+ */
+export const WORKER_POOL_LABEL = 'node.kubernetes.io/pool';
+
+/** The pool of workers whose config names none. */
+export const DEFAULT_WORKER_POOL: WorkerPoolInput = { name: 'default', labels: {}, taints: [] };
+
+/**
+ * What of Flatcar's disk is not its root partition: the partitions before ROOT (EFI 1 GiB,
+ * BIOS 2 MiB, USR-A and USR-B 2 GiB each, OEM 1 GiB, OEM-CONFIG 64 MiB: flatcar/scripts
+ * stable-4593.2.5 build_library/disk_layout.json), rounded up.
+ */
+const FLATCAR_NON_ROOT_GIB = 6.1;
+/**
+ * The root filesystem's inode tables, which its capacity leaves out: ext4 made with one
+ * 256-byte inode per 4096 bytes (build_library/disk_util FormatExt: `-i` the block size, `-I
+ * 256`), a share the boot-time resize keeps.
+ */
+const INODE_TABLE_SHARE = 256 / 4096;
+/** The journal and the rest of ext4's metadata: a journal is at most 1 GiB (mke2fs defaults). */
+const EXT4_OTHER_METADATA_GIB = 1;
+/** The kubelet's default hard eviction threshold nodefs.available<10% (k8s.io/kubelet v0.35.1 config/v1beta1/types.go EvictionHard), which allocatable leaves out. */
+const NODEFS_EVICTION_HARD = 0.1;
+
+/**
+ * A lower bound of a worker's allocatable ephemeral storage, in whole GiB, for a root volume of
+ * `rootVolumeGiB`: what cluster-autoscaler may promise pods of a pool it scales up from zero.
+ * Too high, and it would start a node the pod cannot fit on. Calculated from the image's
+ * layout, not measured on a node.
+ */
+export function workerEphemeralStorageGiB(rootVolumeGiB: number): number {
+  const filesystem = (rootVolumeGiB - FLATCAR_NON_ROOT_GIB) * (1 - INODE_TABLE_SHARE) - EXT4_OTHER_METADATA_GIB;
+  return Math.floor(filesystem * (1 - NODEFS_EVICTION_HARD));
+}
+
+/** The labels a worker of `pool` registers with: the pool's own, its role and its pool's name. */
+export function workerNodeLabels(pool: Pick<WorkerPoolInput, 'name' | 'labels'>): Record<string, string> {
+  return { ...pool.labels, 'kubernetes-on-aws/role': 'worker', [WORKER_POOL_LABEL]: pool.name };
+}
 
 /** The worker's health check: the kubelet answers healthz, the node is Ready, its pod network is up. */
 function healthCheck(network: ResolvedNetwork): string {
@@ -40,6 +84,7 @@ export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
   validateWorkerInput(input);
   const network = resolveNetwork(input, 'worker');
   const apiServer = input.apiServerUrl ?? `https://${internalApiDnsName(input)}`;
+  const pool = input.pool ?? DEFAULT_WORKER_POOL;
   return ignitionConfig(
     mergeParts(
       nodeBootstrapParts(input, 'worker'),
@@ -56,8 +101,8 @@ export function workerConfig(input: WorkerNodeInput): IgnitionConfig {
         certificateAuthority: `${KUBERNETES_PKI_DIR}/ca.crt`,
         network,
         healthzBindAddress: '0.0.0.0',
-        registerWithTaints: [],
-        nodeLabels: { 'kubernetes-on-aws/role': 'worker' },
+        registerWithTaints: pool.taints,
+        nodeLabels: workerNodeLabels(pool),
         after: [],
       }),
       healthSignalParts({ healthCheck: healthCheck(network), after: [KUBELET_UNIT] }),

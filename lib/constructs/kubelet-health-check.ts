@@ -11,8 +11,8 @@ export interface KubeletHealthCheckProps {
   readonly vpc: ec2.IVpc;
   /** The nodes' subnets. */
   readonly subnets: readonly ec2.ISubnet[];
-  /** The nodes whose kubelet is checked. */
-  readonly nodes: autoscaling.AutoScalingGroup;
+  /** The groups of the nodes whose kubelet is checked. */
+  readonly nodes: readonly autoscaling.AutoScalingGroup[];
 }
 
 /**
@@ -45,7 +45,7 @@ export class KubeletHealthCheck extends Construct {
       vpc: props.vpc,
       port: KUBELET_HEALTHZ_PORT,
       protocol: elbv2.Protocol.TCP,
-      targets: [props.nodes],
+      targets: [...props.nodes],
       deregistrationDelay: Duration.seconds(0),
       healthCheck: {
         protocol: elbv2.Protocol.HTTP,
@@ -63,6 +63,9 @@ export class KubeletHealthCheck extends Construct {
       protocol: elbv2.Protocol.TCP,
       defaultTargetGroups: [this.targetGroup],
     });
-    props.nodes.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(KUBELET_HEALTHZ_PORT), 'kubelet health checks');
+    // Once per security group: the groups of one NodeGroup share theirs.
+    for (const securityGroup of new Set(props.nodes.flatMap((group) => group.connections.securityGroups))) {
+      securityGroup.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(KUBELET_HEALTHZ_PORT), 'kubelet health checks');
+    }
   }
 }

@@ -17,8 +17,44 @@ export interface NodeGroupCapacity {
    * @default - keep the current desired capacity
    */
   readonly desired?: number;
-  /** The most instances; must leave one slot above `min` for the rolling update's extra instance. */
+  /** The most instances; must leave one slot above `min` for the rolling update's extra instance. 0 empties the group. */
   readonly max: number;
+}
+
+/** Spot capacity of a pool: a mixed-instances group (EC2 Auto Scaling InstancesDistribution). */
+export interface NodePoolSpot {
+  /** On-demand instances before any Spot one. */
+  readonly onDemandBaseCapacity: number;
+  /** The on-demand share, in percent, of the capacity above the base. */
+  readonly onDemandPercentageAboveBaseCapacity: number;
+  /** How EC2 chooses Spot capacity. */
+  readonly allocationStrategy: autoscaling.SpotAllocationStrategy;
+}
+
+/** One of several pools of a NodeGroup: its own launch template and Auto Scaling group. */
+export interface NodePoolProps {
+  /**
+   * Prefixes the ids of the pool's launch template and group (`<id>LaunchTemplate`,
+   * `<id>Group`). The empty id gives the ids of a one-pool group, so a pool can take over
+   * that group's resources without replacing them.
+   */
+  readonly id: string;
+  readonly capacity: NodeGroupCapacity;
+  /**
+   * The instance types; with several, or with `spot`, the group is a mixed-instances group
+   * whose launch template names the first.
+   */
+  readonly instanceTypes: readonly ec2.InstanceType[];
+  /** Spot capacity. @default - on-demand only */
+  readonly spot?: NodePoolSpot;
+  /** The EC2 user data of the pool's nodes. */
+  readonly userData: ec2.UserData;
+  /** Where the pool's nodes run. @default - the NodeGroup's subnets */
+  readonly subnets?: readonly ec2.ISubnet[];
+  /** The size of the encrypted root volume. @default - the NodeGroup's */
+  readonly rootVolumeSize?: Size;
+  /** Tags of the Auto Scaling group alone, not of its instances (e.g. cluster-autoscaler's node template). @default - none */
+  readonly groupTags?: Readonly<Record<string, string>>;
 }
 
 /** The root volume of Flatcar; 20 GiB holds the OS, images and logs of a control-plane node. */
@@ -43,18 +79,27 @@ export interface NodeGroupProps {
   readonly vpc: ec2.IVpc;
   /** Where the nodes run: a pool spreads over all of them; members take one each in turn. */
   readonly subnets: readonly ec2.ISubnet[];
-  /** The EC2 instance type of every node. */
-  readonly instanceType: ec2.InstanceType;
+  /** The EC2 instance type of every node (`capacity` and `members`). @default - none: each pool names its own */
+  readonly instanceType?: ec2.InstanceType;
   /** The Flatcar Container Linux image. */
   readonly machineImage: ec2.IMachineImage;
-  /** The EC2 user data: the small Ignition config that fetches the role's full config. */
-  readonly userData: ec2.UserData;
+  /**
+   * The EC2 user data (`capacity` and `members`): the small Ignition config that fetches the
+   * role's full config. @default - none: each pool has its own
+   */
+  readonly userData?: ec2.UserData;
   /**
    * A pool of interchangeable nodes in one Auto Scaling group. Exactly one of
-   * `capacity` and `members` is given.
+   * `capacity`, `members` and `pools` is given.
    * @default - no pool
    */
   readonly capacity?: NodeGroupCapacity;
+  /**
+   * Several pools of interchangeable nodes, one Auto Scaling group each, sharing the group's
+   * instance role, instance profile and security group.
+   * @default - no pools
+   */
+  readonly pools?: readonly NodePoolProps[];
   /**
    * Nodes with a stable identity: one Auto Scaling group of exactly one instance per
    * member, member N in `subnets[N % subnets.length]`, its instances tagged
@@ -136,7 +181,7 @@ export class NodeGroup extends Construct {
     // Egress is open already, so the egress half of `allowTo` rules is redundant.
     Annotations.of(this.securityGroup).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule');
 
-    const nodes = props.members !== undefined ? this.createMembers(props.members) : [this.createPool(props.capacity!)];
+    const nodes = props.members !== undefined ? this.createMembers(props.members) : this.createPools(poolsOf(props));
     if (props.terminationDrainTimeout) {
       for (const group of nodes.map((n) => n.group)) {
         group.addLifecycleHook('TerminationDrain', {
@@ -173,18 +218,32 @@ export class NodeGroup extends Construct {
     return this.props.members !== undefined ? this.roles : [];
   }
 
-  private createPool(capacity: NodeGroupCapacity): NodeResources {
-    const role = this.createRole('Role', `${this.props.clusterName} ${this.props.role} nodes`, this.props.identityName);
-    const launchTemplate = this.createLaunchTemplate('LaunchTemplate', role, this.props.identityName);
-    const group = this.createGroup('Group', launchTemplate, {
-      subnets: this.props.subnets,
-      minCapacity: capacity.min,
-      desiredCapacity: capacity.desired,
-      maxCapacity: capacity.max,
-      // The extra instance of the update comes first; `max` leaves room for it.
-      minInstancesInService: Math.min(capacity.desired ?? capacity.min, capacity.max - 1),
+  private createPools(pools: readonly NodePoolProps[]): NodeResources[] {
+    const props = this.props;
+    const role = this.createRole('Role', `${props.clusterName} ${props.role} nodes`, props.identityName);
+    // One profile for every pool's launch template: a named one when the role is named (its
+    // ARN is known before the stack exists); the id is the one-pool group's.
+    const identity = props.identityName
+      ? { instanceProfile: new iam.InstanceProfile(this, 'LaunchTemplateProfile', { role, instanceProfileName: props.identityName }) }
+      : { role };
+    return pools.map((pool) => {
+      const launchTemplate = this.createLaunchTemplate(`${pool.id}LaunchTemplate`, identity, {
+        instanceType: pool.instanceTypes[0],
+        userData: pool.userData,
+        rootVolumeSize: pool.rootVolumeSize,
+      });
+      const group = this.createGroup(`${pool.id}Group`, launchTemplate, {
+        subnets: pool.subnets ?? props.subnets,
+        minCapacity: pool.capacity.min,
+        desiredCapacity: pool.capacity.desired,
+        maxCapacity: pool.capacity.max,
+        // The extra instance of the update comes first; `max` leaves room for it.
+        minInstancesInService: Math.min(pool.capacity.desired ?? pool.capacity.min, pool.capacity.max - 1),
+        mixedInstances: pool.instanceTypes.length > 1 || pool.spot !== undefined ? { instanceTypes: pool.instanceTypes, spot: pool.spot } : undefined,
+      });
+      for (const [key, value] of Object.entries(pool.groupTags ?? {})) Tags.of(group).add(key, value, { applyToLaunchedInstances: false });
+      return { role, launchTemplate, group };
     });
-    return { role, launchTemplate, group };
   }
 
   private createMembers(count: number): NodeResources[] {
@@ -194,7 +253,7 @@ export class NodeGroup extends Construct {
       // IAM can't tie a request to the tags of the instance that makes it: only a role of
       // its own lets member N read member N's secrets and nothing of the others'.
       const role = this.createRole(`Member${index}Role`, `${props.clusterName} ${props.role} member ${index}`);
-      const launchTemplate = this.createLaunchTemplate(`Member${index}LaunchTemplate`, role);
+      const launchTemplate = this.createLaunchTemplate(`Member${index}LaunchTemplate`, { role }, { instanceType: props.instanceType!, userData: props.userData! });
       const group = this.createGroup(`Member${index}`, launchTemplate, {
         subnets: [props.subnets[index % props.subnets.length]],
         minCapacity: 1,
@@ -222,14 +281,17 @@ export class NodeGroup extends Construct {
     return role;
   }
 
-  private createLaunchTemplate(id: string, role: iam.IRole, instanceProfileName?: string): ec2.LaunchTemplate {
+  private createLaunchTemplate(
+    id: string,
+    identity: { role: iam.IRole } | { instanceProfile: iam.IInstanceProfile },
+    node: { instanceType: ec2.InstanceType; userData: ec2.UserData; rootVolumeSize?: Size },
+  ): ec2.LaunchTemplate {
     const props = this.props;
     return new ec2.LaunchTemplate(this, id, {
-      instanceType: props.instanceType,
+      instanceType: node.instanceType,
       machineImage: props.machineImage,
-      userData: props.userData,
-      // A named profile when the role is named (its ARN is known before the stack exists).
-      ...(instanceProfileName ? { instanceProfile: new iam.InstanceProfile(this, `${id}Profile`, { role, instanceProfileName }) } : { role }),
+      userData: node.userData,
+      ...identity,
       securityGroup: this.securityGroup,
       requireImdsv2: true,
       httpPutResponseHopLimit: IMDS_HOP_LIMIT,
@@ -237,7 +299,7 @@ export class NodeGroup extends Construct {
         {
           // Flatcar's root device.
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs((props.rootVolumeSize ?? DEFAULT_ROOT_VOLUME_SIZE).toGibibytes(), {
+          volume: ec2.BlockDeviceVolume.ebs((node.rootVolumeSize ?? props.rootVolumeSize ?? DEFAULT_ROOT_VOLUME_SIZE).toGibibytes(), {
             encrypted: true,
             volumeType: ec2.EbsDeviceVolumeType.GP3,
             deleteOnTermination: true,
@@ -256,14 +318,32 @@ export class NodeGroup extends Construct {
       desiredCapacity?: number;
       maxCapacity: number;
       minInstancesInService: number;
+      /** Several instance types or Spot capacity: a mixed-instances policy over the launch template. */
+      mixedInstances?: { instanceTypes: readonly ec2.InstanceType[]; spot?: NodePoolSpot };
     },
   ): autoscaling.AutoScalingGroup {
     const props = this.props;
     const signalTimeout = props.signalTimeout ?? DEFAULT_SIGNAL_TIMEOUT;
+    const mixed = sizing.mixedInstances;
     const group = new autoscaling.AutoScalingGroup(this, id, {
       vpc: props.vpc,
       vpcSubnets: { subnets: [...sizing.subnets] },
-      launchTemplate,
+      ...(mixed
+        ? {
+            mixedInstancesPolicy: {
+              launchTemplate,
+              launchTemplateOverrides: mixed.instanceTypes.map((instanceType) => ({ instanceType })),
+              instancesDistribution: mixed.spot
+                ? {
+                    onDemandBaseCapacity: mixed.spot.onDemandBaseCapacity,
+                    onDemandPercentageAboveBaseCapacity: mixed.spot.onDemandPercentageAboveBaseCapacity,
+                    spotAllocationStrategy: mixed.spot.allocationStrategy,
+                  }
+                : // Several types, on-demand only.
+                  { onDemandPercentageAboveBaseCapacity: 100 },
+            },
+          }
+        : { launchTemplate }),
       minCapacity: sizing.minCapacity,
       desiredCapacity: sizing.desiredCapacity,
       maxCapacity: sizing.maxCapacity,
@@ -274,12 +354,21 @@ export class NodeGroup extends Construct {
           })
         : autoscaling.HealthChecks.ec2({ gracePeriod: signalTimeout }),
       signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
-      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
-        maxBatchSize: 1,
-        minInstancesInService: sizing.minInstancesInService,
-        // CDK's default suspends what would fight the update: health-check replacement,
-        // AZ rebalancing, alarm notifications and scheduled actions (as the 2016 tool did).
-      }),
+      // An emptied group (max 0) has nothing to roll, and CloudFormation refuses a rolling
+      // update whose MinInstancesInService is not below MaxSize.
+      updatePolicy:
+        sizing.maxCapacity > 0
+          ? autoscaling.UpdatePolicy.rollingUpdate({
+              maxBatchSize: 1,
+              minInstancesInService: sizing.minInstancesInService,
+              // CDK's default suspends what would fight the update: health-check replacement,
+              // AZ rebalancing, alarm notifications and scheduled actions (as the 2016 tool did).
+            })
+          : undefined,
+      // Spot: on a rebalance recommendation the group launches a replacement first and then
+      // terminates the node at risk, drained through the termination hook, rather than leave
+      // it cordoned (the handler drains on the recommendation) until EC2 takes it back.
+      ...(mixed?.spot ? { capacityRebalance: true } : {}),
     });
     const logicalId = Stack.of(this).getLogicalId(group.node.defaultChild as autoscaling.CfnAutoScalingGroup);
     const tags: Record<string, string> = {
@@ -295,6 +384,14 @@ export class NodeGroup extends Construct {
     if (sizing.desiredCapacity !== undefined) {
       // Set on purpose: fixed-size groups (members, masters) are meant to return to it.
       Annotations.of(group).acknowledgeWarning('@aws-cdk/aws-autoscaling:desiredCapacitySet');
+    }
+    if (mixed) {
+      Validations.of(group).acknowledge({
+        id: 'AwsSolutions-EC26',
+        reason:
+          "cdk-nag 3.0.2's rule reads the group's top-level launch template, which a mixed-instances group has not, and " +
+          'throws (lib/rules/ec2/EC2EBSVolumeEncrypted.js); the launch template it uses encrypts the root volume as every one of ours.',
+      });
     }
     Validations.of(group).acknowledge({
       id: 'AwsSolutions-AS3',
@@ -341,11 +438,21 @@ function grantBootstrap(role: iam.Role): void {
   });
 }
 
+/** The pools of a pool group: `pools`, or the one pool `capacity` describes. */
+function poolsOf(props: NodeGroupProps): readonly NodePoolProps[] {
+  return props.pools ?? [{ id: '', capacity: props.capacity!, instanceTypes: [props.instanceType!], userData: props.userData! }];
+}
+
 function validate(props: NodeGroupProps): void {
   const where = `NodeGroup ${props.clusterName}/${props.role}`;
-  if ((props.capacity === undefined) === (props.members === undefined)) {
-    throw new Error(`${where}: give exactly one of 'capacity' (a pool) and 'members' (stable members)`);
+  const shapes = [props.capacity, props.members, props.pools].filter((shape) => shape !== undefined);
+  if (shapes.length !== 1) {
+    throw new Error(`${where}: give exactly one of 'capacity' (a pool), 'members' (stable members) and 'pools' (several pools)`);
   }
+  if (props.pools === undefined && (props.instanceType === undefined || props.userData === undefined)) {
+    throw new Error(`${where}: 'instanceType' and 'userData' are required with 'capacity' or 'members' (pools name their own)`);
+  }
+  if (props.pools !== undefined) validatePools(where, props.pools);
   if (props.subnets.length === 0) {
     throw new Error(`${where}: 'subnets' must name at least one subnet`);
   }
@@ -365,19 +472,35 @@ function validate(props: NodeGroupProps): void {
       throw new Error(`${where}: 'terminationDrainTimeout' must be whole seconds from ${HEARTBEAT_TIMEOUT_BOUNDS_SECONDS.min} to ${HEARTBEAT_TIMEOUT_BOUNDS_SECONDS.max} (EC2 Auto Scaling's limits), got ${seconds}`);
     }
   }
-  const c = props.capacity;
-  if (c) {
-    const desired = c.desired ?? c.min;
-    if (!(Number.isInteger(c.min) && Number.isInteger(c.max) && c.min >= 0 && c.max >= 1)) {
-      throw new Error(`${where}: 'capacity' needs whole numbers min >= 0 and max >= 1, got ${JSON.stringify(c)}`);
+  if (props.members === undefined) for (const pool of poolsOf(props)) validateCapacity(pool.id === '' ? where : `${where} pool ${pool.id}`, pool.capacity);
+}
+
+function validatePools(where: string, pools: readonly NodePoolProps[]): void {
+  if (pools.length === 0) throw new Error(`${where}: 'pools' must name at least one pool`);
+  const ids = pools.map((pool) => pool.id);
+  const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
+  if (repeated.length > 0) throw new Error(`${where}: pool ids must be unique, got ${repeated.map((id) => `'${id}'`).join(', ')} more than once`);
+  for (const pool of pools) {
+    if (pool.instanceTypes.length === 0) throw new Error(`${where} pool '${pool.id}': 'instanceTypes' must name at least one instance type`);
+    if (pool.subnets !== undefined && pool.subnets.length === 0) throw new Error(`${where} pool '${pool.id}': 'subnets' must name at least one subnet, or be left out for the group's`);
+    const spot = pool.spot;
+    if (spot && !(Number.isInteger(spot.onDemandBaseCapacity) && spot.onDemandBaseCapacity >= 0 && Number.isInteger(spot.onDemandPercentageAboveBaseCapacity) && spot.onDemandPercentageAboveBaseCapacity >= 0 && spot.onDemandPercentageAboveBaseCapacity <= 100)) {
+      throw new Error(`${where} pool '${pool.id}': 'spot' needs a whole onDemandBaseCapacity >= 0 and a whole onDemandPercentageAboveBaseCapacity from 0 to 100, got ${JSON.stringify(spot)}`);
     }
-    if (desired < c.min || desired > c.max) {
-      throw new Error(`${where}: 'capacity.desired' must lie between min ${c.min} and max ${c.max}, got ${desired}`);
-    }
-    if (c.max <= c.min && c.min > 0) {
-      throw new Error(
-        `${where}: 'capacity.max' (${c.max}) must exceed 'capacity.min' (${c.min}): a rolling update starts the new instance before it stops an old one`,
-      );
-    }
+  }
+}
+
+function validateCapacity(where: string, c: NodeGroupCapacity): void {
+  const desired = c.desired ?? c.min;
+  if (!(Number.isInteger(c.min) && Number.isInteger(c.max) && c.min >= 0 && c.max >= 0)) {
+    throw new Error(`${where}: 'capacity' needs whole numbers min >= 0 and max >= 0, got ${JSON.stringify(c)}`);
+  }
+  if (desired < c.min || desired > c.max) {
+    throw new Error(`${where}: 'capacity.desired' must lie between min ${c.min} and max ${c.max}, got ${desired}`);
+  }
+  if (c.max <= c.min && c.min > 0) {
+    throw new Error(
+      `${where}: 'capacity.max' (${c.max}) must exceed 'capacity.min' (${c.min}): a rolling update starts the new instance before it stops an old one`,
+    );
   }
 }

@@ -238,12 +238,21 @@ export interface NodeTerminationLifecycleRuleProps {
 }
 
 /**
+ * The most groups one lifecycle rule names. An event pattern holds at most 2,048 characters
+ * by default (docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html, "Event pattern
+ * size"), and a name CloudFormation generates for a group (`<stack>-<logical id>-<suffix>`)
+ * can be 100 characters or more with a long cluster and pool name: 8 of them leave room.
+ */
+export const LIFECYCLE_RULE_MAX_GROUPS = 8;
+
+/**
  * Sends the terminate lifecycle actions of the given groups (and of no other group) to the
  * cluster's queue, so that the handler drains each leaving node and then completes its
- * action. One per stack that has node groups.
+ * action. One per stack that has node groups; it makes one EventBridge rule per
+ * {@link LIFECYCLE_RULE_MAX_GROUPS} groups (`<suffix>`, `<suffix>2`, ...).
  */
 export class NodeTerminationLifecycleRule extends Construct {
-  readonly rule: events.Rule;
+  readonly rules: readonly events.Rule[];
 
   constructor(scope: Construct, id: string, props: NodeTerminationLifecycleRuleProps) {
     super(scope, id);
@@ -253,12 +262,20 @@ export class NodeTerminationLifecycleRule extends Construct {
     if ((Object.values(CLUSTER_WIDE_RULE_SUFFIXES) as string[]).includes(props.ruleNameSuffix)) {
       throw new Error(`NodeTerminationLifecycleRule ${this.node.path}: 'ruleNameSuffix' '${props.ruleNameSuffix}' is taken by a cluster-wide rule; choose another`);
     }
-    this.rule = new events.Rule(this, 'Rule', {
-      ruleName: nodeTerminationRuleName(props.clusterName, props.ruleNameSuffix),
-      description: `${props.clusterName}: terminate lifecycle actions for aws-node-termination-handler`,
-      eventPattern: terminateLifecycleActionPattern(props.autoScalingGroups.map((group) => group.autoScalingGroupName)),
-      targets: [new QueueAllowingRulesByName(props.queue)],
-    });
+    const rules: events.Rule[] = [];
+    for (let start = 0; start < props.autoScalingGroups.length; start += LIFECYCLE_RULE_MAX_GROUPS) {
+      const groups = props.autoScalingGroups.slice(start, start + LIFECYCLE_RULE_MAX_GROUPS);
+      const number = rules.length === 0 ? '' : String(rules.length + 1);
+      rules.push(
+        new events.Rule(this, `Rule${number}`, {
+          ruleName: nodeTerminationRuleName(props.clusterName, `${props.ruleNameSuffix}${number}`),
+          description: `${props.clusterName}: terminate lifecycle actions for aws-node-termination-handler`,
+          eventPattern: terminateLifecycleActionPattern(groups.map((group) => group.autoScalingGroupName)),
+          targets: [new QueueAllowingRulesByName(props.queue)],
+        }),
+      );
+    }
+    this.rules = rules;
   }
 }
 

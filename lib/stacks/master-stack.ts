@@ -29,6 +29,7 @@ import { WEBHOOK_APPROVER_CONNECTION } from '../../userdata/master';
 import { internalApiDnsName } from '../../userdata/types';
 import { addonApplierRoleArn, addonApplierRoleName, nodeIdentityName, nodeRoleMapping } from '../node-identities';
 import { EtcdClusterRef } from './etcd-stack';
+import { uniqueTaints } from '../worker-pools';
 
 export interface MasterStackProps extends StackProps {
   /** The validated cluster configuration. */
@@ -72,6 +73,7 @@ export function addonContext(config: ClusterConfig): AddonContext {
     clusterGroup: config.clusterGroup,
     // Token-info users of the Administrator groups, and IAM Administrators (the add-on applier among them).
     administratorGroups: [...config.roleGroups.Administrator, iamRoleGroup('Administrator')],
+    workerPoolTaints: uniqueTaints(config.workerPools.flatMap((pool) => pool.taints)),
   };
 }
 

@@ -1,4 +1,5 @@
-import { Duration, Size, Stack, StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Size, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -14,12 +15,13 @@ import { API_SERVER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from '../../userdat
 import { IgnitionUserData } from '../constructs/ignition-user-data';
 import { INTERNAL_API_PORT } from '../constructs/internal-api-endpoint';
 import { workerConfig } from '../../userdata';
+import { workerEphemeralStorageGiB, workerNodeLabels } from '../../userdata/worker';
+import { AUTOSCALER_ENABLED_TAG, autoscalerClusterTag, nodeTemplateTags } from '../../manifests/addons/cluster-autoscaler';
+import { DEFAULT_POOL_NAME } from '../worker-pools';
 import { addonContext, ControlPlaneRef } from './master-stack';
 import { addonSteps, ClusterAddons, stepsOf } from '../constructs/cluster-addons';
 import { nodeIdentityName } from '../node-identities';
 
-/** Images and container logs live on the root volume: the 2016 workers had 50 GB. */
-export const WORKER_ROOT_VOLUME_SIZE = Size.gibibytes(50);
 /** Time for a new worker to boot, join and become Ready before its kubelet checks count. */
 export const WORKER_HEALTH_CHECK_GRACE = Duration.seconds(480);
 
@@ -30,25 +32,46 @@ export interface WorkerStackProps extends StackProps {
   readonly controlPlane: ControlPlaneRef;
 }
 
-/** `<cluster>-worker`: the workers, found and scaled by cluster-autoscaler. */
+/**
+ * The construct id prefix of a pool's resources, one per pool name (`Pool-<name>-`). The
+ * default pool's resources keep the ids the worker stack had before pools (`UserData`,
+ * `Workers/LaunchTemplate`, `Workers/Group`), so a cluster that moves from the `worker*` keys
+ * to `workerPools` with a pool named `default` keeps its group.
+ */
+export function poolConstructId(poolName: string): string {
+  return poolName === DEFAULT_POOL_NAME ? '' : `Pool-${poolName}-`;
+}
+
+/**
+ * `<cluster>-worker`: the workers, one Auto Scaling group per pool, found and scaled by
+ * cluster-autoscaler. All pools share the workers' instance role (so the masters' auth
+ * webhook, which maps that role to nodes, knows every pool without a change) and security group.
+ */
 export class WorkerStack extends Stack {
   readonly workers: NodeGroup;
-  readonly userData: IgnitionUserData;
+  /** Each pool's user data, by pool name. */
+  readonly userData: ReadonlyMap<string, IgnitionUserData>;
 
   constructor(scope: Construct, id: string, props: WorkerStackProps) {
     super(scope, id, props);
     const { config } = props;
     const network = importClusterNetwork(this, config.network);
-    this.userData = new IgnitionUserData(this, 'UserData', {
-      config: workerConfig({
-        cluster: config.clusterName,
-        zone: config.hostedZone.name,
-        region: config.region,
-        account: config.account,
-        // Inside the VPC: no NAT, public endpoint or apiAllowedCidrs between workers and the API.
-        apiServerUrl: props.controlPlane.internalApiUrl,
-      }),
-    });
+    const subnetsById = new Map(network.nodeSubnets.map((subnet) => [subnet.subnetId, subnet]));
+    const userData = new Map<string, IgnitionUserData>();
+    for (const pool of config.workerPools) {
+      userData.set(pool.name, new IgnitionUserData(this, `${poolConstructId(pool.name)}UserData`, {
+        config: workerConfig({
+          cluster: config.clusterName,
+          zone: config.hostedZone.name,
+          region: config.region,
+          account: config.account,
+          // Inside the VPC: no NAT, public endpoint or apiAllowedCidrs between workers and the API.
+          apiServerUrl: props.controlPlane.internalApiUrl,
+          pool: { name: pool.name, labels: pool.labels, taints: pool.taints },
+        }),
+      }));
+    }
+    this.userData = userData;
 
     this.workers = new NodeGroup(this, 'Workers', {
       clusterName: config.clusterName,
@@ -57,14 +80,30 @@ export class WorkerStack extends Stack {
       identityName: nodeIdentityName(config.clusterName, 'worker'),
       vpc: network.vpc,
       subnets: network.nodeSubnets,
-      instanceType: new ec2.InstanceType(config.worker.instanceType),
       machineImage: flatcarMachineImage(this, config.flatcarAmi, config.region),
-      userData: this.userData.userData,
-      capacity: { min: config.worker.minSize, desired: config.worker.desiredCapacity, max: config.worker.maxSize },
+      pools: config.workerPools.map((pool) => ({
+        id: poolConstructId(pool.name),
+        capacity: { min: pool.minSize, desired: pool.desiredCapacity, max: pool.maxSize },
+        instanceTypes: pool.instanceTypes.map((type) => new ec2.InstanceType(type)),
+        spot: pool.spot && {
+          onDemandBaseCapacity: pool.spot.onDemandBaseCapacity,
+          onDemandPercentageAboveBaseCapacity: pool.spot.onDemandPercentageAboveBaseCapacity,
+          allocationStrategy: pool.spot.allocationStrategy as autoscaling.SpotAllocationStrategy,
+        },
+        userData: userData.get(pool.name)!.userData,
+        subnets: pool.subnetIds?.map((subnetId) => subnetsById.get(subnetId)!),
+        rootVolumeSize: Size.gibibytes(pool.rootVolumeSizeGiB),
+        groupTags: {
+          // cluster-autoscaler's auto-discovery (--node-group-auto-discovery=asg:tag=<these keys>)
+          [AUTOSCALER_ENABLED_TAG]: 'true',
+          [autoscalerClusterTag(config.clusterName)]: 'owned',
+          // and what the pool's nodes will look like, for scaling it up from zero.
+          ...nodeTemplateTags({ labels: workerNodeLabels(pool), taints: pool.taints, ephemeralStorageGiB: workerEphemeralStorageGiB(pool.rootVolumeSizeGiB) }),
+        },
+      })),
       // A leaving worker is drained first (aws-node-termination-handler), for at most this long.
       terminationDrainTimeout: Duration.seconds(NODE_TERMINATION_HOOK_TIMEOUT_SECONDS),
       rollToken: config.forceRoll?.roles.includes('worker') ? config.forceRoll.token : undefined,
-      rootVolumeSize: WORKER_ROOT_VOLUME_SIZE,
       loadBalancerHealthCheckGrace: WORKER_HEALTH_CHECK_GRACE,
     });
     // Its groups' lifecycle actions go to the cluster's queue, which the master stack made (by name: no reference back).
@@ -76,14 +115,10 @@ export class WorkerStack extends Stack {
     });
     // No worker changes before the version is one the cluster can move to, and never ahead of the API servers.
     new KubernetesVersionGuard(this, 'KubernetesVersionGuard', { version: `v${config.kubernetesVersion}`, apiServerStackName: props.controlPlane.stackName }).guard(...this.workers.autoScalingGroups);
-    this.userData.grantRead(this.workers.role);
+    for (const poolUserData of userData.values()) poolUserData.grantRead(this.workers.role);
     props.controlPlane.grantWorkerSecretsRead(this.workers.role);
-    const [group] = this.workers.autoScalingGroups;
-    // cluster-autoscaler's auto-discovery: --node-group-auto-discovery=asg:tag=<these keys>.
-    Tags.of(group).add('k8s.io/cluster-autoscaler/enabled', 'true', { applyToLaunchedInstances: false });
-    Tags.of(group).add(`k8s.io/cluster-autoscaler/${config.clusterName}`, 'owned', { applyToLaunchedInstances: false });
 
-    new KubeletHealthCheck(this, 'HealthCheck', { vpc: network.vpc, subnets: network.nodeSubnets, nodes: group });
+    new KubeletHealthCheck(this, 'HealthCheck', { vpc: network.vpc, subnets: network.nodeSubnets, nodes: this.workers.autoScalingGroups });
 
     // Private images from ECR (the kubelet's ECR credential provider uses the node role).
     this.workers.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryReadOnly'));

@@ -4,6 +4,7 @@
  * add-on under `manifests/addons/`; `registry.ts` lists them. Pure: no CDK, no AWS SDK (lib/
  * turns the permissions into the add-on's own IAM role and the objects into deliveries).
  */
+import type { Taint } from '../../userdata/kubelet';
 
 /** A Kubernetes object from kubernetes-models: it checks itself against its API schema. */
 export interface AddonObject {
@@ -88,6 +89,8 @@ export interface AddonContext {
   readonly clusterGroup: string;
   /** The groups of the Administrator role (the only ones who may relax a namespace's Pod Security). */
   readonly administratorGroups: readonly string[];
+  /** The taints of the worker pools, each once: what a DaemonSet for every node must tolerate besides ours. */
+  readonly workerPoolTaints: readonly Taint[];
 }
 
 /** A Kubernetes service account, by namespace and name. */

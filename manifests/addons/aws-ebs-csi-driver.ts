@@ -68,7 +68,8 @@ const AWS_SERVICE_ACCOUNT: AddonServiceAccount = { namespace: NAMESPACE, name: C
 
 /** Each taint it tolerates, with why: the README's bootstrap table and both pod specs come from here. */
 const TOLERATED_TAINTS: Readonly<Record<string, string>> = {
-  [NODE_TAINTS.controlPlane]: "the controller runs on masters (only their kubelets get tokens for its EC2 role); volumes mount on masters too",
+  [NODE_TAINTS.controlPlane]:
+    "the controller runs on masters (only their kubelets get tokens for its EC2 role); volumes mount on masters too, and on tainted worker pools: the node plugin tolerates each pool's taints as well",
 };
 
 /**
@@ -201,7 +202,7 @@ function controllerDeployment(context: AddonContext): Deployment {
   });
 }
 
-function nodeDaemonSet(): DaemonSet {
+function nodeDaemonSet(context: AddonContext): DaemonSet {
   return new DaemonSet({
     metadata: meta(NODE),
     spec: {
@@ -211,11 +212,15 @@ function nodeDaemonSet(): DaemonSet {
         metadata: { labels: labels(NODE) },
         spec: {
           nodeSelector: { ...LINUX_NODE_SELECTOR },
-          // Every node, masters included: a volume may be mounted wherever a pod lands.
-          // Upstream tolerates every taint; here only the masters' (the DaemonSet controller
-          // adds the not-ready/unreachable/pressure ones itself). Not the uninitialized
-          // taint: the plugin's metadata are the labels the cloud controller sets.
-          tolerations: tolerationsFor(TOLERATED_TAINTS),
+          // Every node, masters and tainted worker pools included: a volume may be mounted
+          // wherever a pod lands. Upstream tolerates every taint; here the masters' and the
+          // pools' (the DaemonSet controller adds the not-ready/unreachable/pressure ones
+          // itself). Not the uninitialized taint: the plugin's metadata are the labels the
+          // cloud controller sets.
+          tolerations: [
+            ...tolerationsFor(TOLERATED_TAINTS),
+            ...context.workerPoolTaints.map((taint) => ({ key: taint.key, operator: 'Equal' as const, value: taint.value ?? '', effect: taint.effect })),
+          ],
           // The pod network: privileged for mounts, but no route to instance metadata.
           hostNetwork: false,
           serviceAccountName: NODE_SA,
@@ -482,7 +487,7 @@ export const awsEbsCsiDriver: Addon = {
   objects: (context) => [
     ...rbac(),
     controllerDeployment(context),
-    nodeDaemonSet(),
+    nodeDaemonSet(context),
     new CSIDriver({
       metadata: meta(EBS_CSI_DRIVER_NAME, false),
       spec: { attachRequired: true, podInfoOnMount: false, nodeAllocatableUpdatePeriodSeconds: 10, fsGroupPolicy: 'File' },

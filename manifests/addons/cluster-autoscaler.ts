@@ -20,6 +20,7 @@ import { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Poli
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Taint } from '../../userdata/kubelet';
 import { MANAGED_BY_LABELS } from '../managed-by';
 import { Addon, AddonContext, AddonServiceAccount, IamStatement, NODE_COMPONENTS } from './addon';
 import { NODE_TAINTS, singleWriterOnMasters } from './placement';
@@ -40,6 +41,72 @@ export function autoscalerClusterTag(clusterName: string): string {
 }
 /** The value lib/stacks/worker-stack.ts gives the per-cluster tag. */
 export const AUTOSCALER_CLUSTER_TAG_VALUE = 'owned';
+
+/**
+ * Scale-from-zero: with no node in a group, CA builds the group's node from the ASG alone
+ * (cloudprovider/aws/aws_manager.go buildNodeFromTemplate, tag cluster-autoscaler-1.35.2):
+ * cpu, memory and GPU of one instance type, generic labels (arch, os, instance type, region,
+ * zone), and whatever these tags add. It reads them from DescribeAutoScalingGroups, i.e. the
+ * group's own tags (auto_scaling_groups.go buildAsgFromAWS, `Tags: g.Tags`): PropagateAtLaunch
+ * plays no part, and false keeps them off the instances' 50-tag budget.
+ *
+ * The instance type of that node (aws_wrapper.go getInstanceTypesForAsgs): the launch
+ * template's, or with a MixedInstancesPolicy the FIRST instance-type override, whatever the
+ * others are; with instance requirements instead, one type EC2 returns for them. So the types
+ * of a mixed pool should share vCPU and memory (README.md, "Using Mixed Instances Policies"),
+ * and the first should be the smallest.
+ */
+export const NODE_TEMPLATE_LABEL_PREFIX = 'k8s.io/cluster-autoscaler/node-template/label/';
+export const NODE_TEMPLATE_TAINT_PREFIX = 'k8s.io/cluster-autoscaler/node-template/taint/';
+export const NODE_TEMPLATE_RESOURCE_PREFIX = 'k8s.io/cluster-autoscaler/node-template/resources/';
+/** EC2 Auto Scaling's limit on a tag key (API reference, Tag.Key: 128 characters). */
+const ASG_TAG_KEY_MAX = 128;
+
+/** What a pool's nodes register with, as far as scale-from-zero needs to know. */
+export interface NodeTemplate {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  /**
+   * Allocatable ephemeral storage, GiB. CA gets none from the launch template's block devices
+   * (buildNodeFromTemplate never looks at them): without this the template node has no
+   * `ephemeral-storage`, and a pod requesting some never scales a zero-node pool up. Give no
+   * more than the node really allocates (root volume less kubelet reservations), or CA starts a
+   * node the pod then does not fit on.
+   */
+  readonly ephemeralStorageGiB?: number;
+}
+
+/**
+ * The ASG tags from which CA builds a pool's node when the pool has none, formatted as
+ * 1.35.2 parses them (cloudprovider/aws/aws_manager.go, tag cluster-autoscaler-1.35.2):
+ * - label: `<label prefix><key>` = value (extractLabelsFromAsg);
+ * - taint: `<taint prefix><key>` = `<value>:<Effect>`, value possibly empty (extractTaintsFromAsg
+ *   splits the value at its first `:`, so a value may not contain one, and one tag per key
+ *   means one taint per key);
+ * - resource: `<resources prefix>ephemeral-storage` = a quantity (extractAllocatableResourcesFromAsg,
+ *   resource.ParseQuantity), here `<n>Gi`.
+ * Throws on what CA would misread or AWS refuse, rather than tagging a pool CA cannot place pods on.
+ */
+export function nodeTemplateTags(template: NodeTemplate): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const put = (key: string, value: string) => {
+    if (key.length > ASG_TAG_KEY_MAX) throw new Error(`ASG tag key longer than ${ASG_TAG_KEY_MAX} characters: ${key}`);
+    tags[key] = value;
+  };
+  for (const [key, value] of Object.entries(template.labels)) put(`${NODE_TEMPLATE_LABEL_PREFIX}${key}`, value);
+  for (const taint of template.taints) {
+    const key = `${NODE_TEMPLATE_TAINT_PREFIX}${taint.key}`;
+    if (key in tags) throw new Error(`two taints with key ${taint.key}: CA reads one taint per key`);
+    if (taint.value?.includes(':')) throw new Error(`taint ${taint.key}: CA splits the value at ':', so "${taint.value}" would be misread`);
+    put(key, `${taint.value ?? ''}:${taint.effect}`);
+  }
+  const storage = template.ephemeralStorageGiB;
+  if (storage !== undefined) {
+    if (!Number.isInteger(storage) || storage <= 0) throw new Error(`ephemeralStorageGiB must be a positive whole number, not ${storage}`);
+    put(`${NODE_TEMPLATE_RESOURCE_PREFIX}ephemeral-storage`, `${storage}Gi`);
+  }
+  return tags;
+}
 
 /** `--address` default (config/flags/flags.go): metrics and /health-check. */
 export const CLUSTER_AUTOSCALER_PORT = 8085;
@@ -76,7 +143,13 @@ export function clusterAutoscalerArgs(context: AddonContext): string[] {
     // "Auto-Discovery Setup"): new worker pools need no flag change.
     `--node-group-auto-discovery=asg:tag=${AUTOSCALER_ENABLED_TAG},${autoscalerClusterTag(context.clusterName)}`,
     // Pools of one instance type in several groups (one per zone, later) grow evenly, so a
-    // zone outage leaves capacity elsewhere; no effect with one group.
+    // zone outage leaves capacity elsewhere; no effect with one group. "Similar" means equal
+    // capacity (memory within a ratio), close allocatable and free, and the same labels apart
+    // from hostname, zone, region and a few AWS ones such as `lifecycle`
+    // (processors/nodegroupset/compare_nodegroups.go IsCloudProviderNodeInfoSimilar,
+    // aws_nodegroups.go, tag cluster-autoscaler-1.35.2): pools with different labels, or
+    // different first instance types (the instance-type label), are never balanced; taints
+    // are not compared.
     '--balance-similar-node-groups',
     // The group that leaves the least CPU and memory idle after the scale-up: the cheapest fit
     // without a price model (the price expander "works only for GCE, GKE and Equinix
@@ -171,7 +244,14 @@ export function clusterAutoscalerPermissions(context: AddonContext): IamStatemen
         'autoscaling:DescribeAutoScalingGroups',
         'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeLaunchConfigurations',
+        // A failed launch (e.g. no Spot capacity) marks the missing nodes unfulfillable, so CA
+        // backs off that pool and tries another (auto_scaling_groups.go isNodeGroupAvailable,
+        // tag cluster-autoscaler-1.35.2).
         'autoscaling:DescribeScalingActivities',
+        // Scale-from-zero, at the same tag: the launch template's instance type
+        // (aws_wrapper.go getLaunchTemplateData), that type's vCPU/memory/architecture
+        // (aws_util.go, DescribeInstanceTypes), and for instance requirements the image's
+        // architecture and the matching types (aws_wrapper.go getInstanceTypeFromInstanceRequirements).
         'ec2:DescribeImages',
         'ec2:DescribeInstanceTypes',
         'ec2:DescribeLaunchTemplateVersions',

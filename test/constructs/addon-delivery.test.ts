@@ -5,7 +5,7 @@ import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistr
 import { Addon, AddonContext, CLUSTER_CA_BUNDLE } from '../../manifests/addons/addon';
 import { ADDON_RESOURCE_TYPE, AddonDelivery } from '../../lib/constructs/addon-delivery';
 
-const context: AddonContext = { clusterName: 'c-1', region: 'eu-central-1', account: '123456789012', partition: 'aws', hostedZoneId: 'Z1', hostedZoneName: 'z.example', kubernetesVersion: 'v1.35.1', clusterGroup: 'aws:123456789012:eu-central-1:c-1', administratorGroups: ['team-admins'] };
+const context: AddonContext = { clusterName: 'c-1', region: 'eu-central-1', account: '123456789012', partition: 'aws', hostedZoneId: 'Z1', hostedZoneName: 'z.example', kubernetesVersion: 'v1.35.1', clusterGroup: 'aws:123456789012:eu-central-1:c-1', administratorGroups: ['team-admins'], workerPoolTaints: [] };
 const addon = (data: Record<string, string>, objects?: Addon['objects']): Addon => ({
   name: 'demo',
   version: 'v1.0.0',

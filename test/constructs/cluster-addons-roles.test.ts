@@ -29,6 +29,7 @@ const CONTEXT: AddonContext = {
   kubernetesVersion: 'v1.35.1',
   clusterGroup: `aws:${ENV.account}:${ENV.region}:kube-aws-test-1`,
   administratorGroups: ['team-admins'],
+  workerPoolTaints: [],
 };
 const callers = ADDONS.filter((addon) => addon.permissions(CONTEXT).length > 0);
 

@@ -1,7 +1,8 @@
-import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { NodeGroup, NodeGroupProps } from '../../lib/constructs/node-group';
+import { NodeGroup, NodeGroupProps, NodePoolProps } from '../../lib/constructs/node-group';
 
 function nodeGroup(overrides: Partial<NodeGroupProps>): { stack: Stack; group: NodeGroup } {
   const stack = new Stack(undefined, 'Test', { env: { account: '123456789012', region: 'eu-central-1' } });
@@ -126,7 +127,7 @@ describe('NodeGroup', () => {
   });
 
   test.each<[string, Partial<NodeGroupProps>, RegExp]>([
-    ['neither capacity nor members', {}, /exactly one of 'capacity'.*and 'members'/],
+    ['neither capacity nor members', {}, /exactly one of 'capacity'.*'members'.*'pools'/],
     ['both capacity and members', { capacity: { min: 1, max: 2 }, members: 3 }, /exactly one of 'capacity'/],
     ['no subnets', { capacity: { min: 1, max: 2 }, subnets: [] }, /'subnets' must name at least one subnet/],
     ['zero members', { members: 0 }, /'members' must be a whole number of at least 1, got 0/],
@@ -138,5 +139,86 @@ describe('NodeGroup', () => {
     ['a name IAM refuses', { capacity: { min: 1, max: 2 }, identityName: 'c worker' }, /'identityName' names a pool's one role: at most 64 .*got 'c worker'/],
   ])('rejects %s', (_, overrides, message) => {
     expect(() => nodeGroup(overrides)).toThrow(message);
+  });
+});
+
+describe('NodeGroup pools', () => {
+  const userData = (name: string) => ec2.UserData.custom(`{"pool":"${name}"}`);
+  const general: NodePoolProps = { id: '', capacity: { min: 1, max: 4 }, instanceTypes: [new ec2.InstanceType('m6i.large')], userData: userData('general') };
+  const spot: NodePoolProps = {
+    id: 'PoolSpot',
+    capacity: { min: 0, max: 20 },
+    instanceTypes: ['m6i.large', 'm5.large', 'm5a.large'].map((type) => new ec2.InstanceType(type)),
+    spot: { onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 10, allocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED },
+    userData: userData('spot'),
+    rootVolumeSize: Size.gibibytes(100),
+    groupTags: { 'k8s.io/cluster-autoscaler/node-template/label/pool': 'spot' },
+  };
+  const pooled = (pools: NodePoolProps[], extra: Partial<NodeGroupProps> = {}) =>
+    nodeGroup({ instanceType: undefined, userData: undefined, identityName: 'c-1-worker-node', pools, ...extra });
+
+  test('each pool is a group of its own; the pools share one role, one named instance profile and one security group', () => {
+    const { stack, group } = pooled([general, spot]);
+    const template = Template.fromStack(stack);
+    expect(group.autoScalingGroups).toHaveLength(2);
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.resourceCountIs('AWS::IAM::InstanceProfile', 1);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
+    const profile = Object.keys(template.findResources('AWS::IAM::InstanceProfile'))[0];
+    const templates = Object.values(template.findResources('AWS::EC2::LaunchTemplate'));
+    expect(templates.map((t) => t.Properties.LaunchTemplateData.IamInstanceProfile)).toEqual([{ Arn: { 'Fn::GetAtt': [profile, 'Arn'] } }, { Arn: { 'Fn::GetAtt': [profile, 'Arn'] } }]);
+    // Each its own user data and root volume; the first type in the template.
+    expect(templates.map((t) => t.Properties.LaunchTemplateData.UserData)).toEqual([{ 'Fn::Base64': '{"pool":"general"}' }, { 'Fn::Base64': '{"pool":"spot"}' }]);
+    expect(templates.map((t) => t.Properties.LaunchTemplateData.BlockDeviceMappings[0].Ebs.VolumeSize)).toEqual([20, 100]);
+    expect(templates.map((t) => t.Properties.LaunchTemplateData.InstanceType)).toEqual(['m6i.large', 'm6i.large']);
+  });
+
+  test('the pool with the empty id keeps the ids of a one-pool group: moving to pools replaces nothing', () => {
+    const ids = (stack: Stack) => Object.keys(Template.fromStack(stack).toJSON().Resources).sort();
+    const one = nodeGroup({ capacity: general.capacity, identityName: 'c-1-worker-node', userData: general.userData });
+    expect(ids(pooled([general]).stack)).toEqual(ids(one.stack));
+    expect(Template.fromStack(pooled([general]).stack).toJSON()).toEqual(Template.fromStack(one.stack).toJSON());
+  });
+
+  test('one instance type on demand is a plain launch template; several types or Spot make a mixed-instances group', () => {
+    const onDemandMix: NodePoolProps = { ...general, id: 'PoolMix', instanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large')] };
+    const { stack } = pooled([general, spot, onDemandMix]);
+    const groups = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(groups[0].Properties.LaunchTemplate).toBeDefined();
+    expect(groups[0].Properties.MixedInstancesPolicy).toBeUndefined();
+    expect(groups[1].Properties.LaunchTemplate).toBeUndefined();
+    expect(groups[1].Properties.MixedInstancesPolicy).toMatchObject({
+      InstancesDistribution: { OnDemandBaseCapacity: 1, OnDemandPercentageAboveBaseCapacity: 10, SpotAllocationStrategy: 'price-capacity-optimized' },
+      LaunchTemplate: { Overrides: [{ InstanceType: 'm6i.large' }, { InstanceType: 'm5.large' }, { InstanceType: 'm5a.large' }] },
+    });
+    expect(groups[1].Properties).toMatchObject({ MinSize: '0', MaxSize: '20' });
+    expect(groups[2].Properties.MixedInstancesPolicy.InstancesDistribution).toEqual({ OnDemandPercentageAboveBaseCapacity: 100 });
+  });
+
+  test("a pool's group tags are on its group only, not on its instances nor on the other pools", () => {
+    const { stack } = pooled([general, spot]);
+    const groups = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'));
+    const nodeTemplateTag = { Key: 'k8s.io/cluster-autoscaler/node-template/label/pool', Value: 'spot', PropagateAtLaunch: false };
+    expect(groups[1].Properties.Tags).toContainEqual(nodeTemplateTag);
+    expect(groups[0].Properties.Tags).not.toContainEqual(expect.objectContaining({ Key: nodeTemplateTag.Key }));
+  });
+
+  test('every pool leaves drained: each group has the termination hook', () => {
+    const { stack } = pooled([general, spot], { terminationDrainTimeout: Duration.seconds(799) });
+    Template.fromStack(stack).resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
+  });
+
+  test.each<[string, NodePoolProps[], RegExp]>([
+    ['no pools', [], /'pools' must name at least one pool/],
+    ['two pools of one id', [general, { ...spot, id: '' }], /pool ids must be unique, got '' more than once/],
+    ['a pool without instance types', [{ ...spot, instanceTypes: [] }], /pool 'PoolSpot': 'instanceTypes' must name at least one/],
+    ['a Spot share above 100', [{ ...spot, spot: { ...spot.spot!, onDemandPercentageAboveBaseCapacity: 101 } }], /pool 'PoolSpot': 'spot' needs/],
+    ['a pool with no room to roll', [{ ...spot, capacity: { min: 3, max: 3 } }], /pool PoolSpot: 'capacity.max' \(3\) must exceed/],
+  ])('rejects %s', (_, pools, message) => {
+    expect(() => pooled(pools)).toThrow(message);
+  });
+
+  test("a pool group names no group-wide instance type or user data, and a one-pool group needs them", () => {
+    expect(() => nodeGroup({ capacity: { min: 1, max: 2 }, userData: undefined })).toThrow(/'instanceType' and 'userData' are required with 'capacity' or 'members'/);
   });
 });

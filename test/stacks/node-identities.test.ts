@@ -18,8 +18,10 @@ const staged = path.join(cluster.app.outdir, cluster.stacks.master.userData.conf
 const webhook = parseWebhookConfig(fileText(JSON.parse(fs.readFileSync(staged, 'utf8')), WEBHOOK_CONFIG_PATH));
 const nameOf = (arn: string) => arn.split('/').pop();
 /** A node's Ignition config as the stack staged it. */
-const nodeConfig = (role: 'master' | 'worker') =>
-  JSON.parse(fs.readFileSync(path.join(cluster.app.outdir, cluster.stacks[role].userData.config.asset.assetPath), 'utf8'));
+const nodeConfig = (role: 'master' | 'worker') => {
+  const userData = role === 'master' ? cluster.stacks.master.userData : cluster.stacks.worker.userData.get('default')!;
+  return JSON.parse(fs.readFileSync(path.join(cluster.app.outdir, userData.config.asset.assetPath), 'utf8'));
+};
 
 describe('node roles, as the auth webhook names them and as the stacks create them', () => {
   test.each([

@@ -99,7 +99,7 @@ describe('WorkerStack', () => {
 
   test("workers' agents use the internal endpoint the master stack publishes, with the cluster CA", () => {
     // The worker's staged Ignition config, as its nodes fetch it.
-    const staged = path.join(cluster.app.outdir, cluster.stacks.worker.userData.config.asset.assetPath);
+    const staged = path.join(cluster.app.outdir, cluster.stacks.worker.userData.get('default')!.config.asset.assetPath);
     const kubeconfig = load(fileText(JSON.parse(fs.readFileSync(staged, 'utf8')), '/etc/kubernetes/kubeconfig')) as any;
     expect(kubeconfig.clusters[0].cluster).toEqual({
       server: cluster.stacks.master.internalApiUrl,

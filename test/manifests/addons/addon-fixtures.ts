@@ -28,6 +28,7 @@ export const CONTEXT: AddonContext = {
   kubernetesVersion: KUBERNETES_VERSION,
   clusterGroup: CLUSTER_GROUP,
   administratorGroups: [ROLE_GROUPS.Administrator],
+  workerPoolTaints: [],
 };
 
 /** An object as it is applied (toJSON), loosely typed for assertions. */
@@ -91,7 +92,7 @@ export interface RegisteredNode {
   readonly clusterDomain: string;
 }
 
-function registered(config: Parameters<typeof fileText>[0], labelsAppliedAtBoot: Readonly<Record<string, string>> = {}): RegisteredNode {
+export function registered(config: Parameters<typeof fileText>[0], labelsAppliedAtBoot: Readonly<Record<string, string>> = {}): RegisteredNode {
   const unit = unitText(config, KUBELET_UNIT);
   const flag = (name: string) => new RegExp(`--${name}=(\\S*)`).exec(unit)?.[1];
   const labels = Object.fromEntries((flag('node-labels') ?? '').split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]));

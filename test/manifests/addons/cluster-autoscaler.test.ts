@@ -5,7 +5,9 @@ import {
   autoscalerClusterTag,
   clusterAutoscaler,
   CLUSTER_AUTOSCALER_VERSION,
+  nodeTemplateTags,
 } from '../../../manifests/addons/cluster-autoscaler';
+import { Taint } from '../../../userdata/kubelet';
 import { KUBERNETES_VERSION } from '../../../userdata/versions';
 import { resourcesOfType, synthesizeCluster } from '../../util';
 import { CONTEXT, containersOf, isAllowed, MASTER_NODE, only, onlyPodTemplate, podTemplates, rendered, schedulableOn, unscopedWrites, WORKER_NODE } from './addon-fixtures';
@@ -106,5 +108,120 @@ describe('the worker group carries what discovery and IAM look for', () => {
       for (const group of groups) expect([action, on(group)]).toEqual([action, true]);
       for (const group of masters) expect([action, on(group)]).toEqual([action, false]);
     }
+  });
+});
+
+/**
+ * How cluster-autoscaler 1.35.2 reads a group's tags when the group has no node: a transcription
+ * of the rules (not the code) of cloudprovider/aws/aws_manager.go extractLabelsFromAsg,
+ * extractTaintsFromAsg and extractAllocatableResourcesFromAsg at tag cluster-autoscaler-1.35.2.
+ * Go's strings.Split and JS split agree for a non-empty separator.
+ */
+const CA_LABEL_PREFIX = 'k8s.io/cluster-autoscaler/node-template/label/';
+const CA_TAINT_PREFIX = 'k8s.io/cluster-autoscaler/node-template/taint/';
+const CA_RESOURCE_PREFIX = 'k8s.io/cluster-autoscaler/node-template/resources/';
+type Tags = Readonly<Record<string, string>>;
+
+function caLabels(tags: Tags): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    // The node-template prefix, else the EKS `eks:` one; the key's text after it, if any.
+    let parts = key.split(CA_LABEL_PREFIX);
+    if (parts.length <= 1) parts = key.split('eks:');
+    if (parts.length > 1 && parts[1] !== '') labels[parts[1]] = value;
+  }
+  return labels;
+}
+
+function caTaints(tags: Tags): Taint[] {
+  const taints: Taint[] = [];
+  for (const [key, value] of Object.entries(tags)) {
+    // The value must contain `:<Effect>` (an unanchored match), then splits at its first `:`.
+    if (!/(.*):(?:NoSchedule|NoExecute|PreferNoSchedule)/.test(value)) continue;
+    const parts = key.split(CA_TAINT_PREFIX);
+    if (parts.length <= 1) continue;
+    const colon = value.indexOf(':');
+    // CA keeps an empty value as ""; Taint's value is optional, so "" reads back as none.
+    const taintValue = value.slice(0, colon);
+    taints.push({ key: parts[1], ...(taintValue ? { value: taintValue } : {}), effect: value.slice(colon + 1) as Taint['effect'] });
+  }
+  return taints;
+}
+
+/** The resources, in bytes for binary-suffixed quantities (all nodeTemplateTags writes); others are skipped, as CA skips what ParseQuantity refuses. */
+function caResourceBytes(tags: Tags): Record<string, number> {
+  const resources: Record<string, number> = {};
+  const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  for (const [key, value] of Object.entries(tags)) {
+    const parts = key.split(CA_RESOURCE_PREFIX);
+    const quantity = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(value);
+    if (parts.length > 1 && parts[1] !== '' && quantity) resources[parts[1]] = Number(quantity[1]) * units[quantity[2]];
+  }
+  return resources;
+}
+
+describe('nodeTemplateTags: the ASG tags CA builds a zero-node pool from', () => {
+  const labels = { 'node.example.com/pool': 'spot', 'example.com/empty': '', 'tier': 'batch' };
+  const taints: Taint[] = [
+    { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+    { key: 'spot', effect: 'PreferNoSchedule' },
+    { key: 'example.com/drain', value: 'soon', effect: 'NoExecute' },
+  ];
+  const tags = nodeTemplateTags({ labels, taints, ephemeralStorageGiB: 40 });
+
+  test('labels read back as the same labels', () => {
+    expect(caLabels(tags)).toEqual(labels);
+  });
+
+  test('taints, with and without a value, read back as the same taints', () => {
+    expect(caTaints(tags)).toEqual(taints);
+  });
+
+  test('ephemeral storage reads back as that many GiB, and is absent unless given', () => {
+    expect(caResourceBytes(tags)).toEqual({ 'ephemeral-storage': 40 * 2 ** 30 });
+    expect(caResourceBytes(nodeTemplateTags({ labels, taints }))).toEqual({});
+  });
+
+  test('no other tags: nothing CA would read as something else', () => {
+    expect(Object.keys(tags)).toHaveLength(Object.keys(labels).length + taints.length + 1);
+    expect(Object.keys(tags).every((key) => [CA_LABEL_PREFIX, CA_TAINT_PREFIX, CA_RESOURCE_PREFIX].some((p) => key.startsWith(p)))).toBe(true);
+  });
+
+  test('the parser is not lenient: tags in a wrong format do not read back', () => {
+    // Effect first, `=` instead of `:`, or the label under the taint prefix: CA drops or misreads each.
+    expect(caTaints({ [`${CA_TAINT_PREFIX}dedicated`]: 'NoSchedule:gpu' })).not.toEqual([taints[0]]);
+    expect(caTaints({ [`${CA_TAINT_PREFIX}dedicated`]: 'gpu=NoSchedule' })).toEqual([]);
+    expect(caLabels({ [`${CA_TAINT_PREFIX}tier`]: 'batch' })).toEqual({});
+    expect(caResourceBytes({ [`${CA_RESOURCE_PREFIX}ephemeral-storage`]: '40' })).toEqual({});
+  });
+
+  test('refuses what CA would misread or AWS refuse', () => {
+    expect(() => nodeTemplateTags({ labels: {}, taints: [{ key: 'a', value: 'x:y', effect: 'NoSchedule' }] })).toThrow(/split/);
+    expect(() => nodeTemplateTags({ labels: {}, taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'a', effect: 'NoExecute' }] })).toThrow(/one taint per key/);
+    expect(() => nodeTemplateTags({ labels: { [`example.com/${'x'.repeat(80)}`]: 'v' }, taints: [] })).toThrow(/128/);
+    expect(() => nodeTemplateTags({ labels: {}, taints: [], ephemeralStorageGiB: 0 })).toThrow(/positive/);
+    expect(() => nodeTemplateTags({ labels: {}, taints: [], ephemeralStorageGiB: 1.5 })).toThrow(/whole/);
+  });
+});
+
+describe('cluster-autoscaler IAM for scale-from-zero', () => {
+  // What 1.35.2 calls to build a zero-node pool's template (cloudprovider/aws/aws_wrapper.go
+  // getLaunchTemplateData / getInstanceTypeFromInstanceRequirements, aws_util.go
+  // DescribeInstanceTypes) and to notice failed launches (auto_scaling_groups.go isNodeGroupAvailable).
+  const reads = [
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeScalingActivities',
+    'ec2:DescribeLaunchTemplateVersions',
+    'ec2:DescribeInstanceTypes',
+    'ec2:DescribeImages',
+    'ec2:GetInstanceTypesFromInstanceRequirements',
+  ];
+
+  test.each(reads)('%s is allowed', (action) => {
+    expect(isAllowed(statements, { action, resource: '*' })).toBe(true);
+  });
+
+  test('no write is allowed outside groups tagged for this cluster', () => {
+    expect(unscopedWrites(statements, CONTEXT)).toEqual([]);
   });
 });
