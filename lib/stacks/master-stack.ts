@@ -20,6 +20,7 @@ import { KubernetesVersionGuard } from '../constructs/kubernetes-version-guard';
 import { NODE_TERMINATION_HOOK_TIMEOUT_SECONDS, nodeTerminationQueueTags } from '../../manifests/addons/aws-node-termination-handler';
 import { NodeTerminationLifecycleRule, NodeTerminationQueue } from '../constructs/node-termination-events';
 import { LeftoverCheck } from '../constructs/leftover-check';
+import { ClusterCleanup } from '../constructs/cluster-cleanup';
 import { ServiceAccountIssuer } from '../constructs/service-account-issuer';
 import { API_URL_OUTPUT, BREAK_GLASS_OUTPUT } from '../stack-outputs';
 import { iamRoleGroup } from '../../webhook/identities';
@@ -160,6 +161,13 @@ export class MasterStack extends Stack implements ControlPlaneRef {
       // the "etcd" check goes to healthz, livez and readyz), and replacing every master would
       // not bring etcd back. The load balancer still sends traffic only to masters passing /readyz.
     });
+    // On deletion, what the masters' controllers made in AWS goes once the masters are gone
+    // (the worker stack is gone already): every master resource is deleted before it runs.
+    new ClusterCleanup(this, 'ClusterCleanup', {
+      clusterName: config.clusterName,
+      hostedZoneId: config.hostedZone.id,
+      hostedZoneName: config.hostedZone.name,
+    }).runAfterDeletionOf(this.masters);
     // Every way a node leaves reaches the termination handler through this queue (lib/constructs/node-termination-events.ts).
     const terminations = new NodeTerminationQueue(this, 'NodeTermination', { clusterName: config.clusterName });
     // The handler's role may use the queue only through this tag (aws-node-termination-handler.ts permissions).

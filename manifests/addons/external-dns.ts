@@ -142,9 +142,18 @@ export function externalDnsPermissions(context: AddonContext): IamStatement[] {
       Effect: 'Deny',
       Action: ['route53:ChangeResourceRecordSets'],
       Resource: [zone],
-      Condition: { 'ForAnyValue:StringLike': { [RECORD_NAMES]: [`internal.${domain}`, `etcd.${domain}`, `*.etcd.${domain}`] } },
+      Condition: { 'ForAnyValue:StringLike': { [RECORD_NAMES]: clusterOwnRecordNames(domain) } },
     },
   ];
+}
+
+/**
+ * The names under the cluster's domain that this project keeps itself (the internal API
+ * endpoint, etcd's records), as Route 53 condition patterns: never external-dns' to change,
+ * nor the cluster cleanup's to delete (lib/constructs/cluster-cleanup.ts).
+ */
+export function clusterOwnRecordNames(domain: string): string[] {
+  return [`internal.${domain}`, `etcd.${domain}`, `*.etcd.${domain}`];
 }
 
 /** The Route 53 condition key naming every record of a change batch. */
