@@ -8,14 +8,16 @@
  *
  *   npx ts-node --transpile-only bench/webhook.ts          (BENCH_SECONDS=10, FLOOD_SECONDS=5 by default)
  *
- * Servers run in a child process so autocannon does not share their event loop.
+ * Servers run in child processes so autocannon does not share their event loop: the webhook
+ * as masters run it (the one-file bundle under plain Node), the bare server under plain Node.
  */
-import { fork } from 'child_process';
+import { fork, spawn } from 'child_process';
+import { mkdtempSync, writeFileSync } from 'fs';
 import * as http from 'http';
-import { cpus } from 'os';
+import { cpus, tmpdir } from 'os';
+import * as path from 'path';
 import autocannon from 'autocannon';
-import { startWebhook } from '../webhook/app';
-import { parseWebhookConfig } from '../webhook/config';
+import { bundleWebhookServer } from '../webhook/bundle';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /**
@@ -45,19 +47,8 @@ const SUBJECT_ACCESS_REVIEW = JSON.stringify({
 
 const tokenReviewOf = (token: string) => JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
 
-/** Child: serve one of the servers on a free port and report it; `argument`: the bare server's answers, the junk sender's port, or the webhook's token-info URL. */
+/** Child (under ts-node): the slow token-info of the flood, or its junk sender (`argument`: the webhook's port). */
 async function serve(kind: string, argument?: string): Promise<void> {
-  if (kind === 'bare') {
-    // The webhook's answer for each path, recorded by the parent (a JSON object path -> body).
-    const answers = new Map(Object.entries(JSON.parse(argument!) as Record<string, string>));
-    const server = http.createServer((request, response) => {
-      const answer = answers.get(request.url ?? '') ?? '';
-      request.on('data', () => undefined);
-      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer));
-    });
-    server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
-    return;
-  }
   if (kind === 'junk-sender') {
     await sendJunk(Number(argument));
     return;
@@ -74,18 +65,6 @@ async function serve(kind: string, argument?: string): Promise<void> {
     server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
     return;
   }
-  // token-info stand-in, asked once: afterwards every TokenReview is a cache hit.
-  const tokenInfo = http.createServer((_, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ uid: 'jdoe', groups: [CLUSTER_GROUP, 'team-developers'] })));
-  await new Promise<void>((resolve) => tokenInfo.listen(0, '127.0.0.1', resolve));
-  const config = parseWebhookConfig(JSON.stringify({
-    clusterGroup: CLUSTER_GROUP,
-    // The default tokenInfo.maxConcurrentLookups: the flood measures what a master gets out of the box.
-    tokenInfo: { url: argument ?? `http://127.0.0.1:${(tokenInfo.address() as { port: number }).port}/tokeninfo`, fields: { username: 'uid', uid: 'uid', groups: 'groups' } },
-    cache: { ttlSeconds: 3600 },
-    roles: { ReadOnly: ['team-readers'], PowerUser: ['team-developers'], Administrator: ['team-admins'] },
-  }));
-  const webhook = await startWebhook(config, { port: 0 });
-  process.send!({ port: webhook.port });
 }
 
 /** One POST to the webhook: its answer's body. */
@@ -101,12 +80,70 @@ function answerOf(port: number, path: string, body: string): Promise<string> {
   });
 }
 
-function startChild(kind: string, tokenInfoUrl?: string): Promise<{ port: number; stop: () => void }> {
+function startChild(kind: string): Promise<{ port: number; stop: () => void }> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['--serve', kind, ...(tokenInfoUrl ? [tokenInfoUrl] : [])], { execArgv: ['-r', 'ts-node/register/transpile-only'] });
+    const child = fork(__filename, ['--serve', kind], { execArgv: ['-r', 'ts-node/register/transpile-only'] });
     child.once('message', (message: { port: number }) => resolve({ port: message.port, stop: () => child.kill() }));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
+}
+
+/**
+ * Runs `node <args>` as masters run the webhook: plain Node, no ts-node (whose require hook
+ * also loads Node's `domain` module, which slows every EventEmitter), until it prints the
+ * address it listens on.
+ */
+function startNode(label: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ port: number; stop: () => void }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let started = false;
+    const look = (chunk: Buffer) => {
+      if (started) return;
+      output += chunk.toString('utf8');
+      const port = /127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+      if (port) {
+        started = true;
+        resolve({ port: Number(port), stop: () => child.kill() });
+      }
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    child.once('exit', (code) => reject(new Error(`${label} exited with ${code}: ${output}`)));
+  });
+}
+
+/** The bare server: reads the body, answers the webhook's own answer for the path (BARE_ANSWERS, path -> body). */
+const BARE_SERVER = `
+const http = require('http');
+const answers = new Map(Object.entries(JSON.parse(process.env.BARE_ANSWERS)));
+const server = http.createServer((request, response) => {
+  const answer = answers.get(request.url) ?? '';
+  request.on('data', () => undefined);
+  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer));
+});
+server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
+`;
+
+/** The webhook as masters run it: the one-file bundle, with a config naming `tokenInfoUrl`. */
+function startWebhookBundle(tokenInfoUrl: string): Promise<{ port: number; stop: () => void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-webhook-'));
+  const config = path.join(dir, 'config.yaml');
+  // JSON is YAML. The default tokenInfo.maxConcurrentLookups: the flood measures what a master gets out of the box.
+  writeFileSync(config, JSON.stringify({
+    clusterGroup: CLUSTER_GROUP,
+    tokenInfo: { url: tokenInfoUrl, fields: { username: 'uid', uid: 'uid', groups: 'groups' } },
+    cache: { ttlSeconds: 3600 },
+    roles: { ReadOnly: ['team-readers'], PowerUser: ['team-developers'], Administrator: ['team-admins'] },
+  }));
+  return startNode('the webhook', [bundleWebhookServer(dir), '--config', config, '--listen', '127.0.0.1:0']);
+}
+
+/** token-info for the throughput loads, in this process: asked once, then every TokenReview is a cache hit. */
+async function quickTokenInfo(): Promise<{ url: string; close: () => void }> {
+  const server = http.createServer((_, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ uid: 'jdoe', groups: [CLUSTER_GROUP, 'team-developers'] })));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/tokeninfo`, close: () => server.close() };
 }
 
 interface Figures {
@@ -130,12 +167,13 @@ async function load(label: string, port: number, urlPath: string, body: string, 
 }
 
 async function run(): Promise<void> {
-  const webhook = await startChild('webhook');
+  const tokenInfo = await quickTokenInfo();
+  const webhook = await startWebhookBundle(tokenInfo.url);
   const answers = {
     '/authenticate': await answerOf(webhook.port, '/authenticate', TOKEN_REVIEW),
     '/authorize': await answerOf(webhook.port, '/authorize', SUBJECT_ACCESS_REVIEW),
   };
-  const bare = await startChild('bare', JSON.stringify(answers));
+  const bare = await startNode('the bare server', ['-e', BARE_SERVER], { BARE_ANSWERS: JSON.stringify(answers) });
   try {
     // Warm up: fill the cache (one token-info lookup) and let V8 optimise.
     await load('warm-up', webhook.port, '/authenticate', TOKEN_REVIEW, 2);
@@ -185,6 +223,7 @@ async function run(): Promise<void> {
   } finally {
     bare.stop();
     webhook.stop();
+    tokenInfo.close();
   }
 }
 
@@ -230,7 +269,7 @@ interface JunkReport {
 
 async function floodFigures(): Promise<{ user: Figures; junk: JunkReport }> {
   const tokenInfo = await startChild('slow-token-info');
-  const webhook = await startChild('webhook', `http://127.0.0.1:${tokenInfo.port}/tokeninfo`);
+  const webhook = await startWebhookBundle(`http://127.0.0.1:${tokenInfo.port}/tokeninfo`);
   try {
     await load('warm-up', webhook.port, '/authenticate', TOKEN_REVIEW, 2);
     const junk = new Promise<JunkReport>((resolve, reject) => {

@@ -31,6 +31,8 @@ import {
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { clusterTagKey } from '../../manifests/addons/addon';
 import { ClusterCleanupProperties, CSI_CLUSTER_NAME_TAG, OWNED, SERVICE_NAME_TAG } from './contract';
+// The Provider framework's event and answer, as the leftover check reads them.
+import type { OnEventRequest, OnEventResponse } from '../leftovers/handler';
 
 // The custom resource behind ClusterCleanup (lib/constructs/cluster-cleanup.ts): on Delete,
 // after the masters are gone (nothing recreates what it deletes), remove what Kubernetes made
@@ -38,17 +40,6 @@ import { ClusterCleanupProperties, CSI_CLUSTER_NAME_TAG, OWNED, SERVICE_NAME_TAG
 // group or load balancer left in the VPC can stop the deletion of what CloudFormation owns.
 
 
-/** The part of the Provider framework's onEvent request this handler reads. */
-export interface OnEventRequest {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly StackId: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: Record<string, unknown>;
-}
-
-export interface OnEventResponse {
-  readonly PhysicalResourceId: string;
-}
 
 /** What the handler talks to and how it waits; tests pass mocked clients and a fake clock. */
 export interface ClusterCleanupDependencies {

@@ -24,7 +24,8 @@ import {
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClusterCleanupProperties } from '../../lib/cleanup/contract';
-import { OnEventRequest, createOnEventHandler, leftoverMessage } from '../../lib/cleanup/handler';
+import { createOnEventHandler, leftoverMessage } from '../../lib/cleanup/handler';
+import type { OnEventRequest } from '../../lib/leftovers/handler';
 import { externalDnsArgs } from '../../manifests/addons/external-dns';
 import { CONTEXT } from '../manifests/addons/addon-fixtures';
 
