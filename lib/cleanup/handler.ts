@@ -1,26 +1,26 @@
 import {
   DeleteSecurityGroupCommand,
   DeleteVolumeCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeVolumesCommand,
   EC2Client,
+  paginateDescribeSecurityGroups,
+  paginateDescribeVolumes,
   SecurityGroup,
   Tag as Ec2Tag,
   Volume,
 } from '@aws-sdk/client-ec2';
 import {
   DeleteLoadBalancerCommand as DeleteClassicLoadBalancerCommand,
-  DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand,
   DescribeTagsCommand as DescribeClassicTagsCommand,
   ElasticLoadBalancingClient,
+  paginateDescribeLoadBalancers as paginateDescribeClassicLoadBalancers,
 } from '@aws-sdk/client-elastic-load-balancing';
 import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
-  DescribeLoadBalancersCommand,
   DescribeTagsCommand,
-  DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
+  paginateDescribeLoadBalancers,
+  paginateDescribeTargetGroups,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   ChangeResourceRecordSetsCommand,
@@ -98,6 +98,13 @@ async function tryDelete(kind: string, id: string, remove: () => Promise<unknown
   }
 }
 
+/** Every item of every page an AWS SDK paginator yields. */
+async function collect<Page, Item>(pages: AsyncIterable<Page>, items: (page: Page) => readonly Item[] | undefined): Promise<Item[]> {
+  const all: Item[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
 // ---- load balancers and target groups (cloud-controller-manager) ----
 
 /** A load balancer or target group the controller made for this cluster: owned, and a Service's. */
@@ -106,13 +113,7 @@ function isControllerOwned(tags: TagList, cluster: string): boolean {
 }
 
 async function ownedClassicLoadBalancers(elb: ElasticLoadBalancingClient, cluster: string): Promise<string[]> {
-  const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await elb.send(new DescribeClassicLoadBalancersCommand({ Marker: marker }));
-    names.push(...(page.LoadBalancerDescriptions ?? []).map((lb) => lb.LoadBalancerName!));
-    marker = page.NextMarker;
-  } while (marker);
+  const names = (await collect(paginateDescribeClassicLoadBalancers({ client: elb }, {}), (page) => page.LoadBalancerDescriptions)).map((lb) => lb.LoadBalancerName!);
   const owned: string[] = [];
   for (const batch of chunks(names, TAGS_PER_CALL)) {
     const tags = await elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: batch }));
@@ -135,25 +136,13 @@ async function ownedV2Arns(elbv2: ElasticLoadBalancingV2Client, arns: readonly s
 }
 
 async function ownedV2LoadBalancers(elbv2: ElasticLoadBalancingV2Client, cluster: string): Promise<string[]> {
-  const arns: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker }));
-    arns.push(...(page.LoadBalancers ?? []).map((lb) => lb.LoadBalancerArn!));
-    marker = page.NextMarker;
-  } while (marker);
-  return ownedV2Arns(elbv2, arns, cluster);
+  const loadBalancers = await collect(paginateDescribeLoadBalancers({ client: elbv2 }, {}), (page) => page.LoadBalancers);
+  return ownedV2Arns(elbv2, loadBalancers.map((lb) => lb.LoadBalancerArn!), cluster);
 }
 
 async function ownedTargetGroups(elbv2: ElasticLoadBalancingV2Client, cluster: string): Promise<string[]> {
-  const arns: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker }));
-    arns.push(...(page.TargetGroups ?? []).map((group) => group.TargetGroupArn!));
-    marker = page.NextMarker;
-  } while (marker);
-  return ownedV2Arns(elbv2, arns, cluster);
+  const groups = await collect(paginateDescribeTargetGroups({ client: elbv2 }, {}), (page) => page.TargetGroups);
+  return ownedV2Arns(elbv2, groups.map((group) => group.TargetGroupArn!), cluster);
 }
 
 /** Lists with `list`, deletes each with `remove`; a failed listing is itself left over. */
@@ -185,16 +174,8 @@ function isControllerSecurityGroup(group: SecurityGroup, cluster: string): boole
 }
 
 async function ownedSecurityGroups(ec2: EC2Client, cluster: string): Promise<string[]> {
-  const ids: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag:${clusterTagKey(cluster)}`, Values: [OWNED] }], NextToken: token }),
-    );
-    ids.push(...(page.SecurityGroups ?? []).filter((group) => isControllerSecurityGroup(group, cluster)).map((group) => group.GroupId!));
-    token = page.NextToken;
-  } while (token);
-  return ids;
+  const pages = paginateDescribeSecurityGroups({ client: ec2 }, { Filters: [{ Name: `tag:${clusterTagKey(cluster)}`, Values: [OWNED] }] });
+  return (await collect(pages, (page) => page.SecurityGroups)).filter((group) => isControllerSecurityGroup(group, cluster)).map((group) => group.GroupId!);
 }
 
 // ---- EBS volumes (EBS CSI driver) ----
@@ -205,22 +186,16 @@ function isDriverVolume(tags: readonly Ec2Tag[] | undefined, cluster: string): b
 }
 
 async function driverVolumes(ec2: EC2Client, cluster: string): Promise<Volume[]> {
-  const volumes: Volume[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeVolumesCommand({
-        Filters: [
-          { Name: `tag:${clusterTagKey(cluster)}`, Values: [OWNED] },
-          { Name: `tag:${CSI_CLUSTER_NAME_TAG}`, Values: [cluster] },
-        ],
-        NextToken: token,
-      }),
-    );
-    volumes.push(...(page.Volumes ?? []).filter((volume) => isDriverVolume(volume.Tags, cluster)));
-    token = page.NextToken;
-  } while (token);
-  return volumes;
+  const pages = paginateDescribeVolumes(
+    { client: ec2 },
+    {
+      Filters: [
+        { Name: `tag:${clusterTagKey(cluster)}`, Values: [OWNED] },
+        { Name: `tag:${CSI_CLUSTER_NAME_TAG}`, Values: [cluster] },
+      ],
+    },
+  );
+  return (await collect(pages, (page) => page.Volumes)).filter((volume) => isDriverVolume(volume.Tags, cluster));
 }
 
 /** Only detached volumes are deleted; an attached one is left, and waited for. */
