@@ -102,12 +102,20 @@ export function createWebhookServer(options: WebhookServerOptions): http.Server 
   // Once close() is called (server.listening turns false) every answer ends its connection,
   // so a keep-alive connection busy when the drain began does not linger after its answer.
   const handle = (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => {
-    options.handler({ method: request.method ?? '', url: request.url ?? '/', body }).then(
-      (answer) => send(response, answer, !server.listening),
-      (error: Error) => {
-        logger.warn('request failed', { error: error.message });
-        send(response, statusResponse(500, 'InternalError', 'internal error; see the webhook log'), true);
-      });
+    const answer = (result: WebhookResponse) => send(response, result, !server.listening);
+    const fail = (error: Error) => {
+      logger.warn('request failed', { error: error.message });
+      send(response, statusResponse(500, 'InternalError', 'internal error; see the webhook log'), true);
+    };
+    let result: WebhookResponse | Promise<WebhookResponse>;
+    try {
+      result = options.handler({ method: request.method ?? '', url: request.url ?? '/', body });
+    } catch (error) {
+      fail(error as Error);
+      return;
+    }
+    if (result instanceof Promise) result.then(answer, fail);
+    else answer(result);
   };
   const listener = (request: http.IncomingMessage, response: http.ServerResponse) =>
     receiveBody(request, maxBodyBytes, (body) => handle(request, response, body), (answer) => send(response, answer, true));

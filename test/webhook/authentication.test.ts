@@ -67,6 +67,19 @@ describe('user tokens', () => {
     expect(stub.lookups.get(USER_TOKEN)).toBe(1);
   });
 
+  test('cached users, alternating in both apiVersions, each get their own answer in the asked apiVersion', async () => {
+    const ASMITH = { uid: 'asmith', groups: ['team-writers'], scope: ['uid'] };
+    stub.users.set('other-token', ASMITH);
+    const expected = (apiVersion: string, who: typeof JDOE) => ({ apiVersion, kind: 'TokenReview', status: { authenticated: true, user: { username: who.uid, uid: who.uid, groups: who.groups } } });
+    for (let round = 0; round < 2; round++) {
+      for (const apiVersion of ['authentication.k8s.io/v1', 'authentication.k8s.io/v1beta1']) {
+        expect(await authenticate(USER_TOKEN, apiVersion)).toEqual(expected(apiVersion, JDOE));
+        expect(await authenticate('other-token', apiVersion)).toEqual(expected(apiVersion, ASMITH));
+      }
+    }
+    expect([stub.lookups.get(USER_TOKEN), stub.lookups.get('other-token')]).toEqual([1, 1]);
+  });
+
   test('the cache forgets after the TTL (60 s in the test config)', async () => {
     await authenticate(USER_TOKEN);
     clock += 59_000;

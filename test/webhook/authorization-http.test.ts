@@ -43,6 +43,18 @@ describe.each(['authorization.k8s.io/v1', 'authorization.k8s.io/v1beta1'])('POST
     expect(outcomes).toEqual(expected);
   });
 
+  test('each allowed answer carries the reason of its own decision, also when answers alternate', async () => {
+    const ask = async (role: (typeof ROLE_NAMES)[number], verb: string, namespace: string) => {
+      const review = subjectAccessReview({ groups: [CLUSTER_GROUP, ROLE_GROUPS[role]], resourceAttributes: { verb, group: 'apps', resource: 'deployments', namespace } }, apiVersion);
+      return (await post(webhook.url, '/authorize', review)).json();
+    };
+    for (let round = 0; round < 2; round++) {
+      expect(await ask('ReadOnly', 'list', 'team-a')).toEqual({ apiVersion, kind: 'SubjectAccessReview', status: { allowed: true, denied: false, reason: 'ReadOnly may read general' } });
+      expect(await ask('PowerUser', 'create', 'team-a')).toEqual({ apiVersion, kind: 'SubjectAccessReview', status: { allowed: true, denied: false, reason: 'PowerUser may write general' } });
+      expect(await ask('Administrator', 'delete', '')).toEqual({ apiVersion, kind: 'SubjectAccessReview', status: { allowed: true, denied: false, reason: 'Administrator may write cluster-scoped' } });
+    }
+  });
+
   test('a verb the API server never sends is denied to every role, over real HTTP', async () => {
     const outcomes: string[] = [];
     for (const [resourceClass, samples] of Object.entries(SAMPLES)) {

@@ -1,4 +1,4 @@
-import { ExpiringLruCache } from '../../webhook/cache';
+import { ExpiringLruCache, RECENCY_REFRESH_MS } from '../../webhook/cache';
 
 describe('ExpiringLruCache', () => {
   let clock = 0;
@@ -25,14 +25,35 @@ describe('ExpiringLruCache', () => {
 
   test('the size bound evicts the least recently used entry', () => {
     const cache = new ExpiringLruCache<string>(2, now);
-    cache.set('a', 'A', 1000);
-    cache.set('b', 'B', 1000);
+    cache.set('a', 'A', 10_000);
+    cache.set('b', 'B', 10_000);
+    clock += RECENCY_REFRESH_MS;
     expect(cache.get('a')).toBe('A'); // a is now more recent than b
-    cache.set('c', 'C', 1000);
+    cache.set('c', 'C', 10_000);
     expect(cache.size).toBe(2);
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBe('A');
     expect(cache.get('c')).toBe('C');
+  });
+
+  test('a hit refreshes recency at most once per RECENCY_REFRESH_MS', () => {
+    const cache = new ExpiringLruCache<string>(2, now);
+    cache.set('a', 'A', 10_000);
+    cache.set('b', 'B', 10_000);
+    clock += RECENCY_REFRESH_MS - 1;
+    expect(cache.get('a')).toBe('A'); // too soon after its set: a stays the oldest
+    cache.set('c', 'C', 10_000);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBe('B');
+  });
+
+  test('a refreshed entry keeps its expiry', () => {
+    const cache = new ExpiringLruCache<string>(10, now);
+    cache.set('k', 'v', RECENCY_REFRESH_MS * 3);
+    clock += RECENCY_REFRESH_MS * 2;
+    expect(cache.get('k')).toBe('v'); // refreshed here
+    clock += RECENCY_REFRESH_MS;
+    expect(cache.get('k')).toBeUndefined();
   });
 
   test('refuses a size bound below one', () => {
