@@ -59,6 +59,15 @@ export class ClusterSecretNames {
     return `${this.folder}control-plane`;
   }
 
+  /**
+   * The front-proxy CA certificate and key. Read only by the secrets Lambda, so that the
+   * front-proxy client certificate can be renewed from the same CA; no node role is granted
+   * it (whoever holds it can assert any user to the API server's aggregated APIs).
+   */
+  public get frontProxyCa(): string {
+    return `${this.folder}front-proxy-ca`;
+  }
+
   /** What a worker needs: the cluster CA certificate. */
   public get worker(): string {
     return `${this.folder}worker`;
@@ -70,12 +79,12 @@ export class ClusterSecretNames {
   }
 
   /**
-   * The secret names of a set, the one holding its CA first (the secrets Lambda writes
-   * it first, so that a run interrupted halfway can be completed from that CA).
+   * The secret names of a set, the ones holding its CAs first (the secrets Lambda writes
+   * them first, so that a run interrupted halfway can be completed from those CAs).
    */
   public ofSet(set: SecretSet, etcdMemberCount: number): string[] {
     return set === 'etcd'
       ? [this.etcdCa, ...this.etcdMembers(etcdMemberCount), this.apiServerEtcdClient]
-      : [this.controlPlane, this.worker, this.admin];
+      : [this.frontProxyCa, this.controlPlane, this.worker, this.admin];
   }
 }

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { customResourceProvider } from './custom-resource-provider';
+import { CertificateRenewal } from './certificate-renewal';
 import type { ClusterSecretsProperties } from '../secrets/handler';
 import { ClusterSecretNames, SECRET_SETS, SecretSet } from '../../userdata/secret-names';
 import { firstServiceIp } from '../secrets/service-ip';
@@ -33,7 +34,8 @@ const DNS_NAME_MAX_LENGTH = 253;
 export interface ClusterSecretsProps {
   /**
    * Which secrets to create: `etcd` (etcd-ca, etcd-member-N, apiserver-etcd-client; in
-   * the etcd stack) or `control-plane` (control-plane, worker, admin; in the master stack).
+   * the etcd stack) or `control-plane` (front-proxy-ca, control-plane, worker, admin; in the
+   * master stack).
    */
   readonly set: SecretSet;
 
@@ -102,6 +104,11 @@ export class ClusterSecrets extends Construct {
   public readonly apiServerNames: readonly string[];
   /** The generation of the set's values: it changes when they are regenerated (new keys). */
   public readonly regenerate: number;
+  /**
+   * The daily renewal of the set's leaf certificates and one alarm per certificate on its
+   * days left (`renewal.alarms`: add actions to be told).
+   */
+  public readonly renewal: CertificateRenewal;
 
   private readonly secrets = new Map<string, secretsmanager.Secret>();
   private readonly etcdMemberCount: number;
@@ -145,8 +152,9 @@ export class ClusterSecrets extends Construct {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'Certificates, keys and tokens are rotated by redeploying with a new `regenerate` value ' +
-          '(then replacing the nodes), not by a Secrets Manager rotation Lambda: see lib/secrets/README.md.',
+          'Leaf certificates are renewed daily by the secrets function (CertificateRenewal); CAs, keys and ' +
+          'tokens are rotated by redeploying with a new `regenerate` value (then replacing the nodes), not by ' +
+          'a Secrets Manager rotation Lambda: see lib/secrets/README.md.',
       });
       this.secrets.set(name, secret);
     }
@@ -157,9 +165,16 @@ export class ClusterSecrets extends Construct {
       timeout: SECRETS_HANDLER_TIMEOUT,
       memorySize: SECRETS_HANDLER_MEMORY_MB,
     });
+    // UpdateSecretVersionStage: the renewal makes its value current only if nobody wrote since
+    // it read (compare-and-swap, lib/secrets/handler.ts `putIfCurrent`).
     handler.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
         resources: this.secretArns([...this.secrets.values()]),
       }),
     );
@@ -180,6 +195,7 @@ export class ClusterSecrets extends Construct {
       ClusterDomain: config.clusterDomain,
       Regenerate: String(config.regenerate),
       BundleFiles: BUNDLE_FILES[config.set].join(','),
+      SecretNames: [...this.secrets.keys()].join(','),
       // Only the control plane holds the API server certificate; the etcd set's resource
       // must not run (and change nothing) when these names change.
       ...(config.set === 'control-plane' ? { ApiServerNames: this.apiServerNames.join(',') } : {}),
@@ -191,6 +207,8 @@ export class ClusterSecrets extends Construct {
     });
     this.resource.node.addDependency(...this.secrets.values());
 
+    // The same function renews the leaves daily; it needs no permission beyond the above.
+    this.renewal = new CertificateRenewal(this, 'Renewal', { handler, properties, after: this.resource });
   }
 
   /** The etcd member secrets (`etcd` set), member 0 first. */
@@ -206,6 +224,15 @@ export class ClusterSecrets extends Construct {
   /** The etcd CA secret (`etcd` set): read only by the secrets Lambda. */
   public get etcdCaSecret(): secretsmanager.ISecret {
     return this.secret(this.names.etcdCa);
+  }
+
+  /**
+   * The front-proxy CA secret (`control-plane` set): read only by the secrets Lambda, which
+   * renews the front-proxy client certificate from it. Never grant it to a node: its key
+   * signs client certificates that the API server's aggregated APIs trust to name any user.
+   */
+  public get frontProxyCaSecret(): secretsmanager.ISecret {
+    return this.secret(this.names.frontProxyCa);
   }
 
   /** The control-plane secret (`control-plane` set). */

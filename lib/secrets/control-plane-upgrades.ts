@@ -1,9 +1,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
-import { issueApiServerCertificate } from './bundles';
+import { frontProxyFiles, issueApiServerCertificate } from './bundles';
 import { rotatedEncryptionConfig } from './encryption-config';
 import { ClusterSecretsInput } from './inputs';
-import { certificateSanList, loadCertificateAuthority } from './pki';
+import { CertificateAuthority, certificateSanList, loadCertificateAuthority } from './pki';
 import { apiServerSans, sanList } from './sans';
 
 // An existing control-plane bundle is never replaced as a whole (that is rotation, the
@@ -21,12 +21,23 @@ export interface BundleChange {
   readonly reason: string;
 }
 
+/** What an upgrade judges a bundle against, besides the bundle itself. */
+export interface UpgradeContext {
+  /** The inputs the set is generated from. */
+  readonly input: ClusterSecretsInput;
+  /**
+   * The front-proxy CA whose key is kept (the `front-proxy-ca` secret; made anew by the plan
+   * when that secret has no value): the bundle's front-proxy chain must be of it.
+   */
+  readonly frontProxyCa: CertificateAuthority;
+}
+
 /** One way a control-plane bundle written by an older release can fall short of this one. */
 export interface ControlPlaneUpgrade {
   /** Why `bundle` needs this upgrade (names only: it is logged), or undefined if it does not. */
-  readonly shortfall: (bundle: StoredBundle, input: ClusterSecretsInput) => string | undefined;
+  readonly shortfall: (bundle: StoredBundle, context: UpgradeContext) => string | undefined;
   /** The files to add or replace; the bundle keeps every other file. */
-  readonly apply: (bundle: StoredBundle, input: ClusterSecretsInput) => Promise<Record<string, string>>;
+  readonly apply: (bundle: StoredBundle, context: UpgradeContext) => Promise<Record<string, string>>;
 }
 
 /** A file added by a later release, made on its own from nothing else of the bundle. */
@@ -68,6 +79,31 @@ export function apiServerCertificateShortfall(bundle: StoredBundle, input: Clust
   return missing.length === 0 ? undefined : `apiserver.crt lacks ${missing.join(', ')}`;
 }
 
+/**
+ * Why `bundle`'s front-proxy chain is not of `frontProxyCa` (the CA whose key is kept), or
+ * undefined if it is: front-proxy-ca.crt must be that CA's certificate, byte for byte, and
+ * front-proxy-client.crt signed by it and matching its key. A bundle written before the key
+ * was kept fails the first check: its CA's key was never stored, so its client could never be
+ * renewed, and a new chain is the only way on.
+ */
+export function frontProxyChainShortfall(bundle: StoredBundle, { frontProxyCa }: UpgradeContext): string | undefined {
+  if (bundle['front-proxy-ca.crt'] !== frontProxyCa.certificatePem) {
+    return 'front-proxy-ca.crt is not the front-proxy CA whose key is kept (secret front-proxy-ca), so front-proxy-client.crt could not be renewed';
+  }
+  const certificate = readCertificate(bundle['front-proxy-client.crt']);
+  if (certificate === undefined) {
+    return 'front-proxy-client.crt is missing or not a certificate';
+  }
+  const ca = new X509Certificate(frontProxyCa.certificatePem);
+  if (!(certificate.checkIssued(ca) && certificate.verify(ca.publicKey))) {
+    return 'front-proxy-client.crt was not issued by front-proxy-ca.crt';
+  }
+  if (!keyBelongsTo(certificate, bundle['front-proxy-client.key'])) {
+    return 'front-proxy-client.key is missing or does not belong to front-proxy-client.crt';
+  }
+  return undefined;
+}
+
 /** A new apiserver.crt and key from the bundle's existing CA: ca.crt stays, so clients still trust it. */
 async function reissueApiServerCertificate(bundle: StoredBundle, input: ClusterSecretsInput): Promise<Record<string, string>> {
   const ca = await loadCertificateAuthority({ certificatePem: bundle['ca.crt'], privateKeyPem: bundle['ca.key'] });
@@ -93,11 +129,21 @@ function keyBelongsTo(certificate: X509Certificate, privateKeyPem: string | unde
 
 /**
  * The upgrades, in the order they run (each sees the files of the ones before): files
- * added since a bundle was written, then the API server certificate.
+ * added since a bundle was written, the API server certificate, then the front-proxy chain.
  */
 export const CONTROL_PLANE_UPGRADES: readonly ControlPlaneUpgrade[] = [
   addedFile(ENCRYPTION_CONFIG_FILE, () => rotatedEncryptionConfig(undefined)),
-  { shortfall: apiServerCertificateShortfall, apply: reissueApiServerCertificate },
+  {
+    shortfall: (bundle, { input }) => apiServerCertificateShortfall(bundle, input),
+    apply: (bundle, { input }) => reissueApiServerCertificate(bundle, input),
+  },
+  // A new chain, not a renewal: masters get it when they are next replaced. Old and new
+  // masters side by side are fine: each API server adds its requestheader CA to the
+  // kube-system/extension-apiserver-authentication ConfigMap, which aggregated servers read,
+  // as a union with the CAs already there (kubernetes/kubernetes, pkg/controlplane/controller/
+  // clusterauthenticationtrust/cluster_authentication_trust_controller.go, combineCertLists).
+  // lib/secrets/README.md, "The front-proxy CA of an existing cluster".
+  { shortfall: frontProxyChainShortfall, apply: (_bundle, { frontProxyCa }) => frontProxyFiles(frontProxyCa) },
 ];
 
 /**
@@ -106,15 +152,15 @@ export const CONTROL_PLANE_UPGRADES: readonly ControlPlaneUpgrade[] = [
  */
 export async function upgradeControlPlaneBundle(
   stored: StoredBundle,
-  input: ClusterSecretsInput,
+  context: UpgradeContext,
   upgrades: readonly ControlPlaneUpgrade[] = CONTROL_PLANE_UPGRADES,
 ): Promise<{ bundle: Record<string, string>; changes: BundleChange[] }> {
   let bundle: Record<string, string> = { ...stored };
   const changes: BundleChange[] = [];
   for (const upgrade of upgrades) {
-    const reason = upgrade.shortfall(bundle, input);
+    const reason = upgrade.shortfall(bundle, context);
     if (reason !== undefined) {
-      const files = await upgrade.apply(bundle, input);
+      const files = await upgrade.apply(bundle, context);
       bundle = { ...bundle, ...files };
       changes.push({ files: Object.keys(files), reason });
     }

@@ -5,15 +5,17 @@ import * as x509 from './x509';
 export const CA_LIFETIME_DAYS = 3650;
 
 /**
- * Leaf certificates (etcd members, API server, clients): 2 years. Nothing renews them
- * automatically; lib/secrets/README.md says how to rotate before they expire.
+ * Leaf certificates (etcd members, API server, clients): 2 years, or less when their CA
+ * ends sooner. A daily run re-issues them from the same CA with a third of this left
+ * (renewal.ts).
  */
 export const LEAF_LIFETIME_DAYS = 730;
 
 /** Certificates start 5 minutes in the past so nodes whose clock lags still accept them. */
 export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60 * 1000;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** One day in milliseconds. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** ECDSA P-256: small, fast, and accepted by etcd, Kubernetes and Go's TLS stack. */
 const EC_KEY: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
@@ -147,7 +149,26 @@ export async function loadCertificateAuthority(pem: CertificateAndKeyPem): Promi
   return { certificate, signingKey, ...pem };
 }
 
-/** A new ECDSA P-256 key and a leaf certificate for it, signed by `ca`. */
+/**
+ * A leaf's validity: LEAF_LIFETIME_DAYS, but never past its CA's notAfter (a chain fails once
+ * the CA expires, so a longer leaf would only look valid). A CA that has ended signs nothing.
+ */
+function leafValidity(ca: CertificateAuthority, now: Date): { notBefore: Date; notAfter: Date } {
+  const leaf = validity(now, LEAF_LIFETIME_DAYS);
+  const caNotAfter = ca.certificate.notAfter;
+  if (caNotAfter.getTime() <= now.getTime()) {
+    throw new Error(
+      `The CA "${ca.certificate.subject}" expired at ${caNotAfter.toISOString()}: it cannot sign. ` +
+        'Rotate the secret set (the ClusterSecrets "regenerate" prop; lib/secrets/README.md).',
+    );
+  }
+  return leaf.notAfter.getTime() > caNotAfter.getTime() ? { ...leaf, notAfter: caNotAfter } : leaf;
+}
+
+/**
+ * A new ECDSA P-256 key and a leaf certificate for it, signed by `ca`, valid from `now`
+ * for LEAF_LIFETIME_DAYS or until the CA's notAfter, whichever is first.
+ */
 export async function issueCertificate(
   ca: CertificateAuthority,
   request: LeafRequest,
@@ -162,7 +183,7 @@ export async function issueCertificate(
     serialNumber: serialNumber(),
     subject: `CN=${request.commonName}`,
     issuer: ca.certificate.subject,
-    ...validity(now, LEAF_LIFETIME_DAYS),
+    ...leafValidity(ca, now),
     publicKey: keys.publicKey,
     signingKey: ca.signingKey,
     signingAlgorithm: EC_SIGNING,

@@ -1,12 +1,14 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import {
+  CaBundle,
   ControlPlaneBundle,
-  EtcdCaBundle,
   adminBundle,
   apiServerEtcdClientBundle,
   createControlPlaneBundle,
   createEtcdCa,
+  createFrontProxyCa,
   etcdMemberBundle,
-  loadEtcdCa,
+  loadCaBundle,
   workerBundle,
 } from './bundles';
 import { ClusterSecretsInput } from './inputs';
@@ -45,15 +47,19 @@ export class InconsistentSecretsError extends Error {
 }
 
 /**
- * The values to write so that every secret of the set has one. Existing values are
- * kept, and missing ones are derived from the existing CA, unless `regenerate` is set. An
- * existing control-plane bundle is brought up to this release (CONTROL_PLANE_UPGRADES: files
- * added since it was written, an API server certificate re-issued from its own CA when it
- * lacks a name) and keeps every other value. A regenerated control plane
- * keeps the earlier Secrets encryption keys after its new one.
+ * The values to write so that every secret of the set has one, CA secrets first. Existing
+ * values are kept, and missing ones are derived from the existing CA, unless `regenerate` is
+ * set. An existing control-plane bundle is brought up to this release (CONTROL_PLANE_UPGRADES:
+ * files added since it was written, an API server certificate re-issued from its own CA when
+ * it lacks a name, a new front-proxy chain when its CA's key is not kept) and keeps every
+ * other value. A regenerated control plane keeps the earlier Secrets encryption keys after
+ * its new one.
  */
 export async function planSecretValues(plan: SecretSetPlanInput): Promise<SecretWrite[]> {
-  const names = new ClusterSecretNames(plan.input.clusterName).ofSet(plan.set, plan.input.etcdMemberCount);
+  const secretNames = new ClusterSecretNames(plan.input.clusterName);
+  // front-proxy-ca holds a CA of its own that nothing else is derived from but the bundle's
+  // front-proxy chain, which follows it (below): its value, or its absence, contradicts nothing.
+  const names = secretNames.ofSet(plan.set, plan.input.etcdMemberCount).filter((name) => name !== secretNames.frontProxyCa);
   const existing = plan.regenerate ? new Map<string, string>() : plan.existing;
   const missing = names.filter((name) => !existing.has(name));
   const caHolder = names[0];
@@ -64,11 +70,29 @@ export async function planSecretValues(plan: SecretSetPlanInput): Promise<Secret
   if (plan.set === 'etcd') {
     return missing.length === 0 ? [] : planEtcd(plan.input, missing, caValue);
   }
-  return planControlPlane(plan.input, missing, caValue, plan.existing.get(caHolder));
+  return planControlPlane(plan.input, missing, caValue, existing.get(secretNames.frontProxyCa), plan.existing.get(caHolder));
+}
+
+/**
+ * The CA stored as `value` in secret `name`: its certificate and a key that belongs to it.
+ * The error never quotes the value.
+ */
+async function loadStoredCa(name: string, value: string): Promise<CertificateAuthority> {
+  const bundle = parseBundle(name, value);
+  try {
+    const certificate = new X509Certificate(bundle['ca.crt']);
+    if (!certificate.ca || !certificate.checkPrivateKey(createPrivateKey(bundle['ca.key']))) throw new Error('mismatch');
+    return await loadCaBundle(bundle as unknown as CaBundle);
+  } catch {
+    throw new Error(
+      `${name} does not hold a CA certificate (ca.crt) and its key (ca.key); restore its previous version ` +
+        '(AWSPREVIOUS), or increase the ClusterSecrets "regenerate" prop to replace the whole set.',
+    );
+  }
 }
 
 /** A stored SecretString as a bundle. The error never quotes the value: it holds keys. */
-function parseBundle(name: string, value: string): Record<string, string> {
+export function parseBundle(name: string, value: string): Record<string, string> {
   let bundle: unknown;
   try {
     bundle = JSON.parse(value);
@@ -92,7 +116,7 @@ async function planEtcd(input: ClusterSecretsInput, missing: string[], caValue: 
     ca = created.ca;
     writes.push({ name: names.etcdCa, value: JSON.stringify(created.bundle) });
   } else {
-    ca = await loadEtcdCa(parseBundle(names.etcdCa, caValue) as unknown as EtcdCaBundle);
+    ca = await loadStoredCa(names.etcdCa, caValue);
   }
   for (let index = 0; index < input.etcdMemberCount; index++) {
     if (missing.includes(names.etcdMember(index))) {
@@ -106,24 +130,43 @@ async function planEtcd(input: ClusterSecretsInput, missing: string[], caValue: 
 }
 
 /**
- * `controlPlaneValue` is the bundle to keep (undefined: make a new one); `storedValue` is
- * what the secret holds now, also when it is being replaced: its encryption keys live on.
+ * `controlPlaneValue` is the bundle to keep (undefined: make a new one); `frontProxyCaValue`
+ * the front-proxy CA to keep (undefined: make a new one); `storedValue` is what the
+ * control-plane secret holds now, also when it is being replaced: its encryption keys live on.
  */
 async function planControlPlane(
   input: ClusterSecretsInput,
   missing: string[],
   controlPlaneValue: string | undefined,
+  frontProxyCaValue: string | undefined,
   storedValue: string | undefined,
 ): Promise<SecretWrite[]> {
   const names = new ClusterSecretNames(input.clusterName);
   const writes: SecretWrite[] = [];
+  let frontProxyCa: CertificateAuthority;
+  if (frontProxyCaValue === undefined) {
+    const created = await createFrontProxyCa();
+    frontProxyCa = created.ca;
+    // Written before the bundle whose chain it signs: a run stopped in between is completed
+    // from it (the upgrade below), and no key is lost.
+    writes.push({
+      name: names.frontProxyCa,
+      value: JSON.stringify(created.bundle),
+      // An existing bundle's front-proxy CA had its key dropped (releases before it was kept).
+      ...(controlPlaneValue === undefined
+        ? {}
+        : { changes: [{ files: ['ca.crt', 'ca.key'], reason: 'the front-proxy CA had no stored key: a new front-proxy CA, kept for renewal' }] }),
+    });
+  } else {
+    frontProxyCa = await loadStoredCa(names.frontProxyCa, frontProxyCaValue);
+  }
   let controlPlane: ControlPlaneBundle;
   if (controlPlaneValue === undefined) {
     const stored = storedValue === undefined ? undefined : parseBundle(names.controlPlane, storedValue);
-    controlPlane = await createControlPlaneBundle(input, stored?.[ENCRYPTION_CONFIG_FILE]);
+    controlPlane = await createControlPlaneBundle(input, frontProxyCa, stored?.[ENCRYPTION_CONFIG_FILE]);
     writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane) });
   } else {
-    const upgraded = await upgradeControlPlaneBundle(parseBundle(names.controlPlane, controlPlaneValue), input);
+    const upgraded = await upgradeControlPlaneBundle(parseBundle(names.controlPlane, controlPlaneValue), { input, frontProxyCa });
     controlPlane = upgraded.bundle as unknown as ControlPlaneBundle;
     if (upgraded.changes.length > 0) {
       writes.push({ name: names.controlPlane, value: JSON.stringify(controlPlane), changes: upgraded.changes });

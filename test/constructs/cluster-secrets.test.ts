@@ -3,11 +3,14 @@ import * as path from 'node:path';
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ClusterSecrets, ClusterSecretsProps } from '../../lib/constructs/cluster-secrets';
 import { findSecretMaterial } from '../../lib/secrets/scanner';
 import * as sans from '../../lib/secrets/sans';
+import { Statement, allows, resolveIntrinsics, roleStatements } from '../iam-policy';
+import { synthesizeCluster } from '../util';
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
 const BASE = { clusterName: 'kube-aws-test-1', zoneName: 'team.example.org' };
@@ -82,6 +85,7 @@ describe('ClusterSecrets', () => {
       ['etcd-member-1', etcd],
       ['etcd-member-2', etcd],
       ['apiserver-etcd-client', etcd],
+      ['front-proxy-ca', controlPlane],
       ['control-plane', controlPlane],
       ['worker', controlPlane],
       ['admin', controlPlane],
@@ -156,7 +160,7 @@ describe('ClusterSecrets', () => {
     const handlerRole = etcd.node.findChild('Handler').node.findChild('ServiceRole') as iam.Role;
     expect(statementsOf(handlerRole)).toEqual([
       {
-        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
         Effect: 'Allow',
         Resource: [etcd.etcdCaSecret, ...etcd.etcdMemberSecrets, etcd.apiServerEtcdClientSecret].map((s) => ref(s.secretArn)),
       },
@@ -189,6 +193,20 @@ describe('ClusterSecrets', () => {
     expect(statementsOf(roles.admin)).toEqual(readStatements(controlPlane, [ref(controlPlane.adminSecret.secretArn)]));
   });
 
+  test('the front-proxy CA secret: its set\'s function reads and writes it; no grant reaches it', () => {
+    const values = arnValues(template);
+    const arn = values[stack.getLogicalId(controlPlane.frontProxyCaSecret.node.defaultChild as secretsmanager.CfnSecret)];
+    const keyArn = values[`${stack.getLogicalId(controlPlane.encryptionKey.node.defaultChild as kms.CfnKey)}.Arn`];
+    const handlerRole = controlPlane.node.findChild('Handler').node.findChild('ServiceRole') as iam.Role;
+    const resolved = (role: iam.Role) => resolveIntrinsics(statementsOf(role), values) as Statement[];
+
+    expect(readsSecret(resolved(handlerRole), arn, keyArn)).toEqual({ secret: true, key: true });
+    expect(allows(resolved(handlerRole), 'secretsmanager:PutSecretValue', arn)).toBe(true);
+    for (const [name, role] of Object.entries(roles)) {
+      expect({ name, ...readsSecret(resolved(role), arn, keyArn) }).toEqual({ name, secret: false, key: false });
+    }
+  });
+
   test('a set has no secrets of the other set', () => {
     expect(() => etcd.grantWorkerRead(roles.worker)).toThrow(/holds the etcd set .*worker is not one of its secrets/);
     expect(() => controlPlane.grantEtcdMemberRead(roles.etcdMember0, 0)).toThrow(/holds the control-plane set/);
@@ -210,6 +228,77 @@ describe('ClusterSecrets', () => {
     Validations.of(other).addPlugins(new AwsSolutionsChecks(other));
     new secretsmanager.Secret(new Stack(other, 'Bare', { env: ENV }), 'NoRotation');
     expect(() => other.synth()).toThrow(/AwsSolutions-SMG4/);
+  });
+});
+
+/**
+ * ARNs for a template's secrets, KMS keys and pseudo parameters, so that IAM's wildcards can
+ * be matched against them. Logical ids repeat across stacks: `stack` keeps their keys apart.
+ */
+function arnValues(template: Template, stack = 'Test'): Record<string, string> {
+  const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': ENV.region, 'AWS::AccountId': ENV.account, 'AWS::URLSuffix': 'amazonaws.com' };
+  for (const [id, secret] of Object.entries(template.findResources('AWS::SecretsManager::Secret'))) {
+    values[id] = `arn:aws:secretsmanager:${ENV.region}:${ENV.account}:secret:${secret.Properties.Name}-AbCdEf`;
+  }
+  for (const id of Object.keys(template.findResources('AWS::KMS::Key'))) {
+    values[`${id}.Arn`] = `arn:aws:kms:${ENV.region}:${ENV.account}:key/${stack}-${id}`;
+  }
+  return values;
+}
+
+/**
+ * Whether `statements` let their role read the secret `arn`: GetSecretValue on it, and
+ * Decrypt with its key (`keyArn`) as Secrets Manager calls it (through the service, the
+ * secret's ARN in the encryption context). Reading needs both; each alone is reported.
+ */
+function readsSecret(statements: Statement[], arn: string, keyArn: string): { secret: boolean; key: boolean } {
+  return {
+    secret: allows(statements, 'secretsmanager:GetSecretValue', arn),
+    key: allows(statements, 'kms:Decrypt', keyArn, {
+      'kms:ViaService': `secretsmanager.${ENV.region}.amazonaws.com`,
+      'kms:EncryptionContext:SecretARN': arn,
+    }),
+  };
+}
+
+describe('the front-proxy CA secret in the synthesized cluster', () => {
+  // Its key signs client certificates that aggregated API servers trust to name any user: only
+  // the control-plane secrets function may read it; no node role (etcd, master, worker), no
+  // other function of any stack, and it is not handed to another stack.
+  test('only the control-plane secrets function\'s role may read it, in any of the three stacks', () => {
+    const cluster = synthesizeCluster();
+    const master = cluster.stacks.master;
+    const secretId = master.getLogicalId(master.node.findChild('Secrets').node.findChild('FrontProxyCa').node.defaultChild as secretsmanager.CfnSecret);
+    const handlerRoleId = master.getLogicalId(
+      (master.node.findChild('Secrets').node.findChild('Handler').node.findChild('ServiceRole') as iam.Role).node.defaultChild as iam.CfnRole,
+    );
+    const keyId = master.getLogicalId(master.node.findChild('Secrets').node.findChild('Key').node.defaultChild as kms.CfnKey);
+    const masterValues = arnValues(cluster.templates.master, 'master');
+    const arn = masterValues[secretId];
+    const keyArn = masterValues[`${keyId}.Arn`];
+    expect(arn).toMatch(/:secret:kubernetes-on-aws\/kube-aws-test-1\/front-proxy-ca-/);
+
+    const readers: string[] = [];
+    let roles = 0;
+    for (const [stack, template] of Object.entries(cluster.templates)) {
+      // The secret's own ARN string, as a wildcard or a literal would name it in any stack.
+      const values = arnValues(template, stack);
+      const byRole = new Map<string, Statement[]>();
+      for (const { role, statement } of roleStatements(template)) {
+        byRole.set(role, [...(byRole.get(role) ?? []), resolveIntrinsics(statement, values)]);
+      }
+      roles += byRole.size;
+      for (const [role, statements] of byRole) {
+        const reads = readsSecret(statements, arn, keyArn);
+        if (reads.secret || reads.key) readers.push(`${stack}:${role}`);
+      }
+    }
+
+    expect(roles).toBeGreaterThan(5); // node roles and functions of all three stacks were looked at
+    expect(readers).toEqual([`master:${handlerRoleId}`]);
+    // Nor is it handed to another stack, where an import would hide it from the check above.
+    const exported = JSON.stringify(cluster.templates.master.toJSON().Outputs ?? {});
+    expect(exported).not.toContain(secretId);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   apiServerEtcdClientBundle,
   createControlPlaneBundle,
   createEtcdCa,
+  createFrontProxyCa,
   etcdMemberBundle,
   workerBundle,
 } from '../../lib/secrets/bundles';
@@ -78,8 +79,10 @@ describe('etcd bundles', () => {
 
 describe('control-plane bundle', () => {
   let bundle: ControlPlaneBundle;
+  let frontProxyCa: Awaited<ReturnType<typeof createFrontProxyCa>>;
   beforeAll(async () => {
-    bundle = await createControlPlaneBundle(INPUT);
+    frontProxyCa = await createFrontProxyCa();
+    bundle = await createControlPlaneBundle(INPUT, frontProxyCa.ca);
   });
 
   test('has exactly the agreed files, the ones its custom resource announces', () => {
@@ -99,7 +102,7 @@ describe('control-plane bundle', () => {
   });
 
   test('a replacement control plane puts a new key before the keys of the one it replaces', async () => {
-    const next = await createControlPlaneBundle(INPUT, bundle[ENCRYPTION_CONFIG_FILE]);
+    const next = await createControlPlaneBundle(INPUT, frontProxyCa.ca, bundle[ENCRYPTION_CONFIG_FILE]);
     const keys = readEncryptionKeys(next[ENCRYPTION_CONFIG_FILE]);
     expect(keys.map((key) => key.name)).toEqual([expect.stringMatching(/^key-2-[0-9a-f]{6}$/), expect.stringMatching(/^key-1-[0-9a-f]{6}$/)]);
     expect(keys[1]).toEqual(readEncryptionKeys(bundle[ENCRYPTION_CONFIG_FILE])[0]);
@@ -127,7 +130,11 @@ describe('control-plane bundle', () => {
     expect(extendedKeyUsages(bundle['apiserver.crt'])).toEqual(['serverAuth']);
   });
 
-  test('the front-proxy client is signed by its own CA, not the cluster CA', () => {
+  test('the front-proxy client is signed by its own CA, not the cluster CA; that CA\'s key is kept apart', () => {
+    expect(bundle['front-proxy-ca.crt']).toBe(frontProxyCa.bundle['ca.crt']);
+    expect(keyMatchesCertificate(frontProxyCa.bundle['ca.key'], frontProxyCa.bundle['ca.crt'])).toBe(true);
+    expect(new X509Certificate(bundle['front-proxy-ca.crt']).subject).toBe(`CN=${COMMON_NAMES.frontProxyCa}`);
+    expect(Object.values(bundle)).not.toContain(frontProxyCa.bundle['ca.key']);
     expect(issuedBy(bundle['front-proxy-client.crt'], bundle['front-proxy-ca.crt'])).toBe(true);
     expect(issuedBy(bundle['front-proxy-client.crt'], bundle['ca.crt'])).toBe(false);
     expect(keyMatchesCertificate(bundle['front-proxy-client.key'], bundle['front-proxy-client.crt'])).toBe(true);
@@ -151,7 +158,7 @@ describe('control-plane bundle', () => {
   });
 
   test('the service IP follows the service CIDR and the cluster domain is configurable', async () => {
-    const other = await createControlPlaneBundle({ ...INPUT, serviceCidr: '172.20.0.0/16', clusterDomain: 'k8s.internal' });
+    const other = await createControlPlaneBundle({ ...INPUT, serviceCidr: '172.20.0.0/16', clusterDomain: 'k8s.internal' }, frontProxyCa.ca);
     expect(subjectAltNames(other['apiserver.crt'])).toEqual(
       expect.arrayContaining(['IP:172.20.0.1', 'DNS:kubernetes.default.svc.k8s.internal']),
     );

@@ -1,4 +1,5 @@
-import { createControlPlaneBundle, COMMON_NAMES } from '../../lib/secrets/bundles';
+import { createControlPlaneBundle, createFrontProxyCa, COMMON_NAMES } from '../../lib/secrets/bundles';
+import { UpgradeContext } from '../../lib/secrets/control-plane-upgrades';
 import { ClusterSecretsInput } from '../../lib/secrets/inputs';
 import { createCertificateAuthority, issueCertificate, loadCertificateAuthority } from '../../lib/secrets/pki';
 import { apiServerSans } from '../../lib/secrets/sans';
@@ -17,6 +18,24 @@ export const INPUT: ClusterSecretsInput = {
 export const INTERNAL_NAME = internalApiDnsName({ cluster: INPUT.clusterName, zone: INPUT.zoneName });
 
 /**
+ * A current control-plane bundle and what upgrades judge it against (its front-proxy CA,
+ * as the `front-proxy-ca` secret keeps it).
+ */
+export async function currentControlPlane(input: ClusterSecretsInput = INPUT): Promise<{ bundle: Record<string, string>; context: UpgradeContext }> {
+  const frontProxyCa = (await createFrontProxyCa()).ca;
+  const bundle = (await createControlPlaneBundle(input, frontProxyCa)) as unknown as Record<string, string>;
+  return { bundle, context: { input, frontProxyCa } };
+}
+
+/**
+ * A control-plane bundle as releases before the front-proxy CA's key was kept wrote it: the
+ * same files, but the CA that signed front-proxy-client.crt was dropped after signing.
+ */
+export async function bundleFromBeforeFrontProxyCaKept(input: ClusterSecretsInput = INPUT): Promise<Record<string, string>> {
+  return (await currentControlPlane(input)).bundle;
+}
+
+/**
  * `bundle` with apiserver.crt and key replaced by a certificate of the same CA whose DNS
  * names are `dnsNames`: what an older (or different) release would have issued.
  */
@@ -31,12 +50,11 @@ export async function withApiServerNames(bundle: Record<string, string>, dnsName
   return { ...bundle, 'apiserver.crt': leaf.certificatePem, 'apiserver.key': leaf.privateKeyPem };
 }
 
-/** A control-plane bundle as the release before the internal endpoint wrote it (no internal name). */
-export async function bundleFromBeforeInternalEndpoint(input: ClusterSecretsInput = INPUT): Promise<Record<string, string>> {
-  const current = (await createControlPlaneBundle(input)) as unknown as Record<string, string>;
+/** `current` as the release before the internal endpoint wrote it: apiserver.crt without the internal name. */
+export async function bundleFromBeforeInternalEndpoint(current: Record<string, string>): Promise<Record<string, string>> {
   return withApiServerNames(
     current,
-    apiServerSans(input).dnsNames.filter((name) => name !== INTERNAL_NAME),
+    apiServerSans(INPUT).dnsNames.filter((name) => name !== INTERNAL_NAME),
   );
 }
 

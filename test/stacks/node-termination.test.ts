@@ -37,7 +37,7 @@ describe('node termination: hooks, events and the queue', () => {
     ['master', master, /^MastersGroup/],
     ['worker', worker, /^WorkersGroup/],
   ] as const)("the %s stack's lifecycle actions of its own groups go to the queue", (_, template, group) => {
-    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).filter((r) => r.Properties.EventPattern.source?.[0] === 'aws.autoscaling');
+    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.autoscaling');
     expect(rules).toHaveLength(1);
     const [rule] = rules;
     expect(rule.Properties.EventPattern['detail-type']).toEqual(['EC2 Instance-terminate Lifecycle Action']);

@@ -21,6 +21,7 @@ describe('ClusterSecretNames', () => {
       'kubernetes-on-aws/kube-aws-test-1/apiserver-etcd-client',
     ]);
     expect(names.ofSet('control-plane', 3)).toEqual([
+      'kubernetes-on-aws/kube-aws-test-1/front-proxy-ca',
       'kubernetes-on-aws/kube-aws-test-1/control-plane',
       'kubernetes-on-aws/kube-aws-test-1/worker',
       'kubernetes-on-aws/kube-aws-test-1/admin',
