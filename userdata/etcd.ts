@@ -5,8 +5,10 @@
  * network interface and data volume, found by tags) -> etcd-format (only a blank volume) ->
  * var-lib-etcd.mount -> fetch-secrets (member TLS) -> etcd-guard (no restart on blank data once
  * bootstrapped: etcd-bootstrap-guard.ts) -> etcd -> cfn-signal; etcd-snapshot.timer uploads a
- * snapshot to S3 every minute (etcd-snapshot.ts).
+ * snapshot to S3 every minute (etcd-snapshot.ts); certificate-refresh.timer re-fetches the
+ * member certificate daily, which etcd picks up on its next handshakes (certificate-refresh.ts).
  */
+import { certificateRefreshParts } from './certificate-refresh';
 import { bootstrapGuardFiles } from './etcd-bootstrap-guard';
 import {
   ETCD_BINARY,
@@ -469,13 +471,21 @@ function etcdParts(input: EtcdNodeInput): NodeParts {
 /** The full Ignition config of an etcd member (an S3 asset; the user data is the stub). */
 export function etcdConfig(input: EtcdNodeInput): IgnitionConfig {
   validateEtcdInput(input);
+  const secrets = {
+    dir: ETCD_PKI_DIR,
+    secrets: [{ id: new ClusterSecretNames(input.cluster).etcdMember('${ETCD_MEMBER}'), files: ['ca.crt', 'member.crt', 'member.key'] }],
+  };
   return ignitionConfig(
     mergeParts(
       nodeBootstrapParts(input, 'etcd'),
-      fetchSecretsParts({
-        dir: ETCD_PKI_DIR,
-        secrets: [{ id: new ClusterSecretNames(input.cluster).etcdMember('${ETCD_MEMBER}'), files: ['ca.crt', 'member.crt', 'member.key'] }],
-        before: [UNITS.etcd],
+      fetchSecretsParts({ ...secrets, before: [UNITS.etcd] }),
+      certificateRefreshParts({
+        secrets,
+        // Nothing to restart: member.crt and member.key are read on every TLS handshake
+        // (certificate-refresh.ts: etcd v3.5.27 client/pkg/transport/listener.go), and the
+        // refresh never changes the CA (fetch-secrets --refresh), which etcd reads at start only.
+        restarts: [],
+        after: [UNITS.etcd],
       }),
       etcdParts(input),
       healthSignalParts({ healthCheck, after: [UNITS.etcd] }),

@@ -7,7 +7,9 @@
  * kube-controller-manager and kube-scheduler -> cfn-signal once https://127.0.0.1:443/readyz
  * answers and, in a cluster that has its pod network already, the node is Ready with it.
  * Everything else (the cluster's own RBAC, kube-proxy, flannel, the other add-ons) is delivered by the
- * master stack after the masters signal (manifests/addons).
+ * master stack after the masters signal (manifests/addons). Daily, certificate-refresh.timer
+ * re-fetches the secrets, re-issues this master's own certificates when due and restarts what
+ * uses a changed file (certificate-refresh.ts).
  *
  * Each control-plane pod mounts only the host files it reads, one by one and read-only (the
  * API server's audit log directory is its one writable mount): ca.key and the admin token
@@ -25,7 +27,7 @@ import { kubeconfigFile } from './kubeconfig';
 import { kubernetesNodeParts } from './kubernetes-node';
 import { KUBE_PROXY_DAEMONSET } from './kube-proxy';
 import { kubeSchedulerConfiguration } from './kube-scheduler';
-import { API_SERVER_PORT, LOCAL_API_SERVER, NODE_CIDR_MASK_SIZE, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
+import { API_SERVER_PORT, LOCAL_API_SERVER, NODE_CIDR_MASK_SIZE, POD_IDENTITY_WEBHOOK_PORT, WEBHOOK_LISTEN_ADDRESS, WEBHOOK_PORT } from './network';
 import { auth, bin, CONFIG_DIR, KUBERNETES_AUTH_DIR, KUBERNETES_DIR, KUBERNETES_PKI_DIR, NODE_ENV, pki, WEBHOOK_DIR } from './paths';
 import { fetchSecretsParts, FETCH_SECRETS_UNIT } from './secrets';
 import { flags, HOST_CA_MOUNTS, HostMount, readOnlyFiles, staticPodFile, StaticPodIdentity, yaml } from './static-pod';
@@ -36,7 +38,10 @@ import { command, unit } from './units';
 import { IMAGES } from './versions';
 import { ClusterSecretNames, ENCRYPTION_CONFIG_FILE } from './secret-names';
 import { JWKS_PATH } from './service-account-issuer';
-import { POD_IDENTITY_WEBHOOK_NAME, POD_IDENTITY_WEBHOOK_SERVING_ADDRESS, POD_IDENTITY_WEBHOOK_USER, podIdentityWebhookParts } from './pod-identity-webhook';
+import { POD_IDENTITY_WEBHOOK_CERT, POD_IDENTITY_WEBHOOK_KEY, POD_IDENTITY_WEBHOOK_NAME, POD_IDENTITY_WEBHOOK_SERVING_ADDRESS, POD_IDENTITY_WEBHOOK_USER, podIdentityWebhookParts } from './pod-identity-webhook';
+import { certificateRefreshParts, issueCertificateCommand, issueCertificateFile, probeCommand, ReadyProbe, RestartOnChange, SelfIssuedCertificate } from './certificate-refresh';
+import { DEFAULT_AUTHENTICATE_URL } from '../webhook/kubeconfig';
+import { HEALTHZ_PATH } from '../webhook/request-handler';
 
 
 /** Files of `kubernetes-on-aws/<cluster>/control-plane` every master fetches. */
@@ -101,6 +106,16 @@ const KUBELET_CLIENT_KEY = auth(`${KUBELET_CLIENT_NAME}.key`);
 export const KUBELET_SERVING_SIGNER = { cert: pki('ca.crt'), key: pki('ca.key') } as const;
 /** Its subject; RBAC binds it to system:kubelet-api-admin (kubelets authorize it by webhook). */
 export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+/**
+ * What a master signs itself with the cluster CA: at every boot (control-plane-auth), and again
+ * by the daily certificate refresh once a third of their lifetime is left (certificate-refresh.ts).
+ */
+export const SELF_ISSUED_CERTIFICATES: readonly SelfIssuedCertificate[] = [
+  // The API server's client certificate for kubelets (logs, exec).
+  { name: KUBELET_CLIENT_NAME, commonName: KUBELET_CLIENT_USER, usage: 'clientAuth' },
+  // The pod identity webhook's serving certificate, for the local API server only.
+  { name: POD_IDENTITY_WEBHOOK_NAME, commonName: POD_IDENTITY_WEBHOOK_NAME, usage: 'serverAuth', subjectAltName: `IP:${POD_IDENTITY_WEBHOOK_SERVING_ADDRESS}` },
+];
 /**
  * That binding (manifests/bootstrap-rbac.ts): the first object the cluster-bootstrap add-on
  * delivers, so its absence tells the health check the cluster is new.
@@ -195,8 +210,8 @@ exit 1
  * Writes, at boot and only on this master, the credentials that must never be in a config:
  * the static token file (random tokens for this master's own admin, controller-manager,
  * scheduler and approver, kept across reboots; with breakGlassAdminToken, the admin-token of
- * the fetched secret as the break-glass admin in system:masters) and the API server's client
- * certificate for kubelets, signed with ca.key.
+ * the fetched secret as the break-glass admin in system:masters) and the certificates it
+ * signs itself with ca.key (SELF_ISSUED_CERTIFICATES, issued anew at every boot).
  */
 const controlPlaneAuthScript = (breakGlassAdminToken: boolean) => `#!/bin/bash
 # control-plane-auth: token file and kubelet-client certificate for this master's control plane.
@@ -235,29 +250,16 @@ ${breakGlassAdminToken ? `  printf '%s,${BREAK_GLASS_ADMIN_USER},${BREAK_GLASS_A
 chmod 0600 "$tmp"
 mv -f "$tmp" ${TOKEN_AUTH_FILE}
 
-# issue_certificate NAME CN USAGE [SAN]: $auth/NAME.crt and NAME.key, signed with the cluster CA
-# for one year and renewed on every boot (masters are replaced far more often than that).
-issue_certificate() {
-  local name=$1 cn=$2 usage=$3 san=\${4:-}
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \\
-    -subj "/CN=$cn" -keyout "$auth/$name.key.new" -out "$auth/$name.csr" 2>/dev/null
-  {
-    printf 'keyUsage=critical,digitalSignature\\nextendedKeyUsage=%s\\n' "$usage"
-    if [ -n "$san" ]; then printf 'subjectAltName=%s\\n' "$san"; fi
-  } >"$auth/$name.ext"
-  openssl x509 -req -in "$auth/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \\
-    -set_serial "0x$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n')" -days 365 -sha256 \\
-    -extfile "$auth/$name.ext" -out "$auth/$name.crt.new" 2>/dev/null
-  mv -f "$auth/$name.key.new" "$auth/$name.key"
-  mv -f "$auth/$name.crt.new" "$auth/$name.crt"
-  rm -f "$auth/$name.csr" "$auth/$name.ext"
-}
-# The API server's client certificate for kubelets (logs, exec).
-issue_certificate ${KUBELET_CLIENT_NAME} ${KUBELET_CLIENT_USER} clientAuth
-# The pod identity webhook's serving certificate, for the local API server only.
-issue_certificate ${POD_IDENTITY_WEBHOOK_NAME} ${POD_IDENTITY_WEBHOOK_NAME} serverAuth IP:${POD_IDENTITY_WEBHOOK_SERVING_ADDRESS}
-echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE}, the kubelet-client and the pod identity webhook's certificates"
+# This master's own certificates, issued anew at every boot (nothing uses them yet).
+${SELF_ISSUED_CERTIFICATES.map((c) => `${issueCertificateCommand(c, { ifDue: false })}\n`).join('')}echo "control-plane-auth: wrote ${TOKEN_AUTH_FILE}, the kubelet-client and the pod identity webhook's certificates"
 `;
+
+/**
+ * This master's API server is ready: anonymous /readyz (AUTHENTICATION_CONFIGURATION), its
+ * certificate verified by the cluster CA for 127.0.0.1. The health check asks it, and the
+ * certificate refresh after restarting the API server.
+ */
+const LOCAL_API_SERVER_READY: ReadyProbe = { url: `${LOCAL_API_SERVER}/readyz`, caFile: pki('ca.crt') };
 
 /**
  * The master's health check: the local API server is ready (anonymous /readyz) and, once the
@@ -277,7 +279,7 @@ function healthCheck(network: ResolvedNetwork): string {
   return `#!/bin/bash
 # node-health-check (master): local API server ready; once add-ons were delivered, node Ready with its pod network.
 set -euo pipefail
-if ! curl -fsS --max-time 5 --cacert ${pki('ca.crt')} ${LOCAL_API_SERVER}/readyz >/dev/null; then
+if ! ${probeCommand(LOCAL_API_SERVER_READY)}; then
   echo "node-health-check: the local API server is not ready" >&2
   exit 1
 fi
@@ -374,8 +376,9 @@ function apiServerFlags(input: MasterNodeInput, network: ResolvedNetwork): strin
     // refused without this. Pod Security keeps privileged pods out of every other namespace.
     'allow-privileged': true,
     // Secrets are encrypted in etcd (and so in its snapshots). No automatic reload: the file is
-    // written once at boot (fetch-secrets) and bind-mounted by inode, so a reload would never
-    // see a change; a new key reaches the API servers by replacing the masters.
+    // bind-mounted by inode, so a reload would never see a change; a new file (fetch-secrets,
+    // at boot and daily) reaches the API server when the certificate refresh restarts it
+    // (certificate-refresh.ts), or when the master is replaced.
     'encryption-provider-config': ENCRYPTION_CONFIG,
     'audit-policy-file': AUDIT_POLICY_FILE,
     'audit-log-path': AUDIT_LOG_PATH,
@@ -433,6 +436,10 @@ function schedulerFlags(): string[] {
   });
 }
 
+/** The controller-manager's and the scheduler's secure ports (their defaults), bound to 127.0.0.1. */
+const CONTROLLER_MANAGER_PORT = 10257;
+const SCHEDULER_PORT = 10259;
+
 function httpsProbe(path: string, port: number, failureThreshold: number): Record<string, unknown> {
   return { httpGet: { host: '127.0.0.1', path, port, scheme: 'HTTPS' }, periodSeconds: 10, timeoutSeconds: 15, failureThreshold };
 }
@@ -450,42 +457,83 @@ export const KUBE_SCHEDULER_POD: StaticPodIdentity = { name: 'kube-scheduler', l
 /** The audit log directory: the API server's only writable mount (it creates and rotates the files). */
 const AUDIT_LOG_MOUNT: HostMount = { name: 'audit-log', path: AUDIT_LOG_DIR, type: 'Directory', readOnly: false };
 
+/** The API server's host files, one by one (Files), its audit log directory and the host CAs. */
+const API_SERVER_MOUNTS: readonly HostMount[] = [
+  ...readOnlyFiles(
+    pki('apiserver.crt'),
+    pki('apiserver.key'),
+    pki('etcd-ca.crt'),
+    pki('apiserver-etcd-client.crt'),
+    pki('apiserver-etcd-client.key'),
+    pki('ca.crt'),
+    pki('sa.pub'),
+    pki('sa.key'),
+    pki('front-proxy-ca.crt'),
+    pki('front-proxy-client.crt'),
+    pki('front-proxy-client.key'),
+    ENCRYPTION_CONFIG,
+    TOKEN_AUTH_FILE,
+    KUBELET_CLIENT_CERT,
+    KUBELET_CLIENT_KEY,
+    AUTHENTICATION_WEBHOOK_KUBECONFIG,
+    AUTHORIZATION_WEBHOOK_KUBECONFIG,
+    AUTHENTICATION_CONFIG,
+    AUTHORIZATION_CONFIG,
+    ADMISSION_CONFIG,
+    AUDIT_POLICY_FILE,
+  ),
+  AUDIT_LOG_MOUNT,
+  ...HOST_CA_MOUNTS,
+];
+/** A component reads its kubeconfig, the token file and the CA that kubeconfig names. */
+const componentFiles = (kubeconfig: string, token: string): string[] => [kubeconfig, token, pki('ca.crt')];
+/** ca.key: the controller-manager signs kubelet serving certificates (KUBELET_SERVING_SIGNER). */
+const CONTROLLER_MANAGER_MOUNTS: readonly HostMount[] = [
+  ...readOnlyFiles(...componentFiles(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')), pki('sa.key'), KUBELET_SERVING_SIGNER.key),
+  ...HOST_CA_MOUNTS,
+];
+const SCHEDULER_MOUNTS: readonly HostMount[] = readOnlyFiles(SCHEDULER_CONFIG, ...componentFiles(SCHEDULER_KUBECONFIG, auth('kube-scheduler.token')));
+
+/** The single files a container mounts: it sees a replaced one only once restarted (certificate-refresh.ts). */
+const mountedFiles = (mounts: readonly HostMount[]): string[] => mounts.filter((m) => m.type === 'File').map((m) => m.path);
+
+/**
+ * What the daily certificate refresh restarts when a file it changed is one of theirs: every
+ * component that mounts files one by one, whether or not it reloads them (it would reload the
+ * old inode). Container names are the static pods' (and kube-auth-webhook's unit). In this
+ * order, each waited for on its local health endpoint: the API server first, since every other
+ * component is its client or called by it.
+ * The controller-manager and the scheduler serve /healthz to anonymous callers with a
+ * self-signed certificate made at start (k8s.io/apiserver v0.35.1 pkg/server/options:
+ * authentication.go NewDelegatingAuthenticationOptions Anonymous enabled, authorization.go
+ * NewDelegatingAuthorizationOptions AlwaysAllowPaths /healthz /readyz /livez; the kubelet's
+ * liveness probes above rely on the same): not verified, as the kubelet does not.
+ */
+const CERTIFICATE_REFRESH_RESTARTS: readonly RestartOnChange[] = [
+  { restart: { container: 'kube-apiserver' }, files: mountedFiles(API_SERVER_MOUNTS), ready: LOCAL_API_SERVER_READY },
+  {
+    restart: { container: 'kube-controller-manager' },
+    files: mountedFiles(CONTROLLER_MANAGER_MOUNTS),
+    ready: { url: `https://127.0.0.1:${CONTROLLER_MANAGER_PORT}/healthz` },
+  },
+  { restart: { container: 'kube-scheduler' }, files: mountedFiles(SCHEDULER_MOUNTS), ready: { url: `https://127.0.0.1:${SCHEDULER_PORT}/healthz` } },
+  // Its mounts are built in pod-identity-webhook.ts (podIdentityWebhookParts): these are the
+  // ones the refresh can change. /healthz on its TLS port (aws/amazon-eks-pod-identity-webhook
+  // v0.6.17 main.go), verified as the API server verifies it: the new certificate, by the cluster CA.
+  {
+    restart: { container: 'pod-identity-webhook' },
+    files: [POD_IDENTITY_WEBHOOK_CERT, POD_IDENTITY_WEBHOOK_KEY, pki('ca.crt')],
+    ready: { url: `https://${POD_IDENTITY_WEBHOOK_SERVING_ADDRESS}:${POD_IDENTITY_WEBHOOK_PORT}/healthz`, caFile: pki('ca.crt') },
+  },
+  // Where the API server calls it (webhook/kubeconfig.ts), its /healthz (webhook/request-handler.ts).
+  {
+    restart: { unit: WEBHOOK_UNIT },
+    files: [WEBHOOK_APPROVER_CONNECTION.tokenFile, WEBHOOK_APPROVER_CONNECTION.caFile],
+    ready: { url: `${new URL(DEFAULT_AUTHENTICATE_URL).origin}${HEALTHZ_PATH}` },
+  },
+];
+
 function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): NodeParts {
-  const apiServerMounts: HostMount[] = [
-    ...readOnlyFiles(
-      pki('apiserver.crt'),
-      pki('apiserver.key'),
-      pki('etcd-ca.crt'),
-      pki('apiserver-etcd-client.crt'),
-      pki('apiserver-etcd-client.key'),
-      pki('ca.crt'),
-      pki('sa.pub'),
-      pki('sa.key'),
-      pki('front-proxy-ca.crt'),
-      pki('front-proxy-client.crt'),
-      pki('front-proxy-client.key'),
-      ENCRYPTION_CONFIG,
-      TOKEN_AUTH_FILE,
-      KUBELET_CLIENT_CERT,
-      KUBELET_CLIENT_KEY,
-      AUTHENTICATION_WEBHOOK_KUBECONFIG,
-      AUTHORIZATION_WEBHOOK_KUBECONFIG,
-      AUTHENTICATION_CONFIG,
-      AUTHORIZATION_CONFIG,
-      ADMISSION_CONFIG,
-      AUDIT_POLICY_FILE,
-    ),
-    AUDIT_LOG_MOUNT,
-    ...HOST_CA_MOUNTS,
-  ];
-  // A component reads its kubeconfig, the token file and the CA that kubeconfig names.
-  const componentFiles = (kubeconfig: string, token: string): string[] => [kubeconfig, token, pki('ca.crt')];
-  // ca.key: the controller-manager signs kubelet serving certificates (KUBELET_SERVING_SIGNER).
-  const cmMounts = [
-    ...readOnlyFiles(...componentFiles(CONTROLLER_MANAGER_KUBECONFIG, auth('kube-controller-manager.token')), pki('sa.key'), KUBELET_SERVING_SIGNER.key),
-    ...HOST_CA_MOUNTS,
-  ];
-  const schedulerMounts = readOnlyFiles(SCHEDULER_CONFIG, ...componentFiles(SCHEDULER_KUBECONFIG, auth('kube-scheduler.token')));
   const localKubeconfig = (path: string, user: string, token: string) =>
     kubeconfigFile(path, { cluster: input.cluster, server: LOCAL_API_SERVER, certificateAuthority: pki('ca.crt'), user, credential: { tokenFile: token } });
 
@@ -514,11 +562,12 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
       file(API_SERVER_NAMES_FILE, `${input.apiServerCertificateNames.join('\n')}\n`),
       file('/etc/hosts', masterHostsFile(input)),
       script(CONTROL_PLANE_AUTH_SCRIPT, controlPlaneAuthScript(input.breakGlassAdminToken)),
+      issueCertificateFile(),
       script(MARK_CONTROL_PLANE_SCRIPT, markControlPlaneScript),
       localKubeconfig(ADMIN_KUBECONFIG, MASTER_ADMIN_USER, auth(`${MASTER_ADMIN}.token`)),
       staticPodFile({
         ...KUBE_APISERVER_POD,
-        mounts: apiServerMounts,
+        mounts: API_SERVER_MOUNTS,
         containers: [
           {
             name: 'kube-apiserver',
@@ -528,35 +577,35 @@ function controlPlaneParts(input: MasterNodeInput, network: ResolvedNetwork): No
             startupProbe: httpsProbe('/livez', API_SERVER_PORT, 24),
             livenessProbe: httpsProbe('/livez', API_SERVER_PORT, 8),
             readinessProbe: { ...httpsProbe('/readyz', API_SERVER_PORT, 3), periodSeconds: 1 },
-            mounts: apiServerMounts.map((m) => m.name),
+            mounts: API_SERVER_MOUNTS.map((m) => m.name),
           },
         ],
       }),
       staticPodFile({
         ...KUBE_CONTROLLER_MANAGER_POD,
-        mounts: cmMounts,
+        mounts: CONTROLLER_MANAGER_MOUNTS,
         containers: [
           {
             name: 'kube-controller-manager',
             image: IMAGES.kubeControllerManager,
             command: ['kube-controller-manager', ...controllerManagerFlags(input, network)],
             resources: { requests: { cpu: '200m' } },
-            livenessProbe: httpsProbe('/healthz', 10257, 8),
-            mounts: cmMounts.map((m) => m.name),
+            livenessProbe: httpsProbe('/healthz', CONTROLLER_MANAGER_PORT, 8),
+            mounts: CONTROLLER_MANAGER_MOUNTS.map((m) => m.name),
           },
         ],
       }),
       staticPodFile({
         ...KUBE_SCHEDULER_POD,
-        mounts: schedulerMounts,
+        mounts: SCHEDULER_MOUNTS,
         containers: [
           {
             name: 'kube-scheduler',
             image: IMAGES.kubeScheduler,
             command: ['kube-scheduler', ...schedulerFlags()],
             resources: { requests: { cpu: '100m' } },
-            livenessProbe: httpsProbe('/healthz', 10259, 8),
-            mounts: schedulerMounts.map((m) => m.name),
+            livenessProbe: httpsProbe('/healthz', SCHEDULER_PORT, 8),
+            mounts: SCHEDULER_MOUNTS.map((m) => m.name),
           },
         ],
       }),
@@ -643,17 +692,18 @@ export function masterHostsFile(input: MasterNodeInput): string {
 export function masterConfig(input: MasterNodeInput): IgnitionConfig {
   validateMasterInput(input);
   const network = resolveNetwork(input, 'master');
+  const secrets = {
+    dir: KUBERNETES_PKI_DIR,
+    secrets: [
+      { id: new ClusterSecretNames(input.cluster).controlPlane, files: controlPlaneSecretFiles(input.breakGlassAdminToken) },
+      { id: new ClusterSecretNames(input.cluster).apiServerEtcdClient, files: APISERVER_ETCD_CLIENT_SECRET_FILES },
+    ],
+  };
   return ignitionConfig(
     mergeParts(
       nodeBootstrapParts(input, 'master'),
-      fetchSecretsParts({
-        dir: KUBERNETES_PKI_DIR,
-        secrets: [
-          { id: new ClusterSecretNames(input.cluster).controlPlane, files: controlPlaneSecretFiles(input.breakGlassAdminToken) },
-          { id: new ClusterSecretNames(input.cluster).apiServerEtcdClient, files: APISERVER_ETCD_CLIENT_SECRET_FILES },
-        ],
-        before: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT, KUBELET_UNIT],
-      }),
+      fetchSecretsParts({ ...secrets, before: [CONTROL_PLANE_AUTH_UNIT, WEBHOOK_UNIT, KUBELET_UNIT] }),
+      certificateRefreshParts({ secrets, selfIssued: SELF_ISSUED_CERTIFICATES, restarts: CERTIFICATE_REFRESH_RESTARTS, after: [CONTROL_PLANE_AUTH_UNIT, KUBELET_UNIT] }),
       kubernetesNodeParts({
         identity: input,
         // Masters talk to their own API server: a load balancer cannot hairpin a target to itself.

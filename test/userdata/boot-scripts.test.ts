@@ -1,122 +1,27 @@
 /**
- * The boot scripts run for real, as rendered, against a fake AWS CLI and a fake IMDS: the
- * node's paths (/opt/bin, /etc/kubernetes-on-aws, /var/lib/kubernetes-on-aws, /run/flannel)
- * are mapped into a temporary directory. Needs bash and jq (both in Flatcar and in this
- * machine's image).
+ * The boot scripts run for real, as rendered, against a fake AWS CLI and a fake IMDS
+ * (fake-node.ts). Needs bash and jq (both in Flatcar and in this machine's image).
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { createServer, Server } from 'http';
 import { createServer as createTlsServer, request as httpsRequest } from 'https';
 import { AddressInfo } from 'net';
 import { checkServerIdentity } from 'tls';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { IgnitionConfig } from '../../userdata/ignition';
 import { masterConfig } from '../../userdata/master';
 import { workerConfig } from '../../userdata/worker';
 import { fileText } from './config-files';
+import { FakeNode } from './fake-node';
 import { masterInput, workerInput } from './fixtures';
 
 const haveJq = existsSync('/usr/bin/jq');
 
-/** The fake AWS CLI: answers from files under $FAKE, logs every call. */
-const FAKE_AWS = `#!/bin/bash
-echo "$*" >>"$FAKE/aws.log"
-case "$1 $2" in
-  "secretsmanager get-secret-value")
-    id=$4
-    f="$FAKE/secrets/\${id//\\//_}.json"
-    [ -f "$f" ] && cat "$f" && exit 0
-    echo "ResourceNotFoundException" >&2; exit 254 ;;
-  "ec2 describe-tags") cat "$FAKE/tags.json" ;;
-  "cloudformation signal-resource") echo "$*" >>"$FAKE/signals" ;;
-  *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
-esac
-`;
-
-const FAKE_IMDS = `#!/bin/bash
-case "$1" in
-  instance-id) echo -n i-0123456789abcdef0 ;;
-  placement/availability-zone) echo -n eu-central-1a ;;
-  placement/region) echo -n eu-central-1 ;;
-  local-hostname) echo -n ip-10-0-1-23.eu-central-1.compute.internal ;;
-  local-ipv4) echo -n 10.0.1.23 ;;
-  *) exit 22 ;;
-esac
-`;
-
-class Node {
-  readonly root = mkdtempSync(join(tmpdir(), 'boot-scripts-'));
-
-  constructor(private readonly config: IgnitionConfig) {
-    for (const d of ['bin', 'etc', 'state', 'fake/secrets']) mkdirSync(join(this.root, d), { recursive: true });
-    this.write('bin/aws', FAKE_AWS, 0o755);
-    this.write('bin/imds', FAKE_IMDS, 0o755);
-    this.write('etc/cluster.env', this.mapPaths(fileText(config, '/etc/kubernetes-on-aws/cluster.env')));
-  }
-
-  mapPaths(text: string): string {
-    return text
-      .replaceAll('/opt/bin/', `${this.root}/bin/`)
-      .replaceAll('/etc/kubernetes-on-aws/', `${this.root}/etc/`)
-      .replaceAll('/var/lib/kubernetes-on-aws/', `${this.root}/state/`)
-      .replaceAll('/etc/kubernetes/pki', `${this.root}/pki`)
-      .replaceAll('/etc/kubernetes/auth', `${this.root}/auth`)
-      .replaceAll('/run/flannel/', `${this.root}/run/flannel/`);
-  }
-
-  write(path: string, text: string, mode = 0o644): void {
-    writeFileSync(join(this.root, path), text, { mode });
-  }
-
-  read(path: string): string {
-    return readFileSync(join(this.root, path), 'utf8');
-  }
-
-  /**
-   * Writes /opt/bin/<name> as rendered, paths mapped, then each `replace` key (which must occur:
-   * a test never runs a script its replacement missed) by its value; returns its path.
-   */
-  install(name: string, replace: Record<string, string> = {}): string {
-    let text = this.mapPaths(fileText(this.config, `/opt/bin/${name}`));
-    for (const [from, to] of Object.entries(replace)) {
-      if (!text.includes(from)) throw new Error(`${name} does not contain '${from}'`);
-      text = text.replaceAll(from, to);
-    }
-    this.write(`bin/${name}`, text, 0o755);
-    return join(this.root, 'bin', name);
-  }
-
-  private env(env: Record<string, string>): NodeJS.ProcessEnv {
-    return { ...process.env, FAKE: join(this.root, 'fake'), ...env };
-  }
-
-  /** Runs /opt/bin/<name> as rendered (paths mapped). */
-  run(name: string, args: string[] = [], env: Record<string, string> = {}) {
-    return spawnSync(this.install(name), args, { encoding: 'utf8', env: this.env(env), timeout: 20000 });
-  }
-
-  /** Like run, without blocking the event loop (for fakes served by this process). */
-  runAsync(name: string, replace: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    const child = spawn(this.install(name, replace), [], { env: this.env({}), timeout: 20000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-  }
-
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
-  }
-}
-
 // Under CI the tools are installed by .ci/run: run, and fail loudly if one is missing.
 (haveJq || process.env.CI ? describe : describe.skip)('boot scripts against a fake AWS', () => {
-  let node: Node;
+  let node: FakeNode;
   beforeEach(() => {
-    node = new Node(workerConfig(workerInput));
+    node = new FakeNode(workerConfig(workerInput));
   });
   afterEach(() => node.remove());
 
@@ -139,7 +44,7 @@ class Node {
       }
       expect(statSync(pki).mode & 0o777).toBe(0o700);
       expect(result.stdout).not.toContain('tOkEn');
-      expect(result.stdout).toContain('wrote 2 files of kubernetes-on-aws/kube-aws-test-1/admin');
+      expect(result.stdout).toContain(`fetch-secrets: kubernetes-on-aws/kube-aws-test-1/admin: 2 files in ${pki}, 2 changed: admin-token ca.crt`);
     });
 
     test('fails when the secret lacks a file the role needs', () => {
@@ -286,7 +191,7 @@ const HEALTH_CHECKS = [
   const SUBNET_ENV = 'run/flannel/subnet.env';
   /** What flanneld v0.27.3 writes for podCIDR 10.2.5.0/24 in the pod network 10.2.0.0/16. */
   const flannelLease = (subnet: string) => `FLANNEL_NETWORK=10.2.0.0/16\nFLANNEL_SUBNET=${subnet}\nFLANNEL_MTU=8951\nFLANNEL_IPMASQ=true\n`;
-  let node: Node;
+  let node: FakeNode;
   let local: FakeHealthServer;
   let kubeProxy: FakeHealthServer;
   /** kube-proxy's metrics, as a 1.35 kube-proxy prints them, after its first sync or before it. */
@@ -299,7 +204,7 @@ const HEALTH_CHECKS = [
   beforeEach(async () => {
     // GIVEN a healthy node: its local endpoint (kubelet or API server) and kube-proxy answer,
     // the node is Ready with podCIDR 10.2.5.0/24, and flanneld holds that subnet.
-    node = new Node(config());
+    node = new FakeNode(config());
     local = await FakeHealthServer.start();
     kubeProxy = await FakeHealthServer.start();
     kubeProxy.bodies['/metrics'] = kubeProxyMetrics('1.7647e+09');
@@ -414,12 +319,14 @@ const HEALTH_CHECKS = [
 const haveOpenssl = existsSync('/usr/bin/openssl');
 
 (haveOpenssl || process.env.CI ? describe : describe.skip)('control-plane-auth (master)', () => {
-  let node: Node;
+  let node: FakeNode;
   const openssl = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
 
   /** A master of `input` with the fetched files: a throwaway cluster CA and the admin token (used only where accepted). */
-  function masterWithSecrets(input: typeof masterInput): Node {
-    node = new Node(masterConfig(input));
+  function masterWithSecrets(input: typeof masterInput): FakeNode {
+    node = new FakeNode(masterConfig(input));
+    // control-plane-auth signs this master's certificates with it.
+    node.install('issue-certificate');
     mkdirSync(join(node.root, 'pki'), { mode: 0o700 });
     const pki = join(node.root, 'pki');
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`]);
@@ -532,9 +439,9 @@ const haveOpenssl = existsSync('/usr/bin/openssl');
 
 describe('mark-control-plane (master)', () => {
   const NODE_NAME = 'ip-10-0-1-23.eu-central-1.compute.internal';
-  let node: Node;
+  let node: FakeNode;
   beforeEach(() => {
-    node = new Node(masterConfig(masterInput));
+    node = new FakeNode(masterConfig(masterInput));
     node.write('etc/node.env', `PRIVATE_DNS_NAME=${NODE_NAME}\n`);
   });
   afterEach(() => node.remove());

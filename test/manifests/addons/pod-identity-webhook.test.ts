@@ -69,9 +69,9 @@ describe('the API server calls the webhook of its own master', () => {
 
   test('trusting the cluster CA (filled in by the applier), which signs the certificate the webhook serves', () => {
     expect(webhook.clientConfig.caBundle).toBe(CLUSTER_CA_BUNDLE);
-    const script = fileText(master, '/opt/bin/control-plane-auth');
-    expect(script).toMatch(new RegExp(`issue_certificate pod-identity-webhook pod-identity-webhook serverAuth IP:${new URL(webhook.clientConfig.url).hostname.replace(/\./g, '\\.')}\\n`));
-    expect(script).toContain('-CA "$pki/ca.crt" -CAkey "$pki/ca.key"');
+    const boot = fileText(master, '/opt/bin/control-plane-auth');
+    expect(boot).toMatch(new RegExp(`/opt/bin/issue-certificate pod-identity-webhook pod-identity-webhook serverAuth IP:${new URL(webhook.clientConfig.url).hostname.replace(/\./g, '\\.')}\\n`));
+    expect(fileText(master, '/opt/bin/issue-certificate')).toContain('-CA "$pki/ca.crt" -CAkey "$pki/ca.key"');
     expect([flag('tls-cert'), flag('tls-key')]).toEqual(['/etc/kubernetes/auth/pod-identity-webhook.crt', '/etc/kubernetes/auth/pod-identity-webhook.key']);
   });
 
