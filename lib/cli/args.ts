@@ -18,13 +18,22 @@ export interface ClusterArgs {
   readonly help: boolean;
   /** The boolean options of the command that were given. */
   readonly flags: ReadonlySet<string>;
+  /** The string options of the command that were given, by name. */
+  readonly options: ReadonlyMap<string, string>;
 }
 
 /**
- * Parses `<stack> <version> [--output FILE]` (the option only when `usage` mentions it).
+ * Parses `<stack> <version> [--output FILE]` (the option only when `acceptsOutput`), and the
+ * command's own boolean and string options.
  * @throws CliError with EXIT_USAGE and the usage line, for anything else
  */
-export function parseClusterArgs(argv: readonly string[], usage: string, acceptsOutput: boolean, booleanOptions: readonly string[] = []): ClusterArgs {
+export function parseClusterArgs(
+  argv: readonly string[],
+  usage: string,
+  acceptsOutput: boolean,
+  booleanOptions: readonly string[] = [],
+  stringOptions: readonly string[] = [],
+): ClusterArgs {
   const fail = (problem: string): never => {
     throw new CliError(`${problem}\n${usage}`, EXIT_USAGE);
   };
@@ -37,6 +46,7 @@ export function parseClusterArgs(argv: readonly string[], usage: string, accepts
         help: { type: 'boolean', short: 'h' },
         ...(acceptsOutput ? { output: { type: 'string' as const, short: 'o' } } : {}),
         ...Object.fromEntries(booleanOptions.map((name) => [name, { type: 'boolean' as const }])),
+        ...Object.fromEntries(stringOptions.map((name) => [name, { type: 'string' as const }])),
       },
     });
   } catch (error) {
@@ -46,8 +56,9 @@ export function parseClusterArgs(argv: readonly string[], usage: string, accepts
   const output = typeof parsed.values.output === 'string' ? parsed.values.output : undefined;
   const values = parsed.values as Record<string, unknown>;
   const flags = new Set(booleanOptions.filter((name) => values[name] === true));
+  const options = new Map(stringOptions.flatMap((name) => (typeof values[name] === 'string' ? [[name, values[name] as string] as const] : [])));
   if (help) {
-    return { stack: '', version: '', cluster: '', output, help, flags };
+    return { stack: '', version: '', cluster: '', output, help, flags, options };
   }
   const [stack, version, ...extra] = parsed.positionals;
   if (stack === undefined || version === undefined) {
@@ -65,5 +76,5 @@ export function parseClusterArgs(argv: readonly string[], usage: string, accepts
   if (cluster.length > MAX_CLUSTER_NAME_LENGTH) {
     fail(`Cluster name "${cluster}" is longer than ${MAX_CLUSTER_NAME_LENGTH} characters (a DNS label).`);
   }
-  return { stack, version, cluster, output, help, flags };
+  return { stack, version, cluster, output, help, flags, options };
 }
