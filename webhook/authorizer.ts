@@ -229,6 +229,17 @@ export function roleOf(groups: readonly string[], roles: AuthorizationPolicy['ro
   return undefined;
 }
 
+/**
+ * Every grant, made once: the same frozen object for the same role, verb class and resource
+ * class, so a caller can key on it (the request handler serializes each answer once).
+ */
+const GRANTS = Object.fromEntries(ROLE_NAMES.map((role) => [role, Object.fromEntries(
+  (Object.keys(VERB_CLASSES) as VerbClass[]).map((verbClass) => [verbClass, Object.fromEntries(
+    (Object.keys(RESOURCE_CLASSES) as ResourceClass[]).map((resourceClass) =>
+      [resourceClass, Object.freeze({ allowed: true, denied: false, reason: `${role} may ${verbClass} ${resourceClass}` })]),
+  )]),
+)])) as Record<RoleName, Record<VerbClass, Record<ResourceClass, AuthorizationDecision>>>;
+
 /** The whole authorization decision: pure, table-driven (AUTHORIZATION_MATRIX). */
 export function authorize(request: AccessRequest, policy: AuthorizationPolicy): AuthorizationDecision {
   if (isSystemIdentity(request)) return { allowed: false, denied: false, reason: 'system identity: no opinion, RBAC and the Node authorizer decide' };
@@ -238,7 +249,7 @@ export function authorize(request: AccessRequest, policy: AuthorizationPolicy): 
   const resourceClass = classifyResource(request);
   const verbClass = classifyVerb(request);
   const leastRole = AUTHORIZATION_MATRIX[resourceClass][verbClass];
-  if (roleSuffices(role, leastRole)) return { allowed: true, denied: false, reason: `${role} may ${verbClass} ${resourceClass}` };
+  if (roleSuffices(role, leastRole)) return GRANTS[role][verbClass][resourceClass];
   const why = resourceClass === 'malformed' ? `the API server never sends this: ${malformation(request)}` : `needs ${leastRole}`;
   return { allowed: false, denied: true, reason: `${role} may not ${verbClass} ${resourceClass}: ${why}` };
 }

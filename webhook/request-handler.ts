@@ -1,8 +1,8 @@
 import { AuthenticationResult } from './authenticator';
-import { authorize, AuthorizationDecision, AuthorizationPolicy } from './authorizer';
+import { authorize, AuthorizationPolicy } from './authorizer';
 import { Logger, RateLimitedLog, silentLogger } from './logger';
 import { parseSubjectAccessReview, subjectAccessReviewResponse } from './subject-access-review';
-import { MAX_BEARER_TOKEN_LENGTH, UserIdentity } from './token-info-client';
+import { MAX_BEARER_TOKEN_LENGTH } from './token-info-client';
 import { parseTokenReview, tokenReviewResponse } from './token-review';
 
 /** An HTTP request with its body already received (the transport enforces size and time limits). */
@@ -105,15 +105,16 @@ function decodeJson(body: Buffer): { ok: true; value: unknown } | { ok: false; m
 export function createRequestHandler(dependencies: RequestHandlerDependencies): RequestHandler {
   const denialLog = dependencies.denialLog ?? new RateLimitedLog({ logger: dependencies.logger ?? silentLogger, level: 'info', message: 'access denied' });
 
-  // A cached user's TokenReview answer, serialized once per identity and apiVersion: the
-  // authenticator's cache hands out the same identity object on every hit, so the text is the
-  // same; the entry goes with the identity when the cache drops it.
-  const authenticatedBodies = new WeakMap<UserIdentity, Map<string, string>>();
-  function authenticatedBody(apiVersion: string, user: UserIdentity): string {
-    let bodies = authenticatedBodies.get(user);
-    if (!bodies) authenticatedBodies.set(user, (bodies = new Map()));
-    let body = bodies.get(apiVersion);
-    if (body === undefined) bodies.set(apiVersion, (body = JSON.stringify(tokenReviewResponse(apiVersion, { authenticated: true, user }))));
+  // Answers serialized once per object and apiVersion: a cached user's TokenReview (the
+  // authenticator's cache hands out the same identity object on every hit) and a grant (authorize
+  // returns one frozen object per role, verb class and resource class). An entry goes with its
+  // object; denials name the user and are fresh objects, serialized each time.
+  const answers = new WeakMap<object, Map<string, string>>();
+  function answerOnce(of: object, apiVersion: string, make: () => object): string {
+    let byVersion = answers.get(of);
+    if (!byVersion) answers.set(of, (byVersion = new Map()));
+    let body = byVersion.get(apiVersion);
+    if (body === undefined) byVersion.set(apiVersion, (body = JSON.stringify(make())));
     return body;
   }
 
@@ -129,25 +130,11 @@ export function createRequestHandler(dependencies: RequestHandlerDependencies): 
     if (!result.authenticated && result.retryAfterSeconds !== undefined) {
       return statusResponse(429, 'TooManyRequests', result.reason, { 'retry-after': String(result.retryAfterSeconds) });
     }
-    if (result.authenticated) return { status: 200, contentType: 'application/json', body: authenticatedBody(review.apiVersion, result.user) };
-    return json(200, tokenReviewResponse(review.apiVersion, result));
-  }
-
-  // An allowed decision's answer, serialized once per apiVersion and reason: allowed reasons
-  // name only a role, a verb class and a resource class (authorize), so there are few of them;
-  // denials name the user and are serialized each time. Bounded all the same, should a reason
-  // ever carry more.
-  const allowedBodies = new Map<string, string>();
-  const MAX_ALLOWED_BODIES = 1000;
-  function decisionBody(apiVersion: string, decision: AuthorizationDecision): string {
-    if (!decision.allowed) return JSON.stringify(subjectAccessReviewResponse(apiVersion, decision));
-    const key = `${apiVersion} ${decision.reason}`;
-    let body = allowedBodies.get(key);
-    if (body === undefined) {
-      body = JSON.stringify(subjectAccessReviewResponse(apiVersion, decision));
-      if (allowedBodies.size < MAX_ALLOWED_BODIES) allowedBodies.set(key, body);
+    if (result.authenticated) {
+      const body = answerOnce(result.user, review.apiVersion, () => tokenReviewResponse(review.apiVersion, result));
+      return { status: 200, contentType: 'application/json', body };
     }
-    return body;
+    return json(200, tokenReviewResponse(review.apiVersion, result));
   }
 
   function authorizeReview(body: Buffer): WebhookResponse {
@@ -160,7 +147,8 @@ export function createRequestHandler(dependencies: RequestHandlerDependencies): 
       const { user, resource, nonResource } = review.request;
       denialLog.note(user, { user, verb: resource?.verb ?? nonResource?.verb, resource: resource ? `${resource.group}/${resource.resource}/${resource.subresource}` : nonResource?.path, namespace: resource?.namespace, reason: decision.reason });
     }
-    return { status: 200, contentType: 'application/json', body: decisionBody(review.apiVersion, decision) };
+    const answer = () => subjectAccessReviewResponse(review.apiVersion, decision);
+    return { status: 200, contentType: 'application/json', body: decision.allowed ? answerOnce(decision, review.apiVersion, answer) : JSON.stringify(answer()) };
   }
 
   return (request) => {

@@ -102,6 +102,14 @@ describe('who is judged by the matrix at all', () => {
     expect(authorize({ ...podRead, groups: ['system:authenticated'] }, POLICY)).toMatchObject({ denied: true });
   });
 
+  test('a grant is one frozen object per role, verb class and resource class (the handler serializes each once)', () => {
+    const read = (user: string, namespace: string) => authorize({ user, groups: [CLUSTER_GROUP, ROLE_GROUPS.PowerUser], resource: { verb: 'get', group: '', resource: 'pods', subresource: '', namespace, name: '' } }, POLICY);
+    expect(read('jdoe', 'team-a')).toBe(read('asmith', 'team-b'));
+    expect(Object.isFrozen(read('jdoe', 'team-a'))).toBe(true);
+    const write = authorize({ user: 'jdoe', groups: [CLUSTER_GROUP, ROLE_GROUPS.PowerUser], resource: { verb: 'create', group: '', resource: 'pods', subresource: '', namespace: 'team-a', name: '' } }, POLICY);
+    expect([write.reason, read('jdoe', 'team-a').reason]).toEqual(['PowerUser may write general', 'PowerUser may read general']);
+  });
+
   test('the strongest role wins when a user has several', () => {
     expect(roleOf([ROLE_GROUPS.ReadOnly, ROLE_GROUPS.Administrator], POLICY.roles)).toBe('Administrator');
     expect(roleOf([ROLE_GROUPS.PowerUser, ROLE_GROUPS.ReadOnly], POLICY.roles)).toBe('PowerUser');
