@@ -3,7 +3,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { AWS_REQUEST_HANDLER } from '../lib/cli/aws-request-handler';
 import { KubeAwsCommand, kubeAws } from '../lib/cli/kube-aws';
-import { CliOutput } from '../lib/cli/output';
+import { PROCESS_OUTPUT } from '../lib/cli/output';
 
 /**
  * The `main` of a sibling bin module, by its .ts file: `./kubeconfig` alone would resolve to
@@ -12,8 +12,6 @@ import { CliOutput } from '../lib/cli/output';
 function binMain(file: 'get-api-token.ts' | 'kubeconfig.ts'): KubeAwsCommand['run'] {
   return (argv) => (require(`./${file}`) as typeof import('./kubeconfig')).main(argv);
 }
-
-const out: CliOutput = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
 
 const COMMANDS: Readonly<Record<string, KubeAwsCommand>> = {
   validate: {
@@ -30,7 +28,7 @@ const COMMANDS: Readonly<Record<string, KubeAwsCommand>> = {
         // The default credential chain, as the other clients use it.
         signIn: (facts) => iamSignIn(cloudFormation.config.credentials, facts.clusterGroup, facts.region),
         connect: (apiUrl, token, requestTimeoutMs) => connectCluster({ apiUrl, token, requestTimeoutMs }),
-        out,
+        out: PROCESS_OUTPUT,
       });
     },
   },
@@ -44,5 +42,5 @@ const COMMANDS: Readonly<Record<string, KubeAwsCommand>> = {
 
 /** `kube-aws <command> ...`: the project's CLI. Resolves to the exit code. */
 export function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  return kubeAws(argv, COMMANDS, out);
+  return kubeAws(argv, COMMANDS, PROCESS_OUTPUT);
 }

@@ -3,7 +3,7 @@ import { ENCRYPTION_CONFIG_FILE } from '../../userdata/secret-names';
 import { frontProxyFiles, issueApiServerCertificate } from './bundles';
 import { rotatedEncryptionConfig } from './encryption-config';
 import { ClusterSecretsInput } from './inputs';
-import { CertificateAuthority, certificateSanList, loadCertificateAuthority } from './pki';
+import { CertificateAuthority, certificateSanList, loadCertificateAuthority, readCertificate } from './pki';
 import { apiServerSans, sanList } from './sans';
 
 // An existing control-plane bundle is never replaced as a whole (that is rotation, the
@@ -109,14 +109,6 @@ async function reissueApiServerCertificate(bundle: StoredBundle, input: ClusterS
   const ca = await loadCertificateAuthority({ certificatePem: bundle['ca.crt'], privateKeyPem: bundle['ca.key'] });
   const leaf = await issueApiServerCertificate(ca, input);
   return { 'apiserver.crt': leaf.certificatePem, 'apiserver.key': leaf.privateKeyPem };
-}
-
-function readCertificate(pem: string | undefined): X509Certificate | undefined {
-  try {
-    return pem === undefined ? undefined : new X509Certificate(pem);
-  } catch {
-    return undefined;
-  }
 }
 
 function keyBelongsTo(certificate: X509Certificate, privateKeyPem: string | undefined): boolean {

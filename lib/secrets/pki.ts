@@ -1,4 +1,4 @@
-import { randomBytes, webcrypto } from 'node:crypto';
+import { X509Certificate, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from './x509';
 
 /** CA certificates outlive many leaf generations: 10 years, like kubeadm's CAs. */
@@ -209,4 +209,13 @@ export function certificateSanList(certificatePem: string): string[] {
   return (extension?.names.items ?? [])
     .map((name) => `${name.type === 'dns' ? 'DNS' : name.type === 'ip' ? 'IP' : name.type}:${name.value}`)
     .sort();
+}
+
+/** A stored certificate, or undefined when it is missing or not a certificate (the value is never quoted). */
+export function readCertificate(pem: string | undefined): X509Certificate | undefined {
+  try {
+    return pem === undefined ? undefined : new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
 }

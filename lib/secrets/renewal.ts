@@ -4,7 +4,7 @@ import { apiServerEtcdClientBundle, etcdMemberBundle, issueApiServerCertificate,
 import { LeafProfile, StoredLeaf, setCertificates } from './certificate-metric';
 import { BundleChange } from './control-plane-upgrades';
 import { ClusterSecretsInput } from './inputs';
-import { CertificateAndKeyPem, CertificateAuthority, DAY_MS, loadCertificateAuthority } from './pki';
+import { CertificateAndKeyPem, CertificateAuthority, DAY_MS, loadCertificateAuthority, readCertificate } from './pki';
 import { parseBundle } from './secret-set';
 
 // Leaf certificates re-issued from their existing CA before they expire: same names, usages
@@ -87,14 +87,6 @@ async function issueLike(profile: LeafProfile, ca: CertificateAuthority, input: 
       return issueApiServerCertificate(ca, input, now);
     case 'front-proxy-client':
       return issueFrontProxyClientCertificate(ca, now);
-  }
-}
-
-function readCertificate(pem: string | undefined): X509Certificate | undefined {
-  try {
-    return pem === undefined ? undefined : new X509Certificate(pem);
-  } catch {
-    return undefined;
   }
 }
 

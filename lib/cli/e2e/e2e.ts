@@ -6,7 +6,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from '../aws-request-handler';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, explainAwsError, reportFailure } from '../errors';
 import { MasterStackFacts, readMasterStack } from '../master-stack';
 import { CliOutput } from '../output';
-import { parseDuration } from '../validate/duration';
+import { durationOption } from '../validate/duration';
 import { expectedObjects } from '../validate/expected-objects';
 import { accessStep } from './access';
 import { cleanupStep } from './cleanup';
@@ -168,10 +168,7 @@ export async function e2e(argv: readonly string[], deps: E2eDeps): Promise<numbe
 }
 
 function parseOptions(given: ReadonlyMap<string, string>): E2eOptions {
-  const duration = (option: string, fallback: number) => {
-    const text = given.get(option);
-    return text === undefined ? fallback : parseDuration(text, `--${option}`, E2E_USAGE);
-  };
+  const duration = (option: string, fallback: number) => durationOption(given, option, fallback, E2E_USAGE);
   const timeout = given.has('timeout') ? duration('timeout', 0) : undefined;
   const timeouts = Object.fromEntries(Object.entries(DEFAULT_TIMEOUTS).map(([key, ms]) => [key, timeout ?? ms])) as unknown as E2eTimeouts;
   const externalName = given.get('external-name') ?? DEFAULT_EXTERNAL_NAME;

@@ -15,3 +15,9 @@ export function parseDuration(text: string, option: string, usage: string): numb
   }
   return ms;
 }
+
+/** The duration given as `--<option>` among a command's string options, or `fallback` when it was not given. */
+export function durationOption(options: ReadonlyMap<string, string>, option: string, fallback: number, usage: string): number {
+  const text = options.get(option);
+  return text === undefined ? fallback : parseDuration(text, `--${option}`, usage);
+}

@@ -15,7 +15,7 @@ import { readCertificateSeries, readNodeGroups } from './aws-inventory';
 import { certificateAuthorities, checkCertificates, expectedCertificates } from './certificate-check';
 import { CheckResult, allPassed, fail, formatResult } from './check-result';
 import { ClusterReader } from './cluster-reader';
-import { parseDuration } from './duration';
+import { durationOption } from './duration';
 import { addonNamespaces, ExpectedObject, expectedObjects } from './expected-objects';
 import { ETCD_ROLE, checkNodeGroups } from './node-group-check';
 
@@ -57,10 +57,7 @@ export async function validate(argv: readonly string[], deps: ValidateDeps): Pro
       deps.out.stdout(`${VALIDATE_USAGE}\n`);
       return 0;
     }
-    const duration = (option: string, fallback: number) => {
-      const text = args.options.get(option);
-      return text === undefined ? fallback : parseDuration(text, `--${option}`, VALIDATE_USAGE);
-    };
+    const duration = (option: string, fallback: number) => durationOption(args.options, option, fallback, VALIDATE_USAGE);
     const waitMs = duration('wait', 0);
     const requestTimeoutMs = duration('request-timeout', DEFAULT_REQUEST_TIMEOUT_MS);
     const intervalMs = duration('interval', DEFAULT_INTERVAL_MS);
