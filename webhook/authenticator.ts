@@ -5,8 +5,11 @@ import { DEFAULT_MAX_CONCURRENT_LOOKUPS } from './config';
 import { Logger, RateLimitedLog, silentLogger } from './logger';
 import { lookUpTokenInfo, TokenInfoClientOptions, TokenInfoResult, UserIdentity } from './token-info-client';
 
+/** A cached token's result is one frozen object, handed out on every hit (callers may key on it). */
+export type Authenticated = { readonly authenticated: true; readonly user: UserIdentity };
+
 export type AuthenticationResult =
-  | { readonly authenticated: true; readonly user: UserIdentity }
+  | Authenticated
   | {
     readonly authenticated: false;
     readonly reason: string;
@@ -59,6 +62,8 @@ export const REFUSAL_CACHE_SECONDS = 10;
  */
 export const RETRY_AFTER_SECONDS = 1;
 
+const NOT_RECOGNISED: AuthenticationResult = Object.freeze({ authenticated: false, reason: 'token not recognised' });
+
 // crypto.hash (one-shot, Node >= 20.12) where the runtime has it; createHash otherwise.
 const sha256Base64: (data: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
   ? (data) => crypto.hash('sha256', data, 'base64')
@@ -74,7 +79,7 @@ export class TokenAuthenticator {
   // the digest is never shown to a client, and crypto.hash costs a sixth of createHmac
   // on the hot path.)
   private readonly salt = crypto.randomBytes(32).toString('base64');
-  private readonly cache: ExpiringLruCache<UserIdentity>;
+  private readonly cache: ExpiringLruCache<Authenticated>;
   /** Tokens refused a moment ago: a flood of junk asks token-info or STS once per token, not per request. */
   private readonly refused: ExpiringLruCache<true>;
   /** Lookups under way, so a burst with one new token asks token-info once. */
@@ -85,7 +90,7 @@ export class TokenAuthenticator {
   private tokenInfoLookups = 0;
 
   constructor(private readonly options: TokenAuthenticatorOptions) {
-    this.cache = new ExpiringLruCache<UserIdentity>(options.cacheMaxEntries, options.now);
+    this.cache = new ExpiringLruCache<Authenticated>(options.cacheMaxEntries, options.now);
     this.refused = new ExpiringLruCache<true>(options.cacheMaxEntries, options.now);
     const logger: Logger = options.logger ?? silentLogger;
     this.failureLog = options.failureLog ?? new RateLimitedLog({ logger, level: 'warn', message: 'token not authenticated' });
@@ -102,12 +107,20 @@ export class TokenAuthenticator {
     return this.tokenInfoLookups;
   }
 
-  async authenticate(token: string): Promise<AuthenticationResult> {
+  /**
+   * Who the token is. A token answered a moment ago is answered at once, without a promise
+   * (the hot path: the API server asks about the same few tokens thousands of times a
+   * second); any other through its lookup.
+   */
+  authenticate(token: string): AuthenticationResult | Promise<AuthenticationResult> {
     const key = this.digest(token);
     const cached = this.cache.get(key);
-    if (cached) return { authenticated: true, user: cached };
-    if (this.refused.get(key)) return { authenticated: false, reason: 'token not recognised' };
+    if (cached) return cached;
+    if (this.refused.get(key)) return NOT_RECOGNISED;
+    return this.lookUpAndRemember(token, key);
+  }
 
+  private async lookUpAndRemember(token: string, key: string): Promise<AuthenticationResult> {
     // The digest prefix lets an operator correlate repeated failures without the token.
     const tokenDigest = key.slice(0, 8);
     let pending = this.inFlight.get(key);
@@ -132,12 +145,13 @@ export class TokenAuthenticator {
       if (result.kind === 'unavailable') {
         return { authenticated: false, reason: isIamToken(token) ? 'IAM sign-in unavailable; try again' : 'token-info unavailable; try again', retryAfterSeconds: RETRY_AFTER_SECONDS };
       }
-      return { authenticated: false, reason: 'token not recognised' };
+      return NOT_RECOGNISED;
     }
     // Never cache beyond what the token's issuer promises (OAuth2 expires_in; an IAM token's 15 minutes).
     const ttlSeconds = Math.min(this.options.cacheTtlSeconds, result.expiresInSeconds ?? Infinity);
-    this.cache.set(key, result.identity, ttlSeconds * 1000);
-    return { authenticated: true, user: result.identity };
+    const authenticated = Object.freeze({ authenticated: true as const, user: result.identity });
+    this.cache.set(key, authenticated, ttlSeconds * 1000);
+    return authenticated;
   }
 
   /** Asks whoever vouches for this kind of token; never throws. */

@@ -20,14 +20,15 @@ export interface WebhookResponse {
 }
 
 /**
- * Answers a request: at once when no lookup is needed (authorization, health, errors),
- * otherwise through a promise (authentication), so the hot path of a SubjectAccessReview
- * makes no promise and waits for no microtask.
+ * Answers a request: at once when no lookup is needed (authorization, a cached token, health,
+ * errors), otherwise through a promise (a token to look up), so the hot paths make no promise
+ * and wait for no microtask.
  */
 export type RequestHandler = (request: WebhookRequest) => WebhookResponse | Promise<WebhookResponse>;
 
 export interface RequestHandlerDependencies {
-  readonly authenticate: (token: string) => Promise<AuthenticationResult>;
+  /** Answers at once when it can (a cached token), otherwise through a promise. */
+  readonly authenticate: (token: string) => AuthenticationResult | Promise<AuthenticationResult>;
   readonly policy: AuthorizationPolicy;
   /** @default silentLogger */
   readonly logger?: Logger;
@@ -118,7 +119,7 @@ export function createRequestHandler(dependencies: RequestHandlerDependencies): 
     return body;
   }
 
-  async function authenticate(body: Buffer): Promise<WebhookResponse> {
+  function authenticate(body: Buffer): WebhookResponse | Promise<WebhookResponse> {
     const decoded = decodeJson(body);
     if (!decoded.ok) return statusResponse(400, 'BadRequest', decoded.message);
     const review = parseTokenReview(decoded.value);
@@ -126,15 +127,19 @@ export function createRequestHandler(dependencies: RequestHandlerDependencies): 
     if (review.token.length > MAX_BEARER_TOKEN_LENGTH) {
       return statusResponse(400, 'BadRequest', `invalid TokenReview: spec.token is ${review.token.length} characters, longer than any bearer token this webhook accepts (${MAX_BEARER_TOKEN_LENGTH})`);
     }
-    const result = await dependencies.authenticate(review.token);
-    if (!result.authenticated && result.retryAfterSeconds !== undefined) {
-      return statusResponse(429, 'TooManyRequests', result.reason, { 'retry-after': String(result.retryAfterSeconds) });
-    }
-    if (result.authenticated) {
-      const body = answerOnce(result.user, review.apiVersion, () => tokenReviewResponse(review.apiVersion, result));
-      return { status: 200, contentType: 'application/json', body };
-    }
-    return json(200, tokenReviewResponse(review.apiVersion, result));
+    const answer = (result: AuthenticationResult): WebhookResponse => {
+      if (!result.authenticated && result.retryAfterSeconds !== undefined) {
+        return statusResponse(429, 'TooManyRequests', result.reason, { 'retry-after': String(result.retryAfterSeconds) });
+      }
+      if (result.authenticated) {
+        const body = answerOnce(result.user, review.apiVersion, () => tokenReviewResponse(review.apiVersion, result));
+        return { status: 200, contentType: 'application/json', body };
+      }
+      return json(200, tokenReviewResponse(review.apiVersion, result));
+    };
+    // A cached token is answered at once; a lookup through its promise.
+    const result = dependencies.authenticate(review.token);
+    return result instanceof Promise ? result.then(answer) : answer(result);
   }
 
   function authorizeReview(body: Buffer): WebhookResponse {

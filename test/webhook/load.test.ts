@@ -5,6 +5,7 @@ import { IAM_TOKEN_PREFIX } from '../../webhook/aws-iam-token';
 import { CLUSTER_GROUP, post, startTestWebhook, tokenReview } from './fixtures';
 import { GatedTokenInfo, startGatedTokenInfo } from './gated-token-info';
 import { TokenInfoResult } from '../../webhook/token-info-client';
+import { createRequestHandler, WebhookResponse } from '../../webhook/request-handler';
 
 const JDOE = { uid: 'jdoe', groups: [CLUSTER_GROUP, 'team-readers'] };
 
@@ -73,6 +74,44 @@ describe('TokenAuthenticator: tokenInfo.maxConcurrentLookups', () => {
     // AND the refusal cache still answers junk-1 without a slot or a lookup
     expect(await authenticator.authenticate('junk-1')).toEqual({ authenticated: false, reason: 'token not recognised' });
     expect(held.asked).toHaveLength(2);
+  });
+
+  test('a cached or refused token is answered at once, one frozen result per token; a new token through a promise', async () => {
+    // GIVEN jdoe's token answered once and junk refused once
+    const held = heldLookUps();
+    const authenticator = authenticatorWith(held.lookUp, 2);
+    const login = authenticator.authenticate('jdoe-token');
+    expect(login).toBeInstanceOf(Promise);
+    held.answer('jdoe-token', { kind: 'identity', identity: { username: 'jdoe', uid: 'jdoe', groups: [] } });
+    const first = await login;
+    const refusal = authenticator.authenticate('junk-1');
+    held.answer('junk-1', REJECTED);
+    await refusal;
+    // WHEN both come again
+    const hit = authenticator.authenticate('jdoe-token');
+    const refusedAgain = authenticator.authenticate('junk-1');
+    // THEN neither is a promise (the hot path waits for no microtask), the hit is the very
+    // object of the lookup, frozen, so no caller can change what the next one is told
+    expect(hit).not.toBeInstanceOf(Promise);
+    expect(refusedAgain).toEqual({ authenticated: false, reason: 'token not recognised' });
+    expect(hit).toBe(first);
+    expect(Object.isFrozen(hit)).toBe(true);
+    expect(held.asked).toEqual(['jdoe-token', 'junk-1']);
+  });
+
+  test('the request handler answers a cached token\'s TokenReview at once, and a new one through a promise', async () => {
+    const held = heldLookUps();
+    const authenticator = authenticatorWith(held.lookUp, 2);
+    const handler = createRequestHandler({ authenticate: (token) => authenticator.authenticate(token), policy: { clusterGroup: CLUSTER_GROUP, roles: { ReadOnly: [], PowerUser: [], Administrator: [] } } });
+    const ask = () => handler({ method: 'POST', url: '/authenticate', body: Buffer.from(JSON.stringify(tokenReview('jdoe-token'))) });
+    const first = ask();
+    expect(first).toBeInstanceOf(Promise);
+    held.answer('jdoe-token', { kind: 'identity', identity: { username: 'jdoe', uid: 'jdoe', groups: [CLUSTER_GROUP] } });
+    const firstAnswer = await first;
+    const again = ask();
+    expect(again).not.toBeInstanceOf(Promise);
+    expect((again as WebhookResponse).body).toBe(firstAnswer.body);
+    expect(JSON.parse((again as WebhookResponse).body).status).toEqual({ authenticated: true, user: { username: 'jdoe', uid: 'jdoe', groups: [CLUSTER_GROUP] } });
   });
 
   test('IAM tokens do not take token-info slots', async () => {
