@@ -147,9 +147,14 @@ export class TokenAuthenticator {
       }
       return NOT_RECOGNISED;
     }
+    // Requests that waited on one lookup share one result: the first to resume cached it.
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    // Frozen through and through: every hit hands out this object, so no caller can change what the next is told.
+    const user = Object.freeze({ ...result.identity, groups: Object.freeze([...result.identity.groups]) });
+    const authenticated = Object.freeze({ authenticated: true as const, user });
     // Never cache beyond what the token's issuer promises (OAuth2 expires_in; an IAM token's 15 minutes).
     const ttlSeconds = Math.min(this.options.cacheTtlSeconds, result.expiresInSeconds ?? Infinity);
-    const authenticated = Object.freeze({ authenticated: true as const, user: result.identity });
     this.cache.set(key, authenticated, ttlSeconds * 1000);
     return authenticated;
   }

@@ -102,6 +102,8 @@ function decodeJson(body: Buffer): { ok: true; value: unknown } | { ok: false; m
   }
 }
 
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown }).then === 'function';
+
 /** Routes a received request to authentication, authorization or the health check. */
 export function createRequestHandler(dependencies: RequestHandlerDependencies): RequestHandler {
   const denialLog = dependencies.denialLog ?? new RateLimitedLog({ logger: dependencies.logger ?? silentLogger, level: 'info', message: 'access denied' });
@@ -137,9 +139,9 @@ export function createRequestHandler(dependencies: RequestHandlerDependencies): 
       }
       return json(200, tokenReviewResponse(review.apiVersion, result));
     };
-    // A cached token is answered at once; a lookup through its promise.
+    // A cached token is answered at once; a lookup through its promise (any thenable).
     const result = dependencies.authenticate(review.token);
-    return result instanceof Promise ? result.then(answer) : answer(result);
+    return isThenable(result) ? Promise.resolve(result).then(answer) : answer(result);
   }
 
   function authorizeReview(body: Buffer): WebhookResponse {

@@ -1,5 +1,5 @@
 import { RunningWebhook } from '../../webhook/app';
-import { RETRY_AFTER_SECONDS, TokenAuthenticator } from '../../webhook/authenticator';
+import { Authenticated, AuthenticationResult, RETRY_AFTER_SECONDS, TokenAuthenticator } from '../../webhook/authenticator';
 import { DEFAULT_TOKEN_INFO_FIELDS } from '../../webhook/config';
 import { IAM_TOKEN_PREFIX } from '../../webhook/aws-iam-token';
 import { CLUSTER_GROUP, post, startTestWebhook, tokenReview } from './fixtures';
@@ -95,8 +95,20 @@ describe('TokenAuthenticator: tokenInfo.maxConcurrentLookups', () => {
     expect(hit).not.toBeInstanceOf(Promise);
     expect(refusedAgain).toEqual({ authenticated: false, reason: 'token not recognised' });
     expect(hit).toBe(first);
-    expect(Object.isFrozen(hit)).toBe(true);
+    expect([Object.isFrozen(hit), Object.isFrozen((hit as Authenticated).user), Object.isFrozen((hit as Authenticated).user.groups)]).toEqual([true, true, true]);
+    expect(() => ((hit as Authenticated).user.groups as string[]).push('system:masters')).toThrow(TypeError);
     expect(held.asked).toEqual(['jdoe-token', 'junk-1']);
+  });
+
+  test('requests that waited on one lookup share its one result', async () => {
+    const held = heldLookUps();
+    const authenticator = authenticatorWith(held.lookUp, 2);
+    const waiting = [authenticator.authenticate('jdoe-token'), authenticator.authenticate('jdoe-token')];
+    held.answer('jdoe-token', { kind: 'identity', identity: { username: 'jdoe', uid: 'jdoe', groups: [] } });
+    const [one, other] = await Promise.all(waiting);
+    expect(one).toBe(other);
+    expect(authenticator.authenticate('jdoe-token')).toBe(one);
+    expect(held.asked).toEqual(['jdoe-token']);
   });
 
   test('the request handler answers a cached token\'s TokenReview at once, and a new one through a promise', async () => {
@@ -112,6 +124,14 @@ describe('TokenAuthenticator: tokenInfo.maxConcurrentLookups', () => {
     expect(again).not.toBeInstanceOf(Promise);
     expect((again as WebhookResponse).body).toBe(firstAnswer.body);
     expect(JSON.parse((again as WebhookResponse).body).status).toEqual({ authenticated: true, user: { username: 'jdoe', uid: 'jdoe', groups: [CLUSTER_GROUP] } });
+  });
+
+  test('an authenticator answering through any thenable, not only a native promise, keeps its retry answer (429)', async () => {
+    const busy: AuthenticationResult = { authenticated: false, reason: 'busy', retryAfterSeconds: 1 };
+    const thenable: PromiseLike<AuthenticationResult> = { then: (resolve) => Promise.resolve(busy).then(resolve) };
+    const handler = createRequestHandler({ authenticate: () => thenable as Promise<AuthenticationResult>, policy: { clusterGroup: CLUSTER_GROUP, roles: { ReadOnly: [], PowerUser: [], Administrator: [] } } });
+    const answer = await handler({ method: 'POST', url: '/authenticate', body: Buffer.from(JSON.stringify(tokenReview('some-token'))) });
+    expect([answer.status, answer.headers]).toEqual([429, { 'retry-after': '1' }]);
   });
 
   test('IAM tokens do not take token-info slots', async () => {
